@@ -1,0 +1,187 @@
+"""The one event vocabulary that training runs and generation speak.
+
+A training process appends these as JSON lines to ``runs/<id>/events.jsonl``; the CLI
+(``runs tail``, ``--json``) and the studio's worker pane read the same lines. Generation
+streams ``token`` and ``sample_end`` the same way. Each line is an object with ``event``
+(the kind), ``time`` (Unix seconds) and the kind's fields; unknown kinds or fields are
+rejected so the vocabulary cannot drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time as _time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(kw_only=True)
+class Event:
+    """Base of every event; ``kind`` is the value of the ``event`` key on the wire."""
+
+    kind: ClassVar[str] = ""
+    time: float = field(default_factory=_time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"event": self.kind}
+        data.update(dataclasses.asdict(self))
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(kw_only=True)
+class RunStarted(Event):
+    kind: ClassVar[str] = "run_started"
+    run_id: str
+    config: dict[str, Any]
+    model: str
+    dataset: str
+    device: str
+    params: int
+    trainable_params: int | None = None
+    resumed_from_epoch: int | None = None
+    train_tokens: int | None = None
+    val_tokens: int | None = None
+    pid: int | None = None
+
+
+@dataclass(kw_only=True)
+class Step(Event):
+    kind: ClassVar[str] = "step"
+    epoch: int
+    step: int
+    loss: float
+    lr: float
+    tokens_per_s: float
+    total_steps: int | None = None
+
+
+@dataclass(kw_only=True)
+class EpochEnd(Event):
+    kind: ClassVar[str] = "epoch_end"
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    perplexity: float | None
+    seconds: float
+    memory: dict[str, Any]
+    epochs: int | None = None
+    tokens_per_s: float | None = None
+    eta_seconds: float | None = None
+    best: bool | None = None
+
+
+@dataclass(kw_only=True)
+class Sample(Event):
+    kind: ClassVar[str] = "sample"
+    epoch: int
+    prompt: str
+    text: str
+
+
+@dataclass(kw_only=True)
+class CheckpointSaved(Event):
+    kind: ClassVar[str] = "checkpoint_saved"
+    path: str
+    checkpoint: str  # best | last | state
+    epoch: int | None = None
+
+
+@dataclass(kw_only=True)
+class RunFinished(Event):
+    kind: ClassVar[str] = "run_finished"
+    model: str | None = None
+    best_epoch: int | None = None
+    best_val_loss: float | None = None
+    stopped_early: bool | None = None
+    seconds: float | None = None
+
+
+@dataclass(kw_only=True)
+class RunFailed(Event):
+    kind: ClassVar[str] = "run_failed"
+    message: str
+    hint: str | None = None
+
+
+@dataclass(kw_only=True)
+class RunCancelled(Event):
+    kind: ClassVar[str] = "run_cancelled"
+    epoch: int | None = None
+    resumable: bool = True
+
+
+@dataclass(kw_only=True)
+class Token(Event):
+    kind: ClassVar[str] = "token"
+    text: str
+    sample: int = 1
+
+
+@dataclass(kw_only=True)
+class SampleEnd(Event):
+    kind: ClassVar[str] = "sample_end"
+    reason: str  # eos | length | stopped | repetition
+    tokens: int
+    seconds: float
+    time_to_first_token: float | None
+    sample: int = 1
+    text: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (RunStarted, Step, EpochEnd, Sample, CheckpointSaved, RunFinished, RunFailed,
+                RunCancelled, Token, SampleEnd)
+}
+TERMINAL_RUN_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
+
+
+class EventError(ValueError):
+    """A line that is not a valid event."""
+
+
+def from_dict(data: dict[str, Any]) -> Event:
+    """Build the typed event from a decoded JSON object, rejecting unknown kinds and keys."""
+    if not isinstance(data, dict) or "event" not in data:
+        raise EventError("an event is a JSON object with an 'event' key")
+    kind = data["event"]
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        raise EventError(f"unknown event kind {kind!r}")
+    payload = {k: v for k, v in data.items() if k != "event"}
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(payload) - known
+    if unknown:
+        raise EventError(f"{kind}: unknown field(s) {', '.join(sorted(unknown))}")
+    try:
+        return cls(**payload)
+    except TypeError as exc:  # a required field is missing
+        raise EventError(f"{kind}: {exc}") from None
+
+
+def parse_line(line: str) -> Event:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EventError(f"not JSON: {exc}") from None
+    return from_dict(data)
+
+
+def read_events(path, *, strict: bool = False) -> list[Event]:
+    """All complete events in a log; a torn last line (a writer mid-append) is skipped."""
+    events: list[Event] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.endswith("\n"):
+                break
+            try:
+                events.append(parse_line(line))
+            except EventError:
+                if strict:
+                    raise
+    return events

@@ -1,0 +1,37 @@
+"""Shared fixtures: every test gets its own data home; tiny models are built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def smartlap_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty data home for each test (never the person's real one)."""
+    home = tmp_path / "smartlap-home"
+    home.mkdir()
+    monkeypatch.setenv("SMARTLAP_HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-gpt2"), "gpt2")
+
+
+@pytest.fixture(scope="session")
+def tiny_gptneo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-gptneo"), "gpt_neo")
