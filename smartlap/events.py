@@ -185,3 +185,37 @@ def read_events(path, *, strict: bool = False) -> list[Event]:
                 if strict:
                     raise
     return events
+
+
+class EventTail:
+    """Follow a growing events log from another process, one poll at a time.
+
+    Keeps a byte offset and only consumes complete lines, so a writer mid-append is never
+    misread; a log that does not exist yet simply yields nothing. Used by the studio's worker
+    pane and by ``smartlap runs tail``; re-creating a tail on the same file replays it, which
+    is how both re-attach to a run started earlier.
+    """
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def poll(self) -> list[Event]:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        found: list[Event] = []
+        for raw in chunk[: end + 1].decode("utf-8", errors="replace").splitlines():
+            if raw.strip():
+                try:
+                    found.append(parse_line(raw))
+                except EventError:
+                    continue
+        return found

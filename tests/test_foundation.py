@@ -114,3 +114,18 @@ def test_paths_json(smartlap_home: Path) -> None:
     result = _run_cli("paths", "--json")
     assert result.returncode == 0
     assert json.loads(result.stdout)["datasets"] == str(smartlap_home / "datasets")
+
+
+def test_event_tail_reads_only_complete_lines(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    tail = events.EventTail(log)
+    assert tail.poll() == []
+    append_jsonl(log, events.Token(text="a").to_dict())
+    with open(log, "a") as handle:
+        handle.write('{"event":"token","time":1,"te')
+    assert [e.text for e in tail.poll()] == ["a"]
+    assert tail.poll() == []
+    with open(log, "a") as handle:
+        handle.write('xt":"b"}\n')
+    assert [e.text for e in tail.poll()] == ["b"]
+    assert [e.text for e in events.EventTail(log).poll()] == ["a", "b"]  # re-attach replays
