@@ -1,0 +1,222 @@
+"""One loader for every model source: bundled, pulled, local folders and fine-tuned runs.
+
+Loading is where untrusted files meet code, so it is strict: safetensors only (pickled
+``.bin`` weights can run arbitrary code and are refused unless ``allow_pickle``), never
+``trust_remote_code`` unless asked, and every way a folder can be broken (missing files,
+truncated or corrupt weights, a tokenizer that does not fit the model) becomes one clear
+``ModelError`` instead of a traceback from deep inside transformers.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smartlap.errors import ModelError
+from smartlap.lm.device import choose_placement, is_out_of_memory, torch_dtype
+from smartlap.store import models as registry
+from smartlap.store.models import ModelInfo
+
+# A model's embedding table may be padded past the tokenizer (e.g. 50257 -> 50304 for
+# speed); ids in that padding are masked during generation. More than this is a mismatch.
+MAX_VOCAB_PADDING = 256
+_RECOVERY_HINT = "Re-download it ('smartlap models pull ID') or re-save it from training."
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to generate: weights on ``device``, tokenizer with a pad token."""
+
+    model: Any
+    tokenizer: Any
+    info: ModelInfo
+    device: str
+    precision: str = "fp32"
+
+    @property
+    def context_length(self) -> int:
+        return int(self.info.context_length or getattr(self.model.config, "n_positions", 1024))
+
+    @property
+    def vocab_surplus_ids(self) -> list[int]:
+        """Embedding rows the tokenizer cannot decode (padding); never to be sampled."""
+        rows = self.model.get_input_embeddings().num_embeddings
+        return list(range(len(self.tokenizer), rows))
+
+
+def _check_safety(path: Path, config: dict[str, Any], trust_remote_code: bool,
+                  allow_pickle: bool) -> None:
+    from transformers import CONFIG_MAPPING
+
+    needs_code = bool(config.get("auto_map")) or config.get("model_type") not in CONFIG_MAPPING
+    if needs_code and not trust_remote_code:
+        raise ModelError(
+            f"{path.name} needs custom Python code shipped with the model "
+            f"(model type {config.get('model_type')!r}); smartlap does not run it by default.",
+            "Only if you trust its author, pass --trust-remote-code. GPT-2 and GPT-Neo models "
+            "never need it.")
+    kind = registry.weights_format(path)
+    if kind is None:
+        raise ModelError(f"{path} has no weights file (model.safetensors).",
+                         "Save the model with save_pretrained(folder) — safetensors is the "
+                         "default — or re-download it.")
+    if kind == "pickle" and not allow_pickle:
+        raise ModelError(
+            f"{path.name} only has pickled weights (pytorch_model.bin), which can run code "
+            "when loaded.",
+            "Convert it to safetensors (load once and save_pretrained), or pass "
+            "--allow-pickle if you trust where it came from.")
+    if kind == "safetensors":
+        try:
+            files = registry.safetensors_files(path)
+            for file in files:
+                if not file.is_file():
+                    raise ModelError(f"Weight shard {file.name} is missing from {path}.",
+                                     _RECOVERY_HINT)
+                registry.read_safetensors_header(file)
+        except registry.SafetensorsHeaderError as exc:
+            raise ModelError(f"The weights of {path.name} are damaged: {exc}.",
+                             _RECOVERY_HINT) from None
+
+
+def _load_tokenizer(path: Path, trust_remote_code: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    if not any((path / name).is_file() for name in registry.TOKENIZER_FILES):
+        raise ModelError(f"{path} has no tokenizer (tokenizer.json or vocab.json + merges.txt).",
+                         "Save the tokenizer into the model folder with "
+                         "tokenizer.save_pretrained(folder).")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except Exception as exc:  # transformers raises many kinds here
+        raise ModelError(f"The tokenizer in {path} cannot be loaded: {exc}",
+                         "Re-save the tokenizer with tokenizer.save_pretrained(folder).") from None
+    if tokenizer.eos_token is None:
+        raise ModelError(f"The tokenizer in {path} has no end-of-text token.",
+                         "Set eos_token in tokenizer_config.json.")
+    if tokenizer.pad_token is None:  # GPT-2 has none: pad with EOS so generate() stays quiet
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _load_weights(path: Path, precision: str, trust_remote_code: bool,
+                  allow_pickle: bool) -> Any:
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()  # missing keys are checked below, not printed
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model, info = AutoModelForCausalLM.from_pretrained(
+                path, dtype=torch_dtype(precision), trust_remote_code=trust_remote_code,
+                use_safetensors=None if allow_pickle else True, output_loading_info=True)
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise ModelError(f"Not enough memory to load {path.name}.",
+                             "Close other programs, or use a smaller model.") from None
+        raise ModelError(f"The weights of {path.name} cannot be loaded: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                         _RECOVERY_HINT) from None
+    finally:
+        hf_logging.set_verbosity(previous)
+        if bars:
+            hf_logging.enable_progress_bar()
+    missing = [k for k in info.get("missing_keys", []) if "attn.bias" not in k]
+    if missing:
+        shown = ", ".join(sorted(missing)[:3])
+        raise ModelError(f"The weights of {path.name} do not match its config: "
+                         f"{len(missing)} tensor(s) missing ({shown}...).", _RECOVERY_HINT)
+    return model
+
+
+def _check_finite(model: Any, path: Path) -> None:
+    import torch
+
+    with torch.no_grad():
+        for name, tensor in model.named_parameters():
+            if not bool(torch.isfinite(tensor).all()):
+                raise ModelError(f"The weights of {path.name} are corrupt: {name} holds NaN "
+                                 "or infinite values.", _RECOVERY_HINT)
+
+
+def _check_vocab(model: Any, tokenizer: Any, path: Path) -> None:
+    rows = model.get_input_embeddings().num_embeddings
+    tokens = len(tokenizer)
+    if tokens > rows or rows - tokens > MAX_VOCAB_PADDING:
+        raise ModelError(
+            f"The tokenizer in {path.name} has {tokens:,} tokens but the model's vocabulary "
+            f"has {rows:,}: they do not belong together.",
+            "Put the tokenizer the model was trained with in the same folder.")
+
+
+def load_model(name_or_path: str | Path | None = None, device: str | None = None,
+               precision: str | None = "auto", trust_remote_code: bool = False,
+               allow_pickle: bool = False) -> LoadedModel:
+    """Load a registered model (or a model folder) ready for generation or training."""
+    info = registry.get_model(str(name_or_path) if name_or_path is not None else None)
+    path = Path(info.path)
+    if not path.is_dir():
+        raise ModelError(f"The files of model {info.name!r} are gone ({path}).",
+                         f"Delete the entry with 'smartlap models delete {info.name}' and add "
+                         "it again.")
+    config = registry.read_config(path)
+    _check_safety(path, config, trust_remote_code, allow_pickle)
+    placement = choose_placement(device, precision)
+    tokenizer = _load_tokenizer(path, trust_remote_code)
+    model = _load_weights(path, placement.precision, trust_remote_code, allow_pickle)
+    _check_vocab(model, tokenizer, path)
+    _check_finite(model, path)
+    try:
+        model.to(placement.device)
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise ModelError(f"{info.name} does not fit in {placement.device} memory.",
+                             "Use --device cpu, or a smaller model.") from None
+        raise
+    model.eval()
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if model.generation_config.eos_token_id is None:
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+    logging.getLogger(__name__).debug("loaded %s on %s (%s)", info.name, placement.device,
+                                      placement.precision)
+    return LoadedModel(model=model, tokenizer=tokenizer, info=info, device=placement.device,
+                       precision=placement.precision)
+
+
+def save_model(model: Any, tokenizer: Any, name: str, *, origin: str = "fine-tuned",
+               force: bool = False, **metadata: Any) -> ModelInfo:
+    """Save a model + tokenizer as a registered safetensors checkpoint, atomically.
+
+    The folder is a plain Hugging Face one: ``AutoModelForCausalLM.from_pretrained`` and
+    ``pipeline("text-generation")`` load it with no smartlap code. Extra keyword arguments
+    (``training``, ``base``, ``dataset``, ...) go into its smartlap.json.
+    """
+    import tempfile
+
+    from smartlap.paths import get_paths
+
+    root = get_paths().models
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-save-", dir=root))
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        return registry.register_model(staging, name, origin=origin, transfer="move",
+                                       force=force, **metadata)
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        if bars:
+            hf_logging.enable_progress_bar()

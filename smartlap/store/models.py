@@ -1,0 +1,448 @@
+"""The models registry: which models the person has, where their files are, what they are.
+
+No torch here: listing and showing models must stay fast. Facts about a model come from
+its ``config.json`` and the safetensors header (a small JSON block at the start of the
+file), which gives parameter count and dtype without loading a single weight.
+
+A model is registered as ``models/<name>/`` in the data home with a ``smartlap.json``
+beside the Hugging Face files. Origins:
+
+- ``bundled``: shipped in the package (``smartlap/data/models/<name>/``), read-only.
+- ``pulled``: downloaded from the hub into the standard HF cache; the registry entry only
+  holds ``smartlap.json`` pointing at the cached snapshot.
+- ``local``: a folder the person added, copied in or linked (``smartlap.json`` points at it).
+- ``fine-tuned``: written by the training engine, with a ``training`` dict of results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
+from smartlap.fsutil import atomic_directory, atomic_write_json, dir_size, is_temporary, read_json
+from smartlap.names import validate_name
+from smartlap.paths import get_paths
+
+DEFAULT_MODEL = "smartlap-mini"
+METADATA_FILE = "smartlap.json"
+METADATA_SCHEMA = 1
+ORIGINS = ("bundled", "pulled", "local", "fine-tuned")
+SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model")
+_SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64",
+                       "I64": "int64", "I32": "int32", "I8": "int8", "U8": "uint8",
+                       "BOOL": "bool", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+_ADD_HINT = "Register a Hugging Face folder with 'smartlap models add PATH'."
+
+
+def bundled_models_dir() -> Path:
+    """Where the package ships its models (``smartlap/data/models``)."""
+    return Path(__file__).resolve().parent.parent / "data" / "models"
+
+
+@dataclass
+class ModelInfo:
+    """What ``models list/show`` print and what the loader needs to find the files."""
+
+    name: str
+    path: Path
+    origin: str
+    architecture: str | None = None
+    model_type: str | None = None
+    params: int | None = None
+    vocab_size: int | None = None
+    context_length: int | None = None
+    dtype: str | None = None
+    size_bytes: int = 0
+    weights: str | None = None  # "safetensors" | "pickle" | None (missing)
+    hub_id: str | None = None
+    source: str | None = None
+    linked: bool = False
+    created: float | None = None
+    base: str | None = None
+    dataset: str | None = None
+    training: dict[str, Any] | None = None
+    registered: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == DEFAULT_MODEL
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data.pop("metadata")
+        return data
+
+
+# --- reading facts from files ----------------------------------------------------------------
+
+class SafetensorsHeaderError(ValueError):
+    """A safetensors file whose header or length is not what it claims (truncated, corrupt)."""
+
+
+def read_safetensors_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a safetensors file, checked against the file's real length."""
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        raw_len = handle.read(8)
+        if len(raw_len) < 8:
+            raise SafetensorsHeaderError(f"{path.name} is too short to be a safetensors file")
+        (header_len,) = struct.unpack("<Q", raw_len)
+        if header_len > min(size - 8, 100_000_000):
+            raise SafetensorsHeaderError(f"{path.name} has a header longer than the file")
+        try:
+            header = json.loads(handle.read(header_len).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise SafetensorsHeaderError(f"{path.name} has an unreadable header") from None
+    if not isinstance(header, dict):
+        raise SafetensorsHeaderError(f"{path.name} has an unreadable header")
+    end = 0
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            end = max(end, int(entry["data_offsets"][1]))
+        except (TypeError, KeyError, IndexError, ValueError):
+            raise SafetensorsHeaderError(f"{path.name}: tensor {key!r} has no offsets") from None
+    expected = 8 + header_len + end
+    if size < expected:
+        raise SafetensorsHeaderError(
+            f"{path.name} is truncated: {size:,} bytes, the header promises {expected:,}")
+    return header
+
+
+def safetensors_files(directory: Path) -> list[Path]:
+    """The weight files of a folder: the single file, or every shard named in the index."""
+    directory = Path(directory)
+    single = directory / "model.safetensors"
+    if single.is_file():
+        return [single]
+    index = directory / "model.safetensors.index.json"
+    if index.is_file():
+        try:
+            shards = sorted(set(read_json(index)["weight_map"].values()))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise SafetensorsHeaderError("model.safetensors.index.json is unreadable") from None
+        return [directory / shard for shard in shards]
+    return []
+
+
+def weights_format(directory: Path) -> str | None:
+    directory = Path(directory)
+    if any((directory / name).is_file() for name in SAFE_WEIGHTS):
+        return "safetensors"
+    if any((directory / name).is_file() for name in PICKLE_WEIGHTS):
+        return "pickle"
+    return None
+
+
+def _weight_facts(directory: Path) -> tuple[int | None, str | None]:
+    """Parameter count and main dtype from safetensors headers; (None, None) if unreadable."""
+    counts: Counter[str] = Counter()
+    total = 0
+    try:
+        files = safetensors_files(directory)
+        if not files:
+            return None, None
+        for file in files:
+            for key, entry in read_safetensors_header(file).items():
+                if key == "__metadata__":
+                    continue
+                numel = 1
+                for dim in entry.get("shape", []):
+                    numel *= int(dim)
+                total += numel
+                counts[str(entry.get("dtype"))] += numel
+    except (OSError, SafetensorsHeaderError):
+        return None, None
+    main = counts.most_common(1)[0][0] if counts else None
+    return total, _SAFETENSORS_DTYPES.get(main or "", main)
+
+
+def _folder_bytes(directory: Path) -> int:
+    """Bytes of the model's files; unlike fsutil.dir_size this follows links, because a
+    pulled model's snapshot in the HF cache is made of links to the real blobs."""
+    if not directory.is_dir():
+        return 0
+    if not any(p.is_symlink() for p in directory.iterdir()):
+        return dir_size(directory)
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def read_config(directory: Path) -> dict[str, Any]:
+    """``config.json`` as a dict; an unreadable one is a ModelError."""
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        raise ModelError(f"{directory} has no config.json, so it is not a Hugging Face model "
+                         "folder.", "Point at the folder that holds config.json, "
+                         "model.safetensors and the tokenizer files.")
+    try:
+        config = read_json(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path} is not valid JSON ({exc}).",
+                         "Re-download or re-save the model.") from None
+    if not isinstance(config, dict):
+        raise ModelError(f"{path} is not a JSON object.", "Re-download or re-save the model.")
+    return config
+
+
+def _context_length(config: dict[str, Any]) -> int | None:
+    for key in ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len"):
+        if isinstance(config.get(key), int):
+            return config[key]
+    return None
+
+
+def describe_folder(directory: Path, *, name: str | None = None, origin: str = "local",
+                    metadata: dict[str, Any] | None = None, registered: bool = True) -> ModelInfo:
+    """Build a ModelInfo from a model folder's files (and its smartlap.json, if given)."""
+    directory = Path(directory)
+    meta = dict(metadata or {})
+    try:
+        config = read_config(directory)
+    except ModelError:
+        config = {}
+    archs = config.get("architectures") or []
+    params, dtype = _weight_facts(directory)
+    if params is None:
+        params = meta.get("params")
+    dtype = dtype or config.get("dtype") or config.get("torch_dtype")
+    size = _folder_bytes(directory)
+    return ModelInfo(
+        name=name or directory.name,
+        path=directory,
+        origin=meta.get("origin", origin),
+        architecture=archs[0] if archs else None,
+        model_type=config.get("model_type"),
+        params=params,
+        vocab_size=config.get("vocab_size"),
+        context_length=_context_length(config),
+        dtype=dtype,
+        size_bytes=size,
+        weights=weights_format(directory),
+        hub_id=meta.get("hub_id"),
+        source=meta.get("source"),
+        linked=bool(meta.get("link")),
+        created=meta.get("created"),
+        base=meta.get("base"),
+        dataset=meta.get("dataset"),
+        training=meta.get("training"),
+        registered=registered,
+        metadata=meta,
+    )
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+def read_metadata(entry_dir: Path) -> dict[str, Any]:
+    """A registry entry's smartlap.json ({} when it has none or it is unreadable)."""
+    path = Path(entry_dir) / METADATA_FILE
+    try:
+        data = read_json(path)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_metadata(entry_dir: Path, metadata: dict[str, Any]) -> None:
+    """Write smartlap.json atomically (schema version and creation time filled in)."""
+    data = {"schema": METADATA_SCHEMA, "created": time.time(), **metadata}
+    atomic_write_json(Path(entry_dir) / METADATA_FILE, data)
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+def _user_models_dir() -> Path:
+    return get_paths().models
+
+
+def _entry_info(name: str, entry_dir: Path, default_origin: str) -> ModelInfo:
+    meta = read_metadata(entry_dir)
+    target = entry_dir
+    link = meta.get("link")
+    if link:
+        target = Path(link)
+    return describe_folder(target, name=name, origin=default_origin, metadata=meta)
+
+
+def _bundled_entries() -> dict[str, Path]:
+    root = bundled_models_dir()
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir())
+            if p.is_dir() and (p / "config.json").is_file() and not is_temporary(p)}
+
+
+def _user_entries() -> dict[str, Path]:
+    root = _user_models_dir()
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir())
+            if p.is_dir() and not is_temporary(p) and not p.name.startswith(".")}
+
+
+def list_models() -> list[ModelInfo]:
+    """Every model: the bundled ones first, then the person's, by name."""
+    infos = [_entry_info(n, p, "bundled") for n, p in _bundled_entries().items()]
+    bundled = {info.name for info in infos}
+    infos += [_entry_info(n, p, "local") for n, p in _user_entries().items() if n not in bundled]
+    return infos
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.startswith((".", "~")) or os.sep in text or Path(text).is_absolute()
+
+
+def get_model(name_or_path: str | None = None) -> ModelInfo:
+    """A registered model by name (or hub id), or an unregistered model folder by path.
+
+    With no name, the default model. Unknown names raise NotFoundError with a hint.
+    """
+    wanted = (name_or_path or DEFAULT_MODEL).strip()
+    bundled = _bundled_entries()
+    if wanted in bundled:
+        return _entry_info(wanted, bundled[wanted], "bundled")
+    user = _user_entries()
+    if wanted in user:
+        return _entry_info(wanted, user[wanted], "local")
+    candidate = Path(wanted).expanduser()
+    if candidate.is_dir() and (candidate / "config.json").is_file():
+        return describe_folder(candidate.resolve(), origin="local", registered=False)
+    for info in list_models():
+        if info.hub_id and info.hub_id.lower() == wanted.lower():
+            return info
+    if wanted == DEFAULT_MODEL:
+        raise NotFoundError(
+            f"The bundled model {DEFAULT_MODEL!r} is not installed in this copy of smartlap.",
+            "Pick another with --model (see 'smartlap models list'), pull one with "
+            "'smartlap models pull GroNLP/gpt2-small-dutch', or build it with "
+            "'smartlap train --from-scratch --preset mini --dataset demo'.")
+    if _looks_like_path(wanted):
+        raise NotFoundError(f"No model folder with a config.json at {wanted}.", _ADD_HINT)
+    raise NotFoundError(f"No model named {wanted!r}.",
+                        "See 'smartlap models list'; pull one with 'smartlap models pull ID' "
+                        "or add a folder with 'smartlap models add PATH'.")
+
+
+def check_model_folder(directory: Path) -> None:
+    """Refuse a folder that cannot be a usable causal-LM checkpoint, saying what is missing."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise InputError(f"{directory} does not exist.", _ADD_HINT)
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a folder.",
+                         "Give the folder that holds config.json and the weights.")
+    read_config(directory)
+    if weights_format(directory) is None:
+        raise ModelError(f"{directory} has no weights (model.safetensors).",
+                         "Save the model with save_pretrained(safe_serialization=True).")
+    if not any((directory / n).is_file() for n in TOKENIZER_FILES):
+        raise ModelError(f"{directory} has no tokenizer files (tokenizer.json or vocab.json).",
+                         "Save the tokenizer into the same folder with "
+                         "tokenizer.save_pretrained(folder).")
+
+
+def _free_name(name: str, force: bool) -> Path:
+    name = validate_name(name, "model")
+    if name in _bundled_entries():
+        raise AlreadyExistsError(f"{name!r} is the name of a bundled model.",
+                                 "Choose another name with --name.")
+    target = _user_models_dir() / name
+    if target.exists() and not force:
+        raise AlreadyExistsError(f"A model named {name!r} already exists.",
+                                 "Choose another name with --name, or delete it first with "
+                                 f"'smartlap models delete {name}'.")
+    return target
+
+
+def register_model(source: Path, name: str | None = None, *, origin: str = "local",
+                   transfer: str = "copy", force: bool = False,
+                   **metadata: Any) -> ModelInfo:
+    """Register a Hugging Face model folder under ``name``.
+
+    ``transfer`` is ``copy`` (files copied into the data home), ``link`` (only smartlap.json
+    stored, pointing at the folder; used for pulled models in the HF cache) or ``move``
+    (the folder is moved in; what the training engine does with a freshly saved
+    checkpoint). Extra keyword arguments (``training``, ``base``, ``dataset``, ``hub_id``,
+    ``mode`` of training, ...) go into smartlap.json. The entry appears atomically.
+    """
+    if origin not in ORIGINS or origin == "bundled":
+        raise UsageError(f"Cannot register a model with origin {origin!r}.",
+                         "Use local, pulled or fine-tuned.")
+    if transfer not in ("copy", "link", "move"):
+        raise UsageError(f"Unknown transfer {transfer!r}.", "Use copy, link or move.")
+    source = Path(source).expanduser().resolve()
+    check_model_folder(source)
+    target = _free_name(name or source.name, force)
+    meta = {"origin": origin, **metadata}
+    if transfer != "move":
+        meta.setdefault("source", str(source))
+    meta.setdefault("params", _weight_facts(source)[0])
+    if transfer == "link":
+        meta["link"] = str(source)
+    with atomic_directory(target, replace=force) as tmp:
+        if transfer == "copy":
+            for child in source.iterdir():
+                if child.name == METADATA_FILE or is_temporary(child):
+                    continue
+                if child.is_dir():
+                    shutil.copytree(child, tmp / child.name)
+                else:
+                    shutil.copy2(child, tmp / child.name)
+        elif transfer == "move":
+            for child in source.iterdir():
+                if child.name != METADATA_FILE:
+                    shutil.move(str(child), tmp / child.name)
+        old = read_metadata(source) if transfer != "link" else {}
+        write_metadata(tmp, {**{k: v for k, v in old.items() if k not in ("link",)}, **meta})
+    if transfer == "move":
+        shutil.rmtree(source, ignore_errors=True)
+    return get_model(target.name)
+
+
+def _user_entry(name: str, action: str) -> Path:
+    if name in _bundled_entries():
+        raise UsageError(f"{name!r} is bundled with smartlap and cannot be {action}.",
+                         "Bundled models are part of the package.")
+    entry = _user_models_dir() / validate_name(name, "model")
+    if not entry.is_dir():
+        raise NotFoundError(f"No model named {name!r}.", "See 'smartlap models list'.")
+    return entry
+
+
+def delete_model(name: str) -> ModelInfo:
+    """Remove a registered model. Linked folders and the HF cache are left untouched."""
+    entry = _user_entry(name, "deleted")
+    info = _entry_info(entry.name, entry, "local")
+    trash = entry.with_name(f".tmp-{entry.name}.deleting")
+    if trash.exists():
+        shutil.rmtree(trash)
+    os.replace(entry, trash)  # one rename: the model is gone at once, even if rmtree stops
+    shutil.rmtree(trash, ignore_errors=True)
+    return info
+
+
+def rename_model(old: str, new: str) -> ModelInfo:
+    entry = _user_entry(old, "renamed")
+    target = _free_name(new, force=False)
+    os.replace(entry, target)
+    return get_model(target.name)
+
+
+def update_metadata(name: str, **changes: Any) -> ModelInfo:
+    """Merge ``changes`` into a registered model's smartlap.json (e.g. training results)."""
+    entry = _user_entry(name, "changed")
+    write_metadata(entry, {**read_metadata(entry), **changes})
+    return get_model(entry.name)
