@@ -1,0 +1,145 @@
+"""The studio: Header, four screens as tabs, the worker pane docked below, and the Footer.
+
+``make_app`` builds it for ``smartlap`` (no arguments) and for the tests. Nothing here
+imports torch: the Write screen's worker imports ``smartlap.lm`` on the first Generate.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from smartlap.errors import SmartlapError
+from smartlap.paths import get_paths
+from smartlap.tui.commands import StudioCommands
+from smartlap.tui.datasets import DatasetsView
+from smartlap.tui.messages import RunEventsArrived
+from smartlap.tui.models import ModelsView
+from smartlap.tui.train import TrainView
+from smartlap.tui.widgets.worker_pane import WorkerPane
+from smartlap.tui.write import GenerationBackend, WriteView
+
+TABS = ("write", "datasets", "models", "train")
+
+
+class SmartlapApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "smartlap"
+    SUB_TITLE = "songwriting studio"
+    COMMANDS = App.COMMANDS | {StudioCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "show_tab('write')", "Write"),
+        Binding("f2", "show_tab('datasets')", "Datasets"),
+        Binding("f3", "show_tab('models')", "Models"),
+        Binding("f4", "show_tab('train')", "Train"),
+        Binding("f6", "toggle_pane", "Runs pane"),
+        Binding("f7", "cycle_run", "Next run", show=False),
+        Binding("f8", "cancel_run", "Cancel run", show=False),
+    ]
+
+    def __init__(self, *, backend: GenerationBackend | None = None, poll_interval: float = 0.25,
+                 initial_tab: str = "write") -> None:
+        super().__init__()
+        self.backend = backend
+        self.poll_interval = poll_interval
+        self.initial_tab = initial_tab
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="♪")
+        with TabbedContent(initial=self.initial_tab, id="tabs"):
+            with TabPane("Write", id="write"):
+                yield WriteView(self.backend, id="write-view")
+            with TabPane("Datasets", id="datasets"):
+                yield DatasetsView(id="datasets-view")
+            with TabPane("Models", id="models"):
+                yield ModelsView(id="models-view")
+            with TabPane("Train", id="train"):
+                yield TrainView(id="train-view")
+        yield WorkerPane(get_paths().runs, poll_interval=self.poll_interval, id="worker-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.call_after_refresh(self._focus_tab, self.initial_tab)
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        self._focus_tab(tab)
+
+    def _focus_tab(self, tab: str) -> None:
+        view = self.query_one(f"#{tab}-view")
+        focus = getattr(view, "focus_first", None)
+        if focus:
+            focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._focus_tab(event.pane.id)
+
+    def action_toggle_pane(self) -> None:
+        pane = self.query_one(WorkerPane)
+        pane.collapsed = not pane.collapsed
+
+    def action_cycle_run(self) -> None:
+        self.query_one(WorkerPane).cycle(1)
+
+    def action_cancel_run(self) -> None:
+        state = self.query_one(WorkerPane).current
+        if state is None or not state.active:
+            self.notify("No running training run is shown in the pane.")
+            return
+        self.cancel_run_id(state.run_id)
+
+    def cancel_run_id(self, run_id: str) -> None:
+        """Ask first; then SIGINT the run, which saves its state and can be resumed."""
+        from smartlap.tui.dialogs import ConfirmScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            from smartlap.store.runs import cancel_run
+
+            try:
+                cancel_run(run_id)
+            except SmartlapError as error:
+                self.show_error(error)
+                return
+            self.notify(f"Cancelling {run_id}: it saves its state and stops.")
+        self.push_screen(ConfirmScreen(f"Cancel the run {run_id}?\nIt can be resumed later "
+                                       "from the Train screen.", "Cancel run"), confirmed)
+
+    def on_run_events_arrived(self, message: RunEventsArrived) -> None:
+        self.query_one(TrainView)._run_events(message)
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def show_error(self, error: SmartlapError) -> None:
+        """Every core error the same way: the message, and the hint on the line below."""
+        text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+        self.notify(text, title="Error", severity="error", timeout=10, markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            if isinstance(error, SmartlapError):
+                self.show_error(error)
+            else:
+                self.show_error(SmartlapError(f"{event.worker.name} failed: {error}",
+                                              "Run 'smartlap --debug' for the traceback."))
+
+
+def make_app(**kwargs) -> SmartlapApp:
+    """The studio, configured; used by ``run_studio`` and by the tests."""
+    return SmartlapApp(**kwargs)
+
+
+def run_studio() -> int:
+    app = make_app()
+    app.run()
+    return app.return_code or 0

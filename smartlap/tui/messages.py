@@ -1,0 +1,90 @@
+"""Messages the studio's workers post to the UI: past tense, plain data, thread-safe to post.
+
+Workers never touch widgets; they post one of these and an ``@on`` handler on the UI thread
+owns every state change (the harlequin pattern).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from smartlap.events import Event
+
+
+@dataclass
+class ModelLoaded(Message):
+    """The Write screen's model finished loading in its worker thread."""
+
+    name: str
+    device: str
+    seconds: float
+
+
+@dataclass
+class TokensArrived(Message):
+    """A batch of streamed tokens (gathered for ~40 ms) for one alternative."""
+
+    sample: int
+    text: str
+    generation: int
+
+
+@dataclass
+class GenerationEnded(Message):
+    """One alternative ended: eos, length, stopped (Escape) or repetition."""
+
+    sample: int
+    reason: str
+    tokens: int
+    seconds: float
+    time_to_first_token: float | None
+    generation: int
+
+
+@dataclass
+class WorkFailed(Message):
+    """A background job raised; ``hint`` is set for errors the person can act on."""
+
+    action: str
+    message: str
+    hint: str | None = None
+
+
+@dataclass
+class RunEventsArrived(Message):
+    """New lines from a run's events.jsonl (the worker pane's tail)."""
+
+    run_id: str
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class DatasetImported(Message):
+    info: Any
+
+
+@dataclass
+class ModelPulled(Message):
+    name: str
+
+
+@dataclass
+class PullProgressed(Message):
+    """Bytes downloaded so far of a model pull (``total`` None while unknown)."""
+
+    done: int
+    total: int | None
+
+
+@dataclass
+class TrainingLaunched(Message):
+    run_id: str
+
+
+@dataclass
+class SongSaved(Message):
+    slug: str
+    title: str

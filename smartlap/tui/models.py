@@ -1,0 +1,252 @@
+"""The Models screen: every model with its facts, details and training results, and actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Markdown, Static
+
+from smartlap.errors import SmartlapError
+from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
+from smartlap.tui.messages import ModelPulled, WorkFailed
+
+
+def _human_bytes(size: int | None) -> str:
+    if not size:
+        return "–"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def _human_params(params: int | None) -> str:
+    if not params:
+        return "–"
+    return f"{params / 1e6:.1f}M" if params >= 1e6 else f"{params / 1e3:.0f}K"
+
+
+def details_markdown(info: Any) -> str:
+    """A model's facts, and for a fine-tuned one its training setup and per-epoch results."""
+    lines = [f"### {info.name}", "",
+             f"- origin: {info.origin}" + (f" ({info.hub_id})" if info.hub_id else ""),
+             f"- class: {info.architecture or '?'} ({info.model_type or '?'})",
+             f"- parameters: {_human_params(info.params)} · vocabulary {info.vocab_size or '?'}"
+             f" · context {info.context_length or '?'}",
+             f"- weights: {info.weights or 'missing'} · {info.dtype or '?'} · "
+             f"{_human_bytes(info.size_bytes)}"]
+    if info.base:
+        lines.append(f"- base model: {info.base}")
+    if info.dataset:
+        lines.append(f"- dataset: {info.dataset}")
+    training = info.training or {}
+    if training:
+        settings = {k: v for k, v in training.items() if not isinstance(v, (list, dict))}
+        if settings:
+            lines += ["", "**Training**", ""]
+            lines += [f"- {k}: {v}" for k, v in settings.items()]
+        rows = training.get("results") or training.get("epochs") or []
+        if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+            keys = list(rows[0])
+            lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+            lines += ["| " + " | ".join(_cell(r.get(k)) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+class ModelsView(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "catalog", "Pull"),
+        Binding("a", "add_local", "Add folder"),
+        Binding("n", "rename_model", "Rename"),
+        Binding("d,delete", "delete_model", "Delete"),
+        Binding("r", "report", "Report"),
+        Binding("f5", "refresh", "Refresh", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="model-details-box"):
+                yield Markdown("", id="model-details")
+        yield Static("", id="models-status")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("name", "origin", "class", "params", "size")
+        self.action_refresh()
+
+    def focus_first(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_refresh(self) -> None:
+        from smartlap.store.models import list_models
+
+        table = self.query_one(DataTable)
+        table.clear()
+        try:
+            infos = list_models()
+        except SmartlapError as error:
+            self.app.show_error(error)
+            return
+        for info in infos:
+            table.add_row(info.name, info.origin, info.architecture or "?",
+                          _human_params(info.params), _human_bytes(info.size_bytes),
+                          key=info.name)
+        self.query_one("#models-status", Static).update(
+            f"{len(infos)} model(s). p pulls a seed model, a adds a folder, r opens the report.")
+        if infos:
+            self._show(infos[0].name)
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None:
+            self._show(str(event.row_key.value))
+
+    def _show(self, name: str) -> None:
+        from smartlap.store.models import get_model
+
+        try:
+            info = get_model(name)
+        except SmartlapError as error:
+            self.query_one("#model-details", Markdown).update(error.message)
+            return
+        self.query_one("#model-details", Markdown).update(details_markdown(info))
+
+    def action_catalog(self) -> None:
+        try:
+            from smartlap.lm import catalog
+        except ImportError:
+            self.app.notify("The seed model catalog is not available in this build.",
+                            severity="warning")
+            return
+        entries = getattr(catalog, "CATALOG", None) or getattr(catalog, "SEED_MODELS", [])
+        ids = [getattr(e, "hub_id", str(e)) for e in entries]
+        listing = "\n".join(f"- {i}" for i in ids)
+
+        def chosen(hub_id: str | None) -> None:
+            if hub_id:
+                self.query_one("#models-status", Static).update(f"Pulling {hub_id}…")
+                self._pull(hub_id.strip())
+        self.app.push_screen(PromptScreen(f"Pull which seed model?\n{listing}",
+                                          ids[0] if ids else ""), chosen)
+
+    @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
+    def _pull(self, hub_id: str) -> None:
+        try:
+            from smartlap.lm.hub import pull
+
+            info = pull(hub_id)
+        except ImportError:
+            self.post_message(WorkFailed("pull", "Pulling models is not available in this "
+                                         "build."))
+            return
+        except SmartlapError as error:
+            self.post_message(WorkFailed("pull", error.message, error.hint))
+            return
+        self.post_message(ModelPulled(getattr(info, "name", hub_id)))
+
+    @on(ModelPulled)
+    def _pulled(self, message: ModelPulled) -> None:
+        message.stop()
+        self.app.notify(f"Pulled {message.name}.", title="Models")
+        self.action_refresh()
+
+    @on(WorkFailed)
+    def _failed(self, message: WorkFailed) -> None:
+        message.stop()
+        self.query_one("#models-status", Static).update(f"{message.action} failed.")
+        self.app.show_error(SmartlapError(message.message, message.hint))
+
+    def action_add_local(self) -> None:
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            from smartlap.store.models import register_model
+
+            try:
+                info = register_model(Path(path).expanduser())
+            except SmartlapError as error:
+                self.app.show_error(error)
+                return
+            self.app.notify(f"Added {info.name}.")
+            self.action_refresh()
+        self.app.push_screen(PromptScreen("Model folder (Hugging Face format)",
+                                          placeholder="~/models/my-gpt2",
+                                          check=_check_folder), chosen)
+
+    def action_rename_model(self) -> None:
+        name = self._selected()
+        if not name:
+            return
+
+        def chosen(new: str | None) -> None:
+            if new and new != name:
+                from smartlap.store.models import rename_model
+
+                try:
+                    rename_model(name, new.strip())
+                except SmartlapError as error:
+                    self.app.show_error(error)
+                    return
+                self.action_refresh()
+        self.app.push_screen(PromptScreen(f"New name for {name}", name), chosen)
+
+    def action_delete_model(self) -> None:
+        name = self._selected()
+        if not name:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                from smartlap.store.models import delete_model
+
+                try:
+                    delete_model(name)
+                except SmartlapError as error:
+                    self.app.show_error(error)
+                    return
+                self.app.notify(f"Deleted model {name}.")
+                self.action_refresh()
+        self.app.push_screen(ConfirmScreen(f"Delete the model {name}?", "Delete"), confirmed)
+
+    def action_report(self) -> None:
+        from smartlap.store.models import get_model
+
+        name = self._selected()
+        if not name:
+            return
+        info = get_model(name)
+        report = next((p for p in (Path(info.path) / "REPORT.md", Path(info.path) / "report.md")
+                       if p.is_file()), None)
+        if report is None:
+            self.app.notify(f"No analysis report for {name} yet.\n"
+                            f"hint: run 'smartlap report {name}' to write one.",
+                            severity="warning", markup=False)
+            return
+        self.app.push_screen(MarkdownScreen(f"Report: {name}",
+                                            report.read_text(encoding="utf-8")))
+
+
+def _check_folder(text: str) -> str | None:
+    path = Path(text.strip()).expanduser()
+    if not path.is_dir():
+        return "not a folder"
+    if not (path / "config.json").is_file():
+        return "no config.json in that folder"
+    return None

@@ -1,0 +1,320 @@
+"""The Train screen: the run form (checked field by field), the runs, and their results.
+
+Start launches ``smartlap train`` as a separate process (``store.runs.start_run_process``):
+a crash or an out-of-memory there never takes the studio down, and the worker pane follows
+the run through its events log like any other run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from smartlap import events
+from smartlap.errors import SmartlapError
+from smartlap.tui.dialogs import MarkdownScreen
+from smartlap.tui.messages import RunEventsArrived
+
+MODES = ("full", "embeddings", "lora")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def _int(low: int, optional: bool = True) -> Callable[[str], tuple[Any, str | None]]:
+    def parse(text: str) -> tuple[Any, str | None]:
+        if not text.strip():
+            return (None, None) if optional else (None, "required")
+        try:
+            value = int(text)
+        except ValueError:
+            return None, "a whole number"
+        return (value, None) if value >= low else (None, f"at least {low}")
+    return parse
+
+
+def _lr(text: str) -> tuple[Any, str | None]:
+    if not text.strip():
+        return None, None
+    try:
+        value = float(text)
+    except ValueError:
+        return None, "a number such as 5e-5"
+    return (value, None) if 0 < value < 1 else (None, "between 0 and 1, e.g. 5e-5")
+
+
+def _name(text: str) -> tuple[Any, str | None]:
+    if not text.strip():
+        return None, None
+    from smartlap.names import validate_name
+
+    try:
+        return validate_name(text, "model"), None
+    except SmartlapError as error:
+        return None, error.message
+
+
+# field id -> (label, flag, parser)
+FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
+    "epochs": ("Epochs", "--epochs", _int(1, optional=False)),
+    "lr": ("Learning rate", "--lr", _lr),
+    "batch_size": ("Batch size", "--batch-size", _int(1)),
+    "block_size": ("Block size", "--block-size", _int(8)),
+    "patience": ("Patience", "--patience", _int(1)),
+    "seed": ("Seed", "--seed", _int(0)),
+    "name": ("Save as", "--name", _name),
+}
+
+
+def results_markdown(run: Any, run_events: list[events.Event]) -> str:
+    """A run's per-epoch table and samples, from its events."""
+    lines = [f"### Run {run.id} — {run.status}", ""]
+    config = run.config or {}
+    argv = config.get("argv")
+    if argv:
+        lines += [f"`smartlap train {' '.join(argv)}`", ""]
+    epochs = [e for e in run_events if isinstance(e, events.EpochEnd)]
+    if epochs:
+        lines += ["| epoch | train loss | val loss | perplexity | seconds |",
+                  "|---:|---:|---:|---:|---:|"]
+        for e in epochs:
+            val = f"{e.val_loss:.4f}" if e.val_loss is not None else "–"
+            ppl = f"{e.perplexity:.1f}" if e.perplexity is not None else "–"
+            lines.append(f"| {e.epoch} | {e.train_loss:.4f} | {val} | {ppl} | {e.seconds:.1f} |")
+    else:
+        lines.append("No epoch has ended yet.")
+    samples = [e for e in run_events if isinstance(e, events.Sample)]
+    if samples:
+        lines += ["", "**Samples**"]
+        for s in samples:
+            lines += ["", f"*epoch {s.epoch}*", "", "```", s.text.strip(), "```"]
+    for e in run_events:
+        if isinstance(e, events.RunFailed):
+            lines += ["", f"**Failed:** {e.message}" + (f" — {e.hint}" if e.hint else "")]
+    return "\n".join(lines)
+
+
+class RunsTable(DataTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "results", "Results"),
+        Binding("u", "resume", "Resume"),
+        Binding("c", "cancel", "Cancel run"),
+    ]
+
+    def action_results(self) -> None:
+        self.parent_view().action_results()
+
+    def action_resume(self) -> None:
+        self.parent_view().action_resume()
+
+    def action_cancel(self) -> None:
+        self.parent_view().action_cancel()
+
+    def parent_view(self) -> TrainView:
+        return self.query_ancestor(TrainView)
+
+
+class TrainView(Horizontal):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "start", "Start run")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="train-form"):
+            with Grid(id="train-grid"):
+                yield Label("Model")
+                yield Select([], prompt="model", id="train-model", compact=True)
+                yield Static("", id="train-model-error", classes="field-error")
+                yield Label("Dataset")
+                yield Select([], prompt="dataset", id="train-dataset", compact=True)
+                yield Static("", id="train-dataset-error", classes="field-error")
+                yield Label("Mode")
+                yield Select([(m, m) for m in MODES], value="full", allow_blank=False,
+                             id="train-mode", compact=True)
+                yield Static("", classes="field-error")
+                yield Label("Precision")
+                yield Select([(p, p) for p in PRECISIONS], value="auto", allow_blank=False,
+                             id="train-precision", compact=True)
+                yield Static("", classes="field-error")
+                for key, (label, _, _) in FIELDS.items():
+                    yield Label(label)
+                    yield Input(id=f"train-{key}", compact=True)
+                    yield Static("", id=f"train-{key}-error", classes="field-error")
+            yield Button("Start (Ctrl+S)", variant="primary", id="train-start")
+        with Vertical(id="train-runs"):
+            yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="train-status")
+
+    def on_mount(self) -> None:
+        self.query_one(RunsTable).add_columns("run", "model → dataset", "status", "epoch",
+                                              "best val")
+        self.query_one("#train-epochs", Input).value = "3"
+        self.refresh_choices()
+        self.refresh_runs()
+
+    def focus_first(self) -> None:
+        self.query_one("#train-model", Select).focus()
+
+    def refresh_choices(self) -> None:
+        from smartlap.store.models import list_models
+
+        try:
+            models = [m.name for m in list_models()]
+        except SmartlapError:
+            models = []
+        self.query_one("#train-model", Select).set_options([(m, m) for m in models])
+        try:
+            from smartlap.store.datasets import list_datasets
+
+            datasets = [d.name for d in list_datasets()]
+        except (ImportError, SmartlapError):
+            datasets = []
+        select = self.query_one("#train-dataset", Select)
+        select.set_options([(d, d) for d in datasets])
+        if "demo" in datasets:
+            select.value = "demo"
+
+    @on(Select.Changed, "#train-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        """Show the defaults the run will pick for this model's size as placeholders."""
+        self.query_one("#train-model-error", Static).update("")
+        if event.value is Select.NULL:
+            return
+        try:
+            from smartlap.lm.train.config import LR_BY_MODE, size_defaults
+            from smartlap.store.models import get_model
+
+            info = get_model(str(event.value))
+            defaults = size_defaults(info.params or 0)
+        except (ImportError, SmartlapError):
+            return
+        mode = str(self.query_one("#train-mode", Select).value)
+        lr = LR_BY_MODE.get(mode, defaults.lr_full) if mode != "full" else defaults.lr_full
+        self.query_one("#train-lr", Input).placeholder = f"{lr:g}"
+        self.query_one("#train-batch_size", Input).placeholder = str(defaults.batch_size)
+        block = min(defaults.block_size, info.context_length or defaults.block_size)
+        self.query_one("#train-block_size", Input).placeholder = str(block)
+        self.query_one("#train-patience", Input).placeholder = "3"
+        self.query_one("#train-seed", Input).placeholder = "42"
+
+    @on(Select.Changed, "#train-dataset")
+    def _dataset_changed(self) -> None:
+        self.query_one("#train-dataset-error", Static).update("")
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        key = (event.input.id or "").removeprefix("train-")
+        if key in FIELDS:
+            _, problem = FIELDS[key][2](event.value)
+            self.query_one(f"#train-{key}-error", Static).update(problem or "")
+
+    def build_argv(self) -> list[str] | None:
+        """The `smartlap train` arguments, or None after marking every field that is wrong."""
+        argv: list[str] = []
+        ok = True
+        for key in ("model", "dataset"):
+            value = self.query_one(f"#train-{key}", Select).value
+            if value is Select.NULL:
+                self.query_one(f"#train-{key}-error", Static).update(f"choose a {key}")
+                ok = False
+            else:
+                argv += [f"--{key}", str(value)]
+        argv += ["--mode", str(self.query_one("#train-mode", Select).value),
+                 "--precision", str(self.query_one("#train-precision", Select).value)]
+        for key, (_, flag, parse) in FIELDS.items():
+            value, problem = parse(self.query_one(f"#train-{key}", Input).value)
+            self.query_one(f"#train-{key}-error", Static).update(problem or "")
+            if problem:
+                ok = False
+            elif value is not None:
+                argv += [flag, str(value)]
+        return argv if ok else None
+
+    @on(Button.Pressed, "#train-start")
+    def action_start(self) -> None:
+        argv = self.build_argv()
+        if argv is None:
+            self.app.notify("Fix the marked fields first.", severity="warning")
+            return
+        self.launch(argv)
+
+    def launch(self, argv: list[str], run_id: str | None = None) -> str | None:
+        from smartlap.store.runs import start_run_process
+
+        try:
+            run_id = start_run_process(argv, run_id=run_id)
+        except SmartlapError as error:
+            self.app.show_error(error)
+            return None
+        except OSError as error:
+            self.app.notify(f"Could not start training: {error}", severity="error")
+            return None
+        self.query_one("#train-status", Static).update(
+            f"Started {run_id}: follow it in the pane below.")
+        self.refresh_runs()
+        return run_id
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def refresh_runs(self) -> None:
+        from smartlap.store.runs import list_runs
+
+        table = self.query_one(RunsTable)
+        selected = self._selected()
+        table.clear()
+        for run in list_runs():
+            config = run.config or {}
+            argv = config.get("argv") or []
+            model = config.get("model") or _flag(argv, "--model") or "?"
+            dataset = config.get("dataset") or _flag(argv, "--dataset") or "?"
+            epoch = f"{run.epoch or 0}/{run.epochs or _flag(argv, '--epochs') or '?'}"
+            best = f"{run.best_val_loss:.3f}" if run.best_val_loss is not None else "–"
+            table.add_row(run.id, f"{model} → {dataset}", run.status, epoch, best, key=run.id)
+        if selected and selected in {str(k.value) for k in table.rows}:
+            table.move_cursor(row=table.get_row_index(selected))
+
+    @on(RunEventsArrived)
+    def _run_events(self, message: RunEventsArrived) -> None:
+        if any(e.kind in ("run_started", "epoch_end", *events.TERMINAL_RUN_EVENTS)
+               for e in message.events):
+            self.refresh_runs()
+
+    def _selected(self) -> str | None:
+        table = self.query_one(RunsTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_results(self) -> None:
+        from smartlap.store.runs import get_run, read_run_events
+
+        run_id = self._selected()
+        if run_id:
+            run = get_run(run_id)
+            self.app.push_screen(MarkdownScreen(f"Run {run_id}",
+                                                results_markdown(run, read_run_events(run_id))))
+
+    def action_resume(self) -> None:
+        from smartlap.store.runs import get_run
+
+        run_id = self._selected()
+        if not run_id:
+            return
+        run = get_run(run_id)
+        if not run.resumable:
+            self.app.notify(f"Run {run_id} cannot be resumed (status: {run.status}).",
+                            severity="warning")
+            return
+        argv = list((run.config or {}).get("argv") or [])
+        self.launch([*argv, "--resume"], run_id=run_id)
+
+    def action_cancel(self) -> None:
+        run_id = self._selected()
+        if run_id:
+            self.app.cancel_run_id(run_id)
+
+
+def _flag(argv: list[str], flag: str) -> str | None:
+    return argv[argv.index(flag) + 1] if flag in argv[:-1] else None

@@ -1,0 +1,92 @@
+"""The Write screen's gutter: syllable count and rhyme letter beside every line.
+
+Syllables are cached per line text, so typing re-counts only the line that changed; the
+rhyme letters need the whole song and are recomputed after a short pause in typing
+(debounced by the owner). The gutter draws only the visible rows (Line API), scrolled with
+the editor (soft wrap is off in the editor so rows and lines match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+WIDTH = 6
+_COUNT = Style(color="#8d99ae")
+_LETTER = Style(color="#f3722c", bold=True)
+
+
+def _craft() -> tuple[Callable[[str], int], Callable[[list[str]], str]] | None:
+    try:
+        from smartlap.craft import rhyme_scheme, syllables
+    except ImportError:  # songcraft not installed in this build
+        return None
+    return syllables, rhyme_scheme
+
+
+class LineFacts:
+    """Per-line syllable counts (cached by text) and rhyme letters for a song."""
+
+    def __init__(self) -> None:
+        self._syllables: dict[str, int] = {}
+        self.craft = _craft()
+        self.counts: list[int | None] = []
+        self.letters: list[str] = []
+
+    def count_lines(self, lines: list[str]) -> None:
+        """Cheap: only lines not seen before are counted."""
+        if self.craft is None:
+            self.counts = [None] * len(lines)
+            return
+        count = self.craft[0]
+        cache = self._syllables
+        if len(cache) > 5000:
+            cache.clear()
+        counts: list[int | None] = []
+        for line in lines:
+            if not line.strip():
+                counts.append(None)
+                continue
+            if line not in cache:
+                cache[line] = count(line)
+            counts.append(cache[line])
+        self.counts = counts
+
+    def letter_lines(self, lines: list[str]) -> None:
+        """Rhyme letters for the non-empty lines (a stanza break does not reset letters)."""
+        if self.craft is None:
+            self.letters = [""] * len(lines)
+            return
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        scheme = self.craft[1]([lines[i] for i in filled]) if filled else ""
+        letters = [""] * len(lines)
+        for index, letter in zip(filled, scheme.replace(" ", ""), strict=False):
+            letters[index] = letter
+        self.letters = letters
+
+
+class Gutter(Widget):
+    DEFAULT_CSS = f"Gutter {{ width: {WIDTH}; height: 1fr; }}"
+
+    def __init__(self, facts: LineFacts, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.facts = facts
+        self.offset_y = 0
+
+    def scroll_to_row(self, row: int) -> None:
+        if row != self.offset_y:
+            self.offset_y = row
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = self.offset_y + y
+        counts, letters = self.facts.counts, self.facts.letters
+        count = counts[index] if index < len(counts) else None
+        letter = letters[index] if index < len(letters) else ""
+        segments = [Segment(f"{count:>3} " if count is not None else "    ", _COUNT),
+                    Segment(f"{letter[:1]:<1} ", _LETTER)]
+        return Strip(segments, WIDTH)

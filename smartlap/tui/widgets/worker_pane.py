@@ -1,0 +1,216 @@
+"""The worker pane: follows every training run by tailing ``runs/<id>/events.jsonl``.
+
+It never talks to a training process directly, only to its log, so it re-attaches to runs
+started earlier, from the CLI, or before the studio restarted. Polling is a small read per
+run every quarter second on the UI thread; runs whose process died without a final event are
+shown as interrupted (pid check, at most every two seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, Static
+
+from smartlap import events
+from smartlap.fsutil import is_temporary, read_json
+from smartlap.tui.messages import RunEventsArrived
+from smartlap.tui.run_state import RunState, format_duration
+from smartlap.tui.widgets.loss_chart import LossChart
+from smartlap.tui.widgets.memory_meter import MemoryMeter
+
+STATUS_STYLE = {"running": "bold green", "starting": "yellow", "finished": "bold #3a86ff",
+                "failed": "bold red", "cancelled": "yellow", "interrupted": "bold red"}
+PID_CHECK_SECONDS = 2.0
+
+
+class WorkerPane(Vertical):
+    """Run name, model → dataset, progress, loss chart, memory, tokens/s, ETA, sample, status."""
+
+    collapsed: reactive[bool] = reactive(False)
+    selected: reactive[str | None] = reactive(None)
+
+    def __init__(self, runs_dir: Path, poll_interval: float = 0.25, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.runs_dir = Path(runs_dir)
+        self.poll_interval = poll_interval
+        self.runs: dict[str, RunState] = {}
+        self._tails: dict[str, events.EventTail] = {}
+        self._opened = time.time()
+        self._last_pid_check = 0.0
+        self._pinned = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="wp-head"):
+            yield Static(id="wp-title")
+            yield ProgressBar(id="wp-progress", show_eta=False, show_percentage=True)
+            yield Static(id="wp-status")
+        with Horizontal(id="wp-body"):
+            yield LossChart(id="wp-chart")
+            with Vertical(id="wp-side"):
+                yield MemoryMeter(id="wp-memory")
+                yield Static(id="wp-speed")
+                yield Static(id="wp-sample")
+
+    def on_mount(self) -> None:
+        self.poll()
+        self.call_after_refresh(self.show)
+        self.set_interval(self.poll_interval, self.poll)
+
+    def watch_collapsed(self, collapsed: bool) -> None:
+        self.set_class(collapsed, "-collapsed")
+
+    def watch_selected(self) -> None:
+        self.show()
+
+    # -- following runs -------------------------------------------------------------------
+
+    def _discover(self) -> None:
+        if not self.runs_dir.is_dir():
+            return
+        for path in self.runs_dir.iterdir():
+            if path.name in self._tails or path.name.startswith(".") or is_temporary(path):
+                continue
+            if path.is_dir():
+                self._tails[path.name] = events.EventTail(path / "events.jsonl")
+                state = self.runs[path.name] = RunState(run_id=path.name)
+                try:
+                    record = read_json(path / "run.json")
+                    state.pid = record.get("pid")
+                    state.updated = path.stat().st_mtime
+                except (OSError, ValueError, AttributeError):
+                    pass
+
+    def poll(self) -> None:
+        """Read new lines of every run's log; refresh the view when the shown run changed."""
+        self._discover()
+        changed: set[str] = set()
+        for run_id, tail in self._tails.items():
+            new = tail.poll()
+            if not new:
+                continue
+            state = self.runs[run_id]
+            for event in new:
+                state.apply(event)
+            changed.add(run_id)
+            self.post_message(RunEventsArrived(run_id, new))
+            self._notify_endings(run_id, new)
+        now = time.time()
+        if now - self._last_pid_check >= PID_CHECK_SECONDS:
+            self._last_pid_check = now
+            changed |= self._check_processes()
+        best = self._most_relevant()
+        if not self._pinned and best != self.selected:
+            self.selected = best
+        elif self.selected in changed:
+            self.show()
+
+    def _check_processes(self) -> set[str]:
+        from smartlap.store.runs import pid_alive
+
+        gone = set()
+        for run_id, state in self.runs.items():
+            if state.active and state.pid and not pid_alive(state.pid):
+                # One more read: the process may have written its last line as it exited.
+                for event in self._tails[run_id].poll():
+                    state.apply(event)
+                if state.active:
+                    state.status = "interrupted"
+                    state.message = "the training process ended without a final event"
+                gone.add(run_id)
+        return gone
+
+    def _notify_endings(self, run_id: str, new: list[events.Event]) -> None:
+        """Toast a run ending, but not endings replayed from before the studio opened."""
+        for event in new:
+            if event.time < self._opened - 1:
+                continue
+            if isinstance(event, events.RunFailed):
+                self.app.notify(f"{event.message}\n{event.hint or ''}".strip(),
+                                title=f"Run {run_id} failed", severity="error", timeout=10)
+            elif isinstance(event, events.RunFinished):
+                self.app.notify(f"Run {run_id} finished" +
+                                (f": saved as {event.model}" if event.model else "."),
+                                title="Training")
+
+    def _most_relevant(self) -> str | None:
+        """The newest active run, else the most recently updated one."""
+        if not self.runs:
+            return None
+        ranked = sorted(self.runs.values(), key=lambda s: (s.active, s.updated, s.run_id))
+        return ranked[-1].run_id
+
+    def cycle(self, step: int) -> None:
+        """Show the previous/next run (and keep showing it until the studio restarts)."""
+        order = sorted(self.runs, key=lambda r: (self.runs[r].updated, r))
+        if not order:
+            return
+        index = order.index(self.selected) if self.selected in order else 0
+        self._pinned = True
+        self.selected = order[(index + step) % len(order)]
+
+    @property
+    def current(self) -> RunState | None:
+        return self.runs.get(self.selected) if self.selected else None
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def show(self) -> None:
+        if not self.is_mounted:
+            return
+        state = self.current
+        title = self.query_one("#wp-title", Static)
+        status = self.query_one("#wp-status", Static)
+        bar = self.query_one("#wp-progress", ProgressBar)
+        self.set_class(state is None, "-empty")
+        if state is None:
+            title.update(Text("No training runs yet — start one on the Train screen (F4).",
+                              style="dim"))
+            status.update("")
+            bar.update(total=None, progress=0)
+            self.query_one(LossChart).set_losses([], [])
+            self.query_one(MemoryMeter).set_memory({})
+            self.query_one("#wp-speed", Static).update("")
+            self.query_one("#wp-sample", Static).update("")
+            return
+        count = f" ({list(self._ordered()).index(state.run_id) + 1}/{len(self.runs)})"
+        title.update(Text.assemble((state.run_id, "bold"), f"{count}  ",
+                                   f"{state.model} → {state.dataset}"))
+        epoch = f"epoch {state.epoch}/{state.epochs or '?'}"
+        if state.total_steps and state.active:
+            epoch += f" · step {state.step}/{state.total_steps}"
+        status.update(Text.assemble(f"{epoch}  ",
+                                    (state.status, STATUS_STYLE.get(state.status, ""))))
+        progress = state.progress()
+        if progress:
+            bar.update(total=progress[1], progress=progress[0])
+        else:
+            bar.update(total=None, progress=0)
+        self.query_one(LossChart).set_losses(state.train_losses, state.val_losses)
+        self.query_one(MemoryMeter).set_memory(state.memory)
+        speed = (f"{state.tokens_per_s:,.0f} tokens/s" if state.tokens_per_s else "– tokens/s")
+        eta = f"ETA {format_duration(state.eta_seconds)}" if state.active else ""
+        last = ""
+        if state.train_losses:
+            val = state.val_losses[-1]
+            last = f"loss {state.train_losses[-1]:.3f}" + (f" / val {val:.3f}" if val else "")
+        self.query_one("#wp-speed", Static).update(f"{speed}  {eta}  {last}".strip())
+        if state.status in ("failed", "interrupted"):
+            sample = Text(f"{state.status}: {state.message}", style="red")
+            if state.hint:
+                sample.append(f"\nhint: {state.hint}", style="yellow")
+        elif state.sample:
+            sample = Text(f"epoch {state.sample_epoch}: ", style="dim")
+            sample.append(" / ".join(line.strip() for line in state.sample.splitlines()
+                                     if line.strip()))
+        else:
+            sample = Text(state.message or "no sample yet", style="dim")
+        self.query_one("#wp-sample", Static).update(sample)
+
+    def _ordered(self) -> list[str]:
+        return sorted(self.runs, key=lambda r: (self.runs[r].updated, r))

@@ -1,0 +1,500 @@
+"""The Write screen: song editor with gutter, songbook, and streaming suggestions.
+
+Model loading and generation run in one exclusive thread worker. The thread never touches a
+widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI appends each batch
+to the suggestion area (an append, never a re-render of the whole text). Escape sets a
+``threading.Event`` the generator checks every token, and the UI stops listening at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from smartlap.errors import SmartlapError
+from smartlap.store import songbook
+from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
+from smartlap.tui.messages import GenerationEnded, ModelLoaded, SongSaved, TokensArrived, WorkFailed
+from smartlap.tui.widgets.gutter import Gutter, LineFacts
+
+BATCH_SECONDS = 0.04
+AUTOSAVE_SECONDS = 0.8
+GUTTER_DEBOUNCE_SECONDS = 0.15
+UNTITLED = "Naamloos"
+
+
+@dataclass(frozen=True)
+class GenerationControls:
+    """The sampling knobs the Write screen offers (validated in the settings dialog)."""
+
+    temperature: float = 0.9
+    top_p: float = 0.95
+    max_new_tokens: int = 80
+    seed: int | None = None
+    samples: int = 1
+
+
+class GenerationBackend:
+    """The bridge to ``smartlap.lm`` (imported only when the person first generates)."""
+
+    def load(self, name: str) -> Any:
+        from smartlap.lm.loading import load_model
+
+        return load_model(name)
+
+    def stream(self, loaded: Any, prompt: str, controls: GenerationControls,
+               stop: threading.Event, style: str | None) -> Iterator[Any]:
+        from smartlap.lm.generation import GenerationSettings, stream_generate
+
+        settings = GenerationSettings(**asdict(controls))
+        return stream_generate(loaded, prompt, settings, stop=stop, style=style)
+
+
+def _model_names() -> list[str]:
+    from smartlap.store.models import DEFAULT_MODEL, list_models
+
+    try:
+        names = [m.name for m in list_models()]
+    except SmartlapError:
+        return []
+    return sorted(names, key=lambda n: (n != DEFAULT_MODEL, n))
+
+
+def _style_names() -> list[str]:
+    try:
+        from smartlap.styles import load_styles
+    except ImportError:
+        return []
+    try:
+        styles = load_styles()
+    except SmartlapError:
+        return []
+    return sorted(styles) if isinstance(styles, dict) else sorted(s.name for s in styles)
+
+
+class WriteView(Vertical):
+    """Editor, gutter, title/style/model bar, and the suggestion area with alternatives."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+g", "generate", "Generate", tooltip="Continue the song from the cursor"),
+        Binding("escape", "stop", "Stop", priority=True),
+        Binding("ctrl+o", "accept", "Accept", tooltip="Insert the suggestion at the cursor"),
+        Binding("ctrl+r", "regenerate", "Again"),
+        Binding("ctrl+t", "next_alternative", "Alt"),
+        Binding("ctrl+b", "songbook", "Songs"),
+        Binding("ctrl+n", "new_song", "New"),
+        Binding("f9", "settings", "Settings"),
+    ]
+
+    generating: reactive[bool] = reactive(False)
+
+    def __init__(self, backend: GenerationBackend | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend or GenerationBackend()
+        self.controls = GenerationControls()
+        self.song: songbook.BookSong | None = None
+        self.facts = LineFacts()
+        self.loaded: Any = None
+        self.loaded_name: str | None = None
+        self.alternatives: list[str] = []
+        self.shown = 0
+        self.generation = 0
+        self.last_prompt: str | None = None
+        self.stats: dict[int, GenerationEnded] = {}
+        self._stop = threading.Event()
+        self._autosave: Timer | None = None
+        self._gutter_timer: Timer | None = None
+        self._loading_song = False
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="song-bar"):
+            yield Label("Title ", classes="bar-label")
+            yield Input(placeholder=UNTITLED, id="song-title", compact=True)
+            yield Select([(s, s) for s in _style_names()], prompt="style", id="song-style",
+                         compact=True)
+            models = _model_names()
+            yield Select([(m, m) for m in models], prompt="model", id="song-model",
+                         compact=True, value=models[0] if models else Select.NULL)
+        with Horizontal(id="write-main"):
+            with Horizontal(id="editor-box"):
+                yield Gutter(self.facts, id="gutter")
+                yield TextArea(id="editor", soft_wrap=False, tab_behavior="focus",
+                               show_line_numbers=False)
+            with Vertical(id="suggestion-box"):
+                yield Static(id="suggestion-head")
+                yield TextArea(id="suggestion", read_only=True, soft_wrap=True)
+        yield Static(id="write-status")
+
+    def on_mount(self) -> None:
+        editor = self.query_one("#editor", TextArea)
+        self.watch(editor, "scroll_y", self._sync_gutter, init=False)
+        songs = songbook.list_songs()
+        if songs:
+            self.open_song(songs[0].slug)
+        self._show_head()
+        self._set_status("Type a few lines, then Ctrl+G to let the model continue.")
+
+    def focus_first(self) -> None:
+        self.query_one("#editor", TextArea).focus()
+
+    # -- songbook -------------------------------------------------------------------------
+
+    def open_song(self, slug: str) -> None:
+        song = songbook.open_song(slug)
+        self._loading_song = True
+        self.song = song
+        self.query_one("#song-title", Input).value = song.title
+        style = self.query_one("#song-style", Select)
+        if song.style and any(song.style == value for _, value in style._options):
+            style.value = song.style
+        self.query_one("#editor", TextArea).load_text(song.lyrics)
+        self._refresh_gutter(full=True)
+        self.call_after_refresh(self._done_loading)
+
+    def _done_loading(self) -> None:
+        self._loading_song = False
+
+    def _current_style(self) -> str:
+        value = self.query_one("#song-style", Select).value
+        return "" if value is Select.NULL or value is None else str(value)
+
+    def _schedule_save(self) -> None:
+        if self._loading_song:
+            return
+        if self._autosave is not None:
+            self._autosave.stop()
+        self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_now)
+
+    def save_now(self) -> None:
+        """Autosave (atomically, in a thread) — creates the song file on the first edit."""
+        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
+        lyrics = self.query_one("#editor", TextArea).text
+        if self.song is None and not lyrics.strip():
+            return
+        self._save(self.song, title, lyrics, self._current_style())
+
+    @work(thread=True, exclusive=True, group="autosave", exit_on_error=False)
+    def _save(self, song: songbook.BookSong | None, title: str, lyrics: str, style: str) -> None:
+        try:
+            if song is None:
+                saved = songbook.new_song(title, lyrics, style=style)
+            else:
+                saved = songbook.save_song(replace(song, title=title, lyrics=lyrics, style=style))
+        except SmartlapError as error:
+            self.post_message(WorkFailed("save", error.message, error.hint))
+            return
+        except OSError as error:
+            self.post_message(WorkFailed("save", f"Could not save the song: {error}",
+                                         "Check that the data home is writable."))
+            return
+        self.post_message(SongSaved(saved.slug, saved.title))
+
+    @on(SongSaved)
+    def _saved(self, message: SongSaved) -> None:
+        message.stop()
+        if self.song is None or self.song.slug == message.slug:
+            self.song = songbook.open_song(message.slug)
+        self._set_status(f"Saved to the songbook as {message.slug}.md")
+
+    @on(TextArea.Changed, "#editor")
+    def _editor_changed(self) -> None:
+        self._refresh_gutter(full=False)
+        self._schedule_save()
+
+    @on(Input.Changed, "#song-title")
+    @on(Select.Changed, "#song-style")
+    def _meta_changed(self) -> None:
+        self._schedule_save()
+
+    def action_new_song(self) -> None:
+        self.save_now()
+        self.song = None
+        self._loading_song = True
+        self.query_one("#song-title", Input).value = ""
+        self.query_one("#editor", TextArea).load_text("")
+        self._refresh_gutter(full=True)
+        self.call_after_refresh(self._done_loading)
+        self.query_one("#editor", TextArea).focus()
+        self._set_status("New song: it is saved once you type.")
+
+    def action_songbook(self) -> None:
+        from smartlap.tui.songbook_dialog import SongbookDialog
+
+        def chosen(slug: str | None) -> None:
+            if slug:
+                self.save_now()
+                self.open_song(slug)
+                self._set_status(f"Opened {slug}.md")
+        self.app.push_screen(SongbookDialog(), chosen)
+
+    def action_rename_song(self) -> None:
+        if self.song is None:
+            self.app.notify("Type something first: an empty song is not saved yet.")
+            return
+        current = self.song
+
+        def renamed(title: str | None) -> None:
+            if title:
+                try:
+                    song = songbook.rename_song(current.slug, title)
+                except SmartlapError as error:
+                    self.app.show_error(error)
+                    return
+                self.open_song(song.slug)
+                self._set_status(f"Renamed to {song.title} ({song.slug}.md)")
+        self.app.push_screen(PromptScreen("New title", current.title,
+                                          check=lambda t: None if t.strip() else "Empty title"),
+                             renamed)
+
+    def action_delete_song(self) -> None:
+        if self.song is None:
+            return
+        song = self.song
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                songbook.delete_song(song.slug)
+                self.song = None
+                self.action_new_song()
+                self.app.notify(f"Deleted {song.title}.")
+        self.app.push_screen(ConfirmScreen(f"Delete the song “{song.title}”?", "Delete"),
+                             confirmed)
+
+    def action_export_song(self, fmt: str = "txt") -> None:
+        if self.song is None:
+            self.app.notify("Nothing to export yet.")
+            return
+        song = self.song
+        default = f"~/{song.slug}.{fmt}"
+
+        def exported(target: str | None) -> None:
+            if target:
+                try:
+                    self.save_now()
+                    written = songbook.export_song(song.slug, target)
+                except SmartlapError as error:
+                    self.app.show_error(error)
+                    return
+                except OSError as error:
+                    self.app.notify(f"Could not write {target}: {error}", severity="error")
+                    return
+                self.app.notify(f"Exported to {written}")
+        self.app.push_screen(PromptScreen("Export to (.txt or .md)", default), exported)
+
+    # -- gutter ---------------------------------------------------------------------------
+
+    def _refresh_gutter(self, full: bool) -> None:
+        lines = self.query_one("#editor", TextArea).text.split("\n")
+        self.facts.count_lines(lines)
+        if len(self.facts.letters) != len(lines):
+            self.facts.letters = (self.facts.letters + [""] * len(lines))[:len(lines)]
+        if full:
+            self.facts.letter_lines(lines)
+        else:
+            if self._gutter_timer is not None:
+                self._gutter_timer.stop()
+            self._gutter_timer = self.set_timer(GUTTER_DEBOUNCE_SECONDS, self._update_letters)
+        self.query_one(Gutter).refresh()
+
+    def _update_letters(self) -> None:
+        self.facts.letter_lines(self.query_one("#editor", TextArea).text.split("\n"))
+        self.query_one(Gutter).refresh()
+
+    def _sync_gutter(self, scroll_y: float) -> None:
+        self.query_one(Gutter).scroll_to_row(int(scroll_y))
+
+    # -- generation -----------------------------------------------------------------------
+
+    def _prompt(self) -> str:
+        editor = self.query_one("#editor", TextArea)
+        if editor.selected_text.strip():
+            return editor.selected_text
+        row, column = editor.cursor_location
+        return editor.get_text_range((0, 0), (row, column))
+
+    def action_generate(self) -> None:
+        self._start(self._prompt())
+
+    def action_regenerate(self) -> None:
+        self._start(self.last_prompt if self.last_prompt is not None else self._prompt())
+
+    def _start(self, prompt: str) -> None:
+        value = self.query_one("#song-model", Select).value
+        model = None if value is Select.NULL else str(value)
+        if model is None:
+            self.app.notify("There is no model to generate with.", title="No model",
+                            severity="error")
+            return
+        self._stop.set()  # end a generation still running
+        self._stop = threading.Event()
+        self.generation += 1
+        self.last_prompt = prompt
+        self.alternatives = [""] * self.controls.samples
+        self.stats = {}
+        self.shown = 0
+        self.query_one("#suggestion", TextArea).load_text("")
+        self.generating = True
+        self._show_head()
+        self._set_status("Loading the model…" if model != self.loaded_name else "Generating…")
+        self._generate(self.generation, model, prompt, self.controls, self._current_style(),
+                       self._stop)
+
+    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
+    def _generate(self, generation: int, model: str, prompt: str,
+                  controls: GenerationControls, style: str, stop: threading.Event) -> None:
+        """Worker thread: load if needed, stream, and post tokens in ~40 ms batches."""
+        try:
+            if self.loaded_name != model:
+                started = time.perf_counter()
+                self.loaded, self.loaded_name = None, None
+                loaded = self.backend.load(model)
+                self.loaded, self.loaded_name = loaded, model
+                self.post_message(ModelLoaded(model, str(getattr(loaded, "device", "?")),
+                                              time.perf_counter() - started))
+            pending: dict[int, list[str]] = {}
+            last_flush = time.monotonic()
+            for event in self.backend.stream(self.loaded, prompt, controls, stop,
+                                             style or None):
+                if event.kind == "token":
+                    pending.setdefault(event.sample, []).append(event.text)
+                    if time.monotonic() - last_flush >= BATCH_SECONDS:
+                        self._flush(pending, generation)
+                        last_flush = time.monotonic()
+                elif event.kind == "sample_end":
+                    self._flush(pending, generation)
+                    self.post_message(GenerationEnded(event.sample, event.reason, event.tokens,
+                                                      event.seconds, event.time_to_first_token,
+                                                      generation))
+            self._flush(pending, generation)
+        except SmartlapError as error:
+            self.post_message(WorkFailed("generate", error.message, error.hint))
+        except Exception as error:  # a bug or a library error: keep the studio up
+            self.post_message(WorkFailed("generate", f"Generation failed: {error}",
+                                         "Run 'smartlap --debug generate ...' to see the "
+                                         "details."))
+        finally:
+            self.post_message(GenerationEnded(0, "done", 0, 0.0, None, generation))
+
+    def _flush(self, pending: dict[int, list[str]], generation: int) -> None:
+        for sample, parts in pending.items():
+            if parts:
+                self.post_message(TokensArrived(sample, "".join(parts), generation))
+        pending.clear()
+
+    @on(TokensArrived)
+    def _tokens(self, message: TokensArrived) -> None:
+        message.stop()
+        if message.generation != self.generation or not self.generating:
+            return  # stopped or superseded: late tokens are dropped
+        index = max(message.sample - 1, 0)
+        while len(self.alternatives) <= index:
+            self.alternatives.append("")
+        self.alternatives[index] += message.text
+        if index == self.shown:
+            area = self.query_one("#suggestion", TextArea)
+            area.insert(message.text, area.document.end, maintain_selection_offset=True)
+        self._show_head()
+
+    @on(GenerationEnded)
+    def _ended(self, message: GenerationEnded) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        if message.sample:
+            self.stats[message.sample] = message
+            self._show_head()
+            return
+        if self.generating:
+            self.generating = False
+            ended = self.stats.get(self.shown + 1)
+            if ended and ended.seconds:
+                rate = ended.tokens / ended.seconds
+                self._set_status(f"{ended.tokens} tokens in {ended.seconds:.1f} s "
+                                 f"({rate:.0f}/s, {ended.reason}). Ctrl+O inserts it.")
+            else:
+                self._set_status("Done. Ctrl+O inserts the suggestion at the cursor.")
+        self._show_head()
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        message.stop()
+        self._set_status(f"{message.name} loaded on {message.device} in "
+                         f"{message.seconds:.1f} s. Generating…")
+
+    @on(WorkFailed)
+    def _failed(self, message: WorkFailed) -> None:
+        message.stop()
+        if message.action == "generate":
+            self.generating = False
+            self._set_status("Generation failed; the editor is still yours.")
+        self.app.show_error(SmartlapError(message.message, message.hint))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.generating
+        if action in ("accept", "next_alternative"):
+            return any(self.alternatives) or None
+        return True
+
+    def action_stop(self) -> None:
+        """Escape: the generator stops at its next token; the UI stops listening now."""
+        self._stop.set()
+        self.generating = False
+        self._set_status("Stopped. Ctrl+O inserts what was generated, Ctrl+R tries again.")
+        self._show_head()
+
+    def action_accept(self) -> None:
+        text = self.alternatives[self.shown] if self.alternatives else ""
+        if not text:
+            return
+        if self.generating:
+            self.action_stop()
+        editor = self.query_one("#editor", TextArea)
+        editor.insert(text)
+        editor.focus()
+        self._set_status("Inserted. Ctrl+G continues from the cursor.")
+
+    def action_next_alternative(self) -> None:
+        if len(self.alternatives) < 2:
+            return
+        self.shown = (self.shown + 1) % len(self.alternatives)
+        self.query_one("#suggestion", TextArea).load_text(self.alternatives[self.shown])
+        self._show_head()
+
+    def action_settings(self) -> None:
+        from smartlap.tui.settings_dialog import SettingsDialog
+
+        def changed(controls: GenerationControls | None) -> None:
+            if controls is not None:
+                self.controls = controls
+                self._show_head()
+        self.app.push_screen(SettingsDialog(self.controls), changed)
+
+    def _show_head(self) -> None:
+        c = self.controls
+        count = len(self.alternatives)
+        tabs = ""
+        if count > 1:
+            tabs = " ".join(f"[reverse]{i + 1}[/]" if i == self.shown else str(i + 1)
+                            for i in range(count)) + "  "
+        state = "[green]streaming…[/] " if self.generating else ""
+        seed = f" seed {c.seed}" if c.seed is not None else ""
+        self.query_one("#suggestion-head", Static).update(
+            f"{tabs}{state}[dim]t={c.temperature:g} p={c.top_p:g} "
+            f"max {c.max_new_tokens}{seed}[/]")
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#write-status", Static).update(text)
