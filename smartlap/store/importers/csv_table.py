@@ -70,6 +70,20 @@ def sniff_delimiter(sample: str) -> str | None:
     return best[2] if best else None
 
 
+def header_delimiter(sample: str) -> str | None:
+    """The delimiter that splits the first line into a header naming a lyrics column.
+
+    This recognises a table even when its first row is broken (an unclosed quote swallows
+    the rest of the file), so the person hears "broken CSV" instead of a strange import.
+    """
+    first_line = sample.lstrip("\ufeff").split("\n", 1)[0].strip()
+    for delimiter in DELIMITERS:
+        cells = first_line.split(delimiter)
+        if len(cells) >= 2 and _find(cells, LYRICS_NAMES) is not None:
+            return delimiter
+    return None
+
+
 def _find(names: list[str], wanted: tuple[str, ...]) -> int | None:
     cleaned = [name.strip().lower().replace(" ", "_") for name in names]
     for candidate in wanted:
@@ -93,11 +107,11 @@ def _text_score(cells: list[str]) -> float:
 
 def detect_layout(path: Path, encoding: str, sample: str | None = None) -> Layout:
     sample = read_sample(path, encoding) if sample is None else sample
-    delimiter = sniff_delimiter(sample)
+    delimiter = sniff_delimiter(sample) or header_delimiter(sample)
     if delimiter is None:
         raise InputError(f"{path} does not look like a table (no consistent ',', ';' or tab "
                          "columns).", "Use --format txt for plain text, or check the file.")
-    rows = _rows(sample, delimiter)[:SAMPLE_ROWS]
+    rows = _rows(sample, delimiter)[:SAMPLE_ROWS] or [sample.split("\n", 1)[0].split(delimiter)]
     first = rows[0]
     lyrics = _find(first, LYRICS_NAMES)
     title, artist = _find(first, TITLE_NAMES), _find(first, ARTIST_NAMES)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartlap.errors import InputError, UsageError
-from smartlap.store.importers.csv_table import sniff_delimiter
+from smartlap.store.importers.csv_table import header_delimiter, sniff_delimiter
 from smartlap.store.importers.decoding import detect_encoding, read_sample
 
 FORMATS = ("auto", "csv", "txt", "jsonl", "dir")
@@ -41,7 +41,7 @@ def _looks_jsonl(sample: str) -> bool:
 
 def _looks_csv(sample: str) -> bool:
     """A table: most rows split into the same number (>= 2) of columns by one delimiter."""
-    return sniff_delimiter(sample) is not None
+    return sniff_delimiter(sample) is not None or header_delimiter(sample) is not None
 
 
 def check_source(path: Path) -> Path:
