@@ -1,9 +1,240 @@
-"""`smartlap runs` (not built yet)."""
+"""`smartlap runs`: list, show, follow and cancel training runs.
+
+``tail`` follows ``runs/<id>/events.jsonl`` with ``events.EventTail`` (a progress bar for the
+current epoch, one table row per finished epoch) until the run ends or its process dies;
+``--json`` prints the raw event lines instead. ``EventView`` is shared with ``smartlap
+train``, so a run looks the same whether it is watched live or followed later.
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
+from typing import Any
+
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from smartlap import events
+from smartlap.cli.console import out_console, print_json, print_json_line
+
+POLL_SECONDS = 0.25
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Placeholder until this command lands."""
+    parser = subparsers.add_parser("runs", help="list, follow and cancel training runs")
+    verbs = parser.add_subparsers(dest="runs_command", metavar="ACTION")
+
+    listing = verbs.add_parser("list", help="all runs, newest first")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=run_list)
+
+    show = verbs.add_parser("show", help="a run's config, status and epochs")
+    show.add_argument("run", metavar="RUN")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=run_show)
+
+    tail = verbs.add_parser("tail", help="follow a run live (progress bar and epoch table)")
+    tail.add_argument("run", metavar="RUN")
+    tail.add_argument("--json", action="store_true", help="print the raw events as JSON lines")
+    tail.add_argument("--no-follow", action="store_true",
+                      help="print what is there and stop, even if the run is still going")
+    tail.set_defaults(func=run_tail)
+
+    cancel = verbs.add_parser("cancel", help="stop a run; it saves state and can be resumed")
+    cancel.add_argument("run", metavar="RUN")
+    cancel.add_argument("--force", action="store_true", help="send SIGTERM instead of SIGINT")
+    cancel.add_argument("--wait", action="store_true", help="wait until the process has ended")
+    cancel.set_defaults(func=run_cancel)
+    parser.set_defaults(func=lambda args: run_list(argparse.Namespace(json=False)))
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from smartlap.store.runs import list_runs
+
+    found = list_runs()
+    if args.json:
+        print_json([run.to_dict() for run in found])
+        return 0
+    console = out_console()
+    if not found:
+        console.print("No runs yet. Start one with 'smartlap train --model M --dataset D'.")
+        return 0
+    table = Table("run", "status", "model", "dataset", "output", "epoch", "best val loss")
+    for run in found:
+        config = run.config
+        epoch = f"{run.epoch or 0}/{run.epochs or '?'}"
+        table.add_row(run.id, run.status + (" (resumable)" if run.resumable else ""),
+                      str(config.get("model") or config.get("preset") or "-"),
+                      str(config.get("dataset", "-")), str(config.get("name") or "-"), epoch,
+                      _fmt(run.best_val_loss))
+    console.print(table)
+    return 0
+
+
+def epoch_table(run_events: list[events.Event]) -> Table:
+    table = Table("epoch", "train loss", "val loss", "perplexity", "seconds", "tokens/s",
+                  "memory MB", "best", title="Epochs")
+    for event in run_events:
+        if isinstance(event, events.EpochEnd):
+            table.add_row(*_epoch_cells(event))
+    return table
+
+
+def _epoch_cells(event: events.EpochEnd) -> list[str]:
+    from smartlap.lm.train.memory import table_memory_mb
+
+    return [str(event.epoch), _fmt(event.train_loss), _fmt(event.val_loss),
+            _fmt(event.perplexity, 2), _fmt(event.seconds, 1), _fmt(event.tokens_per_s, 0),
+            f"{table_memory_mb(event.memory):.0f}", "*" if event.best else ""]
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from smartlap.store.runs import get_run, read_run_events
+
+    run = get_run(args.run)
+    run_events = read_run_events(run.id)
+    if args.json:
+        print_json({**run.to_dict(), "events": [e.to_dict() for e in run_events]})
+        return 0
+    console = out_console()
+    console.print(f"[bold]{run.id}[/]  {run.status}" + ("  (resumable: smartlap train "
+                                                         f"--resume {run.id})"
+                                                         if run.resumable else ""))
+    for key in ("model", "preset", "dataset", "name", "mode", "epochs", "lr", "batch_size",
+                "grad_accum", "block_size", "precision", "seed"):
+        if run.config.get(key) is not None:
+            console.print(f"  {key:<11} {run.config[key]}")
+    if run.message:
+        console.print(f"[red]failed:[/] {run.message}")
+    console.print(epoch_table(run_events))
+    samples = [e for e in run_events if isinstance(e, events.Sample)]
+    if samples:
+        console.print(f"[bold]Sample after epoch {samples[-1].epoch}:[/]")
+        console.print(samples[-1].prompt + samples[-1].text, markup=False)
+    return 0
+
+
+class EventView:
+    """Render run events on a terminal: progress bar per epoch, a line per epoch."""
+
+    def __init__(self) -> None:
+        self.console = out_console()
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TaskProgressColumn(), TextColumn("{task.fields[detail]}"),
+                                 TimeRemainingColumn(), console=self.console, transient=True)
+        self.task: Any = None
+        self.header_shown = False
+
+    def __enter__(self) -> EventView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def _print(self, *parts: Any, **kwargs: Any) -> None:
+        self.progress.console.print(*parts, **kwargs)
+
+    def show(self, event: events.Event) -> None:
+        if isinstance(event, events.RunStarted):
+            resumed = (f", resumed at epoch {event.resumed_from_epoch}"
+                       if event.resumed_from_epoch else "")
+            self._print(f"[bold]run {event.run_id}[/]: {event.model} on {event.dataset} "
+                        f"({event.device}; {event.params:,} parameters, "
+                        f"{event.trainable_params or 0:,} trainable{resumed})")
+        elif isinstance(event, events.Step):
+            description = f"epoch {event.epoch}"
+            detail = f"loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s"
+            if self.task is None:
+                self.task = self.progress.add_task(description, total=event.total_steps,
+                                                   detail=detail)
+            self.progress.update(self.task, completed=event.step, total=event.total_steps,
+                                 description=description, detail=detail)
+        elif isinstance(event, events.EpochEnd):
+            if self.task is not None:
+                self.progress.remove_task(self.task)
+                self.task = None
+            if not self.header_shown:
+                self._print("[bold]epoch  train loss  val loss  perplexity  seconds  "
+                            "tokens/s  memory MB[/]")
+                self.header_shown = True
+            cells = _epoch_cells(event)
+            self._print(f"{cells[0]:>5}  {cells[1]:>10}  {cells[2]:>8}  {cells[3]:>10}  "
+                        f"{cells[4]:>7}  {cells[5]:>8}  {cells[6]:>9} {cells[7]}")
+        elif isinstance(event, events.Sample):
+            self._print(f"[dim]  sample:[/] {(event.prompt + event.text)!r}"[:300],
+                        markup=True, highlight=False)
+        elif isinstance(event, events.CheckpointSaved) and event.checkpoint == "best":
+            self._print(f"[dim]  best so far saved to {event.path}[/]")
+        elif isinstance(event, events.RunFinished):
+            self._print(f"[green]finished[/]: model {event.model!r} (best epoch "
+                        f"{event.best_epoch}, val loss {_fmt(event.best_val_loss)}"
+                        f"{', stopped early' if event.stopped_early else ''})")
+        elif isinstance(event, events.RunCancelled):
+            self._print(f"[yellow]cancelled[/] in epoch {event.epoch}"
+                        + ("; resume with 'smartlap train --resume RUN'"
+                           if event.resumable else ""))
+        elif isinstance(event, events.RunFailed):
+            self._print(f"[red]failed[/]: {event.message}")
+
+
+def run_tail(args: argparse.Namespace) -> int:
+    from smartlap.store.runs import get_run
+
+    run = get_run(args.run)
+    tail = events.EventTail(run.events_path)
+    ended = None
+    with (EventView() if not args.json else _NoView()) as view:
+        while True:
+            for event in tail.poll():
+                if args.json:
+                    print_json_line(event.to_dict())
+                else:
+                    view.show(event)
+                if event.kind in events.TERMINAL_RUN_EVENTS:
+                    ended = event.kind
+            if args.no_follow or (ended and get_run(run.id).status != "running"):
+                break
+            if ended is None and get_run(run.id).status not in {"running", "starting"}:
+                for event in tail.poll():  # anything written just before the process ended
+                    print_json_line(event.to_dict()) if args.json else view.show(event)
+                break
+            time.sleep(POLL_SECONDS)
+    final = get_run(run.id)
+    if not args.json and final.status == "interrupted":
+        out_console().print("[yellow]the run's process is gone without finishing[/]"
+                            + (f"; resume with 'smartlap train --resume {run.id}'"
+                               if final.resumable else ""))
+    return 1 if final.status == "failed" else 0
+
+
+class _NoView:
+    def __enter__(self) -> _NoView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def show(self, event: events.Event) -> None:
+        return None
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    from smartlap.store.runs import cancel_run, wait_for_exit
+
+    run = cancel_run(args.run, force=args.force)
+    console = out_console()
+    console.print(f"asked run {run.id} (pid {run.pid}) to stop; it saves its state first.")
+    if args.wait and run.pid and not wait_for_exit(run.pid, 600):
+        console.print("[yellow]the run is still stopping.[/]")
+        return 1
+    return 0

@@ -1,0 +1,124 @@
+"""What a training run is: its options, and defaults that fit the model on a 12 GB GPU.
+
+The person names only a model and a dataset; everything else gets a default chosen from the
+model's size and the training mode, so ``smartlap train --model gpt2-medium-dutch`` does not
+run out of memory on an RTX 3060. No torch here: the CLI builds a config before the heavy
+imports happen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from smartlap.errors import UsageError
+
+MODES = ("full", "embeddings", "lora")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DEFAULT_SAMPLE_PROMPT = "ferry is een grappige man\nsmartlappen maken is zijn plan"
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a run; ``None`` means "choose from the model size" (see ``resolve``)."""
+
+    model: str
+    dataset: str
+    name: str | None = None
+    epochs: int = 10
+    lr: float | None = None
+    batch_size: int | None = None
+    grad_accum: int | None = None
+    block_size: int | None = None
+    mode: str = "full"
+    precision: str = "auto"
+    gradient_checkpointing: bool | None = None
+    patience: int | None = 3
+    seed: int = 42
+    sample_prompt: str = DEFAULT_SAMPLE_PROMPT
+    sample_tokens: int = 48
+    device: str | None = None
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    max_grad_norm: float = 1.0
+    lora_rank: int = 8
+    max_songs: int | None = None  # train on a slice of the dataset (tests, quick tries)
+    from_scratch: bool = False
+    preset: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def validate(self) -> TrainConfig:
+        hint = "See 'smartlap train --help'."
+        if self.mode not in MODES:
+            raise UsageError(f"Unknown mode {self.mode!r}.", f"Use one of {', '.join(MODES)}.")
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"Unknown precision {self.precision!r}.",
+                             f"Use one of {', '.join(PRECISIONS)}.")
+        for key in ("epochs", "batch_size", "grad_accum", "block_size", "sample_tokens"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                raise UsageError(f"--{key.replace('_', '-')} must be at least 1.", hint)
+        if self.block_size is not None and self.block_size < 8:
+            raise UsageError("--block-size must be at least 8 tokens.", hint)
+        if self.lr is not None and not 0 < self.lr < 1:
+            raise UsageError("--lr must be between 0 and 1 (e.g. 5e-5).", hint)
+        if self.patience is not None and self.patience < 1:
+            raise UsageError("--patience must be at least 1.", hint)
+        return self
+
+
+@dataclass(frozen=True)
+class SizeDefaults:
+    batch_size: int
+    grad_accum: int
+    block_size: int
+    gradient_checkpointing: bool
+    lr_full: float
+
+
+# Upper parameter bound -> defaults. Memory for full fine-tuning with AdamW in mixed precision
+# is ~18 bytes/parameter plus activations: 124M ~ 2.2 GB + activations fits batch 8 x 512;
+# 355M ~ 6.4 GB needs gradient checkpointing to keep batch 4 x 512 inside 12 GB.
+SIZE_TABLE: tuple[tuple[float, SizeDefaults], ...] = (
+    (50e6, SizeDefaults(8, 1, 256, False, 5e-4)),
+    (200e6, SizeDefaults(8, 1, 512, False, 5e-5)),
+    (500e6, SizeDefaults(4, 2, 512, True, 3e-5)),
+    (float("inf"), SizeDefaults(1, 8, 512, True, 2e-5)),
+)
+LR_BY_MODE = {"embeddings": 5e-4, "lora": 2e-4}
+
+
+def size_defaults(params: int) -> SizeDefaults:
+    for bound, defaults in SIZE_TABLE:
+        if params <= bound:
+            return defaults
+    return SIZE_TABLE[-1][1]
+
+
+def resolve(config: TrainConfig, params: int, context_length: int) -> TrainConfig:
+    """Fill every ``None`` from the model's size; the block never exceeds the context."""
+    defaults = size_defaults(params)
+    lr = config.lr
+    if lr is None:
+        lr = max(LR_BY_MODE.get(config.mode, 0.0), defaults.lr_full) \
+            if config.mode != "full" else defaults.lr_full
+    block = min(config.block_size or defaults.block_size, context_length)
+    if config.block_size and config.block_size > context_length:
+        raise UsageError(
+            f"--block-size {config.block_size} is longer than the model's context "
+            f"({context_length} tokens).", f"Use --block-size {context_length} or less.")
+    checkpointing = config.gradient_checkpointing
+    if checkpointing is None:
+        checkpointing = defaults.gradient_checkpointing and config.mode == "full"
+    return dataclasses.replace(
+        config, lr=lr, block_size=block, batch_size=config.batch_size or defaults.batch_size,
+        grad_accum=config.grad_accum or defaults.grad_accum,
+        gradient_checkpointing=checkpointing)

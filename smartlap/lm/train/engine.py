@@ -1,0 +1,588 @@
+"""The training loop, on accelerate's ``Accelerator``.
+
+One function, ``run_training``, reads top to bottom as a run happens:
+
+1. open (or re-open, for ``--resume``) the run folder and lock the output model name;
+2. load the base model (or build one from scratch) and the dataset's packed blocks;
+3. pick the trainable weights (mode), the optimizer and the schedule;
+4. hand device placement, mixed precision and gradient accumulation to ``Accelerator``,
+   so the same loop runs on CPU, one GPU or several under ``torchrun``/``accelerate launch``;
+5. per epoch: train, validate, sample from a fixed prompt and seed, keep the best
+   checkpoint by validation loss, save resumable state, stop early when it stops improving.
+
+Only the main process writes events and files. SIGINT/SIGTERM finish the current optimizer
+step, save state and end with ``run_cancelled``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from smartlap import __version__, events
+from smartlap.errors import AlreadyExistsError, TrainingError, UsageError
+from smartlap.lm.train import failures, memory
+from smartlap.lm.train.config import TrainConfig, resolve
+from smartlap.lm.train.data import (
+    IGNORE_INDEX,
+    BlockDataset,
+    Blocks,
+    EpochShuffle,
+    build_blocks,
+    load_splits,
+)
+from smartlap.lm.train.modes import apply_mode, count_parameters, exportable, is_peft
+from smartlap.lm.train.state import TOKENIZER_DIR, has_state, load_state, save_state
+from smartlap.names import validate_name
+from smartlap.store import runs
+
+EventSink = Callable[[events.Event], None]
+STEP_EVENT_INTERVAL = 1.0  # seconds between step events (the last step of an epoch always)
+MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    status: str  # finished | cancelled
+    model_name: str | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RunLog:
+    """Writes a run's events (main process only) and echoes them to the caller."""
+
+    def __init__(self, run_id: str | None, sink: EventSink | None, enabled: bool) -> None:
+        self.run_id = run_id
+        self.sink = sink
+        self.enabled = enabled and run_id is not None
+
+    def emit(self, event: events.Event) -> None:
+        if not self.enabled:
+            return
+        runs.append_event(self.run_id, event)
+        if self.sink is not None:
+            self.sink(event)
+
+    def status(self, status: str) -> None:
+        if self.enabled:
+            runs.update_run(self.run_id, status=status)
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM; the loop checks it after each optimizer step."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl+C: stop now, without saving
+        self.requested = True
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[StopFlag]:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not the main thread
+                self._previous[signum] = signal.signal(signum, self._handle)
+        try:
+            yield self
+        finally:
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)
+
+
+def default_output_name(config: TrainConfig) -> str:
+    if config.from_scratch:
+        base = config.preset or "scratch"
+    else:
+        base = Path(str(config.model).rstrip("/")).name.split("/")[-1]
+    return validate_name(f"{base}-{config.dataset}"[:64].rstrip("-. "), "model")
+
+
+def _process_state(device: str | None) -> Any:
+    """The process's place in a (possibly multi-process) launch, before the model loads."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=(device or "").lower() == "cpu")
+
+
+def run_training(config: TrainConfig, *, run_id: str | None = None, resume: str | None = None,
+                 on_event: EventSink | None = None) -> TrainResult:
+    """Run (or resume) one training run; raises SmartlapError after writing run_failed."""
+    if resume:
+        run = runs.get_run(resume)
+        if not has_state(run.state_path):
+            raise TrainingError(f"Run {resume} has no saved state to resume from.",
+                                "Only runs that finished at least one epoch or were cancelled "
+                                "can be resumed; start a new run instead.")
+        if run.status == "running":
+            raise TrainingError(f"Run {resume} is still running (pid {run.pid}).",
+                                f"Follow it with 'smartlap runs tail {resume}'.")
+        config = TrainConfig.from_dict(run.config)
+        run_id = resume
+    config.validate()
+    if not config.name:
+        config.name = default_output_name(config)
+    config.name = validate_name(config.name, "model")
+
+    process = _process_state(config.device)
+    is_main = process.is_main_process
+    if is_main:
+        run_id = runs.create_run(config.to_dict(), run_id, pid=os.getpid()).name
+    log = RunLog(run_id, on_event, is_main)
+    device_kind = "cpu"
+    lock = runs.output_lock(config.name) if is_main else contextlib.nullcontext()
+    try:
+        with lock, StopFlag().installed() as stop:
+            trainer = _Trainer(config, log, stop, run_id, resume is not None, process)
+            device_kind = trainer.device_kind
+            return trainer.run()
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            saved = run_id is not None and has_state(runs.run_path(run_id) / runs.STATE_DIR)
+            log.emit(events.RunCancelled(resumable=saved))
+            log.status("cancelled")
+            raise
+        explained = failures.explain(error, device=device_kind, run_id=run_id)
+        shown = explained or failures.unexpected(error)
+        log.emit(events.RunFailed(message=shown.message, hint=shown.hint))
+        log.status("failed")
+        if explained is not None and explained is not error:
+            raise explained from None
+        raise
+
+
+class _Trainer:
+    """The state of one run while it trains; ``run()`` is the whole story."""
+
+    def __init__(self, config: TrainConfig, log: RunLog, stop: StopFlag, run_id: str | None,
+                 resuming: bool, process: Any) -> None:
+        self.config = config
+        self.log = log
+        self.stop = stop
+        self.run_id = run_id
+        self.resuming = resuming
+        self.process = process
+        self.device_kind = process.device.type
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def _check_output_name(self) -> None:
+        from smartlap.paths import get_paths
+        from smartlap.store.models import _bundled_entries, read_metadata
+
+        name = self.config.name
+        if name in _bundled_entries():
+            raise AlreadyExistsError(f"{name!r} is the name of a bundled model.",
+                                     "Choose another name with --name.")
+        existing = get_paths().models / name
+        if existing.exists():
+            owner = (read_metadata(existing).get("training") or {}).get("run")
+            if owner != self.run_id:
+                raise AlreadyExistsError(
+                    f"A model named {name!r} already exists.",
+                    f"Choose another name with --name, or delete it first with "
+                    f"'smartlap models delete {name}'.")
+
+    def _load_model(self, train_texts: list[str]) -> tuple[Any, Any, str]:
+        config = self.config
+        if config.from_scratch and self.resuming:
+            from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+            saved = runs.run_path(self.run_id) / runs.STATE_DIR / TOKENIZER_DIR
+            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(saved))
+            return model, AutoTokenizer.from_pretrained(saved), f"scratch:{config.preset}"
+        if config.from_scratch:
+            from smartlap.lm.train.scratch import build_scratch_model
+
+            model, tokenizer = build_scratch_model(config.preset or "mini", train_texts,
+                                                   config.seed)
+            return model, tokenizer, f"scratch:{config.preset or 'mini'}"
+        from smartlap.lm.loading import load_model
+
+        loaded = load_model(config.model, device="cpu", precision="fp32")
+        return loaded.model, loaded.tokenizer, loaded.info.name
+
+    def _precision(self) -> str:
+        from smartlap.lm.device import choose_precision
+
+        precision = choose_precision(str(self.process.device), self.config.precision)
+        if self.device_kind == "cpu" and precision == "fp16":
+            raise UsageError("fp16 training needs a GPU.", "Use --precision bf16 or fp32.")
+        return precision
+
+    def _loaders(self, train: Blocks) -> tuple[Any, EpochShuffle]:
+        from torch.utils.data import DataLoader
+
+        sampler = EpochShuffle(len(train), self.config.seed)
+        loader = DataLoader(BlockDataset(train), batch_size=self.config.batch_size,
+                            sampler=sampler, drop_last=False,
+                            generator=torch.Generator().manual_seed(self.config.seed))
+        return loader, sampler
+
+    def _optimizer(self, model: Any, total_steps: int) -> tuple[Any, Any]:
+        from transformers import get_cosine_schedule_with_warmup
+
+        decay, no_decay = [], []
+        for param in model.parameters():
+            if param.requires_grad:
+                (decay if param.dim() >= 2 else no_decay).append(param)
+        groups = [{"params": decay, "weight_decay": self.config.weight_decay},
+                  {"params": no_decay, "weight_decay": 0.0}]
+        optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=self.config.lr)
+        warmup = int(total_steps * self.config.warmup_fraction)
+        scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
+        return optimizer, scheduler
+
+    # -- the run -------------------------------------------------------------------------
+
+    def run(self) -> TrainResult:
+        from accelerate import Accelerator
+
+        config = self.config
+        started = time.monotonic()
+        if self.process.is_main_process:
+            self._check_output_name()
+        train_texts, val_texts = load_splits(config.dataset, config.max_songs)
+        model, tokenizer, base_name = self._load_model(train_texts)
+        self.tokenizer = tokenizer
+        self.base_name = base_name
+        context = int(getattr(model.config, "n_positions", None)
+                      or getattr(model.config, "max_position_embeddings", 1024))
+        total_params, _ = count_parameters(model)
+        config = self.config = resolve(config, total_params, context)
+        train_blocks, val_blocks = build_blocks(tokenizer, train_texts, val_texts,
+                                                config.block_size)
+
+        model = apply_mode(model, config.mode, config.lora_rank)
+        if config.gradient_checkpointing:
+            model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.config.use_cache = False
+        model.train()
+        total_params, trainable = count_parameters(model)
+
+        precision = self._precision()
+        accelerator = Accelerator(mixed_precision=MIXED_PRECISION[precision],
+                                  gradient_accumulation_steps=config.grad_accum,
+                                  cpu=self.device_kind == "cpu")
+        self.accelerator = accelerator
+        loader, sampler = self._loaders(train_blocks)
+        batches_per_epoch = math.ceil(len(train_blocks) / config.batch_size
+                                      / accelerator.num_processes)
+        steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
+        optimizer, scheduler = self._optimizer(model, steps_per_epoch * config.epochs)
+
+        progress: dict[str, Any] = {"epoch": 1, "batches_done": 0, "loss_sum": 0.0,
+                                    "loss_tokens": 0, "global_step": 0, "history": [],
+                                    "best_val_loss": None, "best_epoch": None,
+                                    "bad_epochs": 0, "seconds": 0.0, "run_loss_sum": 0.0,
+                                    "run_loss_tokens": 0}
+        if self.resuming:
+            assert self.run_id is not None
+            progress.update(load_state(runs.run_path(self.run_id) / runs.STATE_DIR, model,
+                                       optimizer, scheduler))
+        model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+
+        self.log.emit(events.RunStarted(
+            run_id=self.run_id or "", config=config.to_dict(), model=base_name,
+            dataset=config.dataset, device=self._device_label(precision), params=total_params,
+            trainable_params=trainable,
+            resumed_from_epoch=progress["epoch"] if self.resuming else None,
+            train_tokens=train_blocks.real_tokens, val_tokens=val_blocks.real_tokens,
+            pid=os.getpid()))
+
+        self.progress = progress
+        self.val_blocks = val_blocks
+        self.precision = precision
+        elapsed_before = float(progress["seconds"])
+        while progress["epoch"] <= config.epochs:
+            epoch = progress["epoch"]
+            memory.reset_peak(self.device_kind)
+            epoch_started = time.monotonic()
+            finished_epoch = self._train_epoch(loader, sampler, epoch, batches_per_epoch,
+                                               steps_per_epoch)
+            progress["seconds"] = elapsed_before + time.monotonic() - started
+            if not finished_epoch:
+                return self._cancel(epoch)
+            stop_early = self._end_epoch(epoch, time.monotonic() - epoch_started,
+                                         train_blocks)
+            if stop_early:
+                break
+        return self._finish(time.monotonic() - started + elapsed_before, stop_early=(
+            progress["epoch"] <= config.epochs))
+
+    def _device_label(self, precision: str) -> str:
+        device = str(self.accelerator.device)
+        if self.device_kind == "cuda":
+            device += f" ({torch.cuda.get_device_name(self.accelerator.device)})"
+        processes = self.accelerator.num_processes
+        return f"{device}, {precision}" + (f", {processes} processes" if processes > 1 else "")
+
+    def _train_epoch(self, loader: Any, sampler: EpochShuffle, epoch: int,
+                     batches_per_epoch: int, steps_per_epoch: int) -> bool:
+        """Train one epoch (from the saved data position); False when a stop was requested."""
+        accelerator, model, optimizer = self.accelerator, self.model, self.optimizer
+        progress = self.progress
+        sampler.set_epoch(epoch)
+        skip = int(progress["batches_done"])
+        batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+        model.train()
+        last_event = time.monotonic()
+        window_tokens, window_started = 0, time.monotonic()
+        batch_index = skip
+        for batch in batches:
+            batch_index += 1
+            with accelerator.accumulate(model):
+                outputs = model(**batch)
+                loss = outputs.loss
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and self.config.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), self.config.max_grad_norm)
+                optimizer.step()
+                if accelerator.sync_gradients:
+                    self.scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+            progress["loss_sum"] += float(loss.detach()) * tokens
+            progress["loss_tokens"] += tokens
+            progress["batches_done"] = batch_index
+            window_tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
+            if not accelerator.sync_gradients:
+                continue
+            progress["global_step"] += 1
+            now = time.monotonic()
+            if now - last_event >= STEP_EVENT_INTERVAL or batch_index >= batches_per_epoch:
+                step_in_epoch = math.ceil(batch_index / self.config.grad_accum)
+                self.log.emit(events.Step(
+                    epoch=epoch, step=step_in_epoch, loss=round(float(loss.detach()), 5),
+                    lr=self.scheduler.get_last_lr()[0],
+                    tokens_per_s=round(window_tokens / max(now - window_started, 1e-9), 1),
+                    total_steps=steps_per_epoch))
+                last_event, window_tokens, window_started = now, 0, now
+            if self._stop_requested() and batch_index < batches_per_epoch:
+                return False
+        return True
+
+    def _stop_requested(self) -> bool:
+        flag = self.stop.requested
+        if self.accelerator.num_processes > 1:  # a signal to one rank stops them all
+            local = torch.tensor([1.0 if flag else 0.0], device=self.accelerator.device)
+            flag = bool(self.accelerator.reduce(local, "sum").item() > 0)
+        return flag
+
+    def _reduce_sums(self, *values: float) -> list[float]:
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.accelerator.device)
+        if self.accelerator.num_processes > 1:
+            tensor = self.accelerator.reduce(tensor, "sum")
+        return [float(v) for v in tensor.tolist()]
+
+    @torch.no_grad()
+    def _validate(self) -> float | None:
+        """Token-weighted validation loss; each process takes every n-th block."""
+        accelerator, blocks = self.accelerator, self.val_blocks
+        model = self.model
+        model.eval()
+        loss_sum, count = 0.0, 0
+        indices = list(range(accelerator.process_index, len(blocks), accelerator.num_processes))
+        for start in range(0, len(indices), self.config.batch_size):
+            chunk = indices[start:start + self.config.batch_size]
+            batch = {"input_ids": blocks.input_ids[chunk], "labels": blocks.labels[chunk],
+                     "attention_mask": blocks.attention_mask[chunk]}
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            with accelerator.autocast():
+                loss = model(**batch).loss
+            tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+            loss_sum += float(loss) * tokens
+            count += tokens
+        model.train()
+        loss_sum, count = self._reduce_sums(loss_sum, count)
+        return loss_sum / count if count else None
+
+    def _sample(self) -> str:
+        """Text from the fixed prompt and seed, without touching the training RNG."""
+        model = self.accelerator.unwrap_model(self.model)
+        tokenizer = self.tokenizer
+        prompt = self.config.sample_prompt
+        inputs = tokenizer(prompt, return_tensors="pt").to(self.accelerator.device)
+        model.eval()
+        devices = [self.accelerator.device] if self.device_kind == "cuda" else []
+        with torch.random.fork_rng(devices=devices), torch.no_grad(), \
+                self.accelerator.autocast():
+            torch.manual_seed(self.config.seed)
+            output = model.generate(**inputs, do_sample=True, top_k=40, top_p=0.95,
+                                    temperature=0.9, max_new_tokens=self.config.sample_tokens,
+                                    pad_token_id=tokenizer.eos_token_id,
+                                    eos_token_id=tokenizer.eos_token_id)
+        model.train()
+        new_tokens = output[0, inputs["input_ids"].shape[1]:]
+        return tokenizer.decode(new_tokens, skip_special_tokens=True)
+
+    def _end_epoch(self, epoch: int, seconds: float, train_blocks: Blocks) -> bool:
+        """Validate, sample, keep the best, save state; True when early stopping triggers."""
+        config, progress, accelerator = self.config, self.progress, self.accelerator
+        loss_sum, tokens = self._reduce_sums(progress["loss_sum"], progress["loss_tokens"])
+        train_loss = loss_sum / max(tokens, 1)
+        progress["run_loss_sum"] += loss_sum
+        progress["run_loss_tokens"] += tokens
+        val_loss = self._validate()
+        score = val_loss if val_loss is not None else train_loss
+        improved = progress["best_val_loss"] is None or score < progress["best_val_loss"]
+        snapshot = memory.memory_snapshot(self.device_kind)
+        real_tokens = train_blocks.real_tokens
+        epochs_left = config.epochs - epoch
+        entry = {
+            "epoch": epoch, "train_loss": round(train_loss, 6),
+            "val_loss": None if val_loss is None else round(val_loss, 6),
+            "perplexity": None if val_loss is None else round(math.exp(min(val_loss, 50)), 3),
+            "seconds": round(seconds, 2), "tokens_per_s": round(real_tokens / seconds, 1),
+            "memory": snapshot, "best": improved,
+        }
+        progress["history"].append(entry)
+        self.log.emit(events.EpochEnd(
+            epoch=epoch, train_loss=entry["train_loss"], val_loss=entry["val_loss"],
+            perplexity=entry["perplexity"], seconds=entry["seconds"], memory=snapshot,
+            epochs=config.epochs, tokens_per_s=entry["tokens_per_s"],
+            eta_seconds=round(seconds * epochs_left, 1), best=improved))
+        if accelerator.is_main_process:
+            self.log.emit(events.Sample(epoch=epoch, prompt=config.sample_prompt,
+                                        text=self._sample()))
+        if improved:
+            progress["best_val_loss"] = score
+            progress["best_epoch"] = epoch
+            progress["bad_epochs"] = 0
+        else:
+            progress["bad_epochs"] += 1
+        stop_early = bool(config.patience) and progress["bad_epochs"] >= config.patience
+        progress.update(epoch=epoch + 1, batches_done=0, loss_sum=0.0, loss_tokens=0)
+        if accelerator.is_main_process:
+            if improved:
+                self._save_best()
+            self._save_state(epoch)
+        accelerator.wait_for_everyone()
+        return stop_early and epoch < config.epochs
+
+    # -- saving --------------------------------------------------------------------------
+
+    def _save_state(self, epoch: int) -> None:
+        assert self.run_id is not None
+        path = runs.run_path(self.run_id) / runs.STATE_DIR
+        try:
+            save_state(path, self.accelerator.unwrap_model(self.model), self.optimizer.optimizer,
+                       self.scheduler, self.progress, self.tokenizer)
+        except OSError as error:
+            if failures.is_disk_full(error):
+                raise failures.disk_full("resumable state", self.run_id) from None
+            raise
+        self.log.emit(events.CheckpointSaved(path=str(path), checkpoint="state", epoch=epoch))
+
+    def results_table(self) -> dict[str, Any]:
+        """The seeds' table (Time, Memory (MB), Loss (Avg)) plus validation figures."""
+        progress = self.progress
+        seconds = float(progress["seconds"])
+        history = progress["history"]
+        best = next((h for h in history if h["epoch"] == progress["best_epoch"]), None)
+        peak = max((memory.table_memory_mb(h["memory"]) for h in history), default=0.0)
+        return {
+            "time": f"{int(seconds // 60)}:{int(seconds % 60):02d}",
+            "seconds": round(seconds, 1),
+            "memory_mb": round(peak),
+            "loss_avg": round(progress["run_loss_sum"] / max(progress["run_loss_tokens"], 1), 4),
+            "val_loss": best["val_loss"] if best else None,
+            "perplexity": best["perplexity"] if best else None,
+            "epochs": len(history),
+            "best_epoch": progress["best_epoch"],
+            "device": self._device_label(self.precision),
+        }
+
+    def _metadata(self) -> dict[str, Any]:
+        import accelerate
+        import peft
+        import transformers
+
+        config = self.config
+        return {
+            "base": self.base_name,
+            "dataset": config.dataset,
+            "mode": config.mode,
+            "training": {
+                "run": self.run_id,
+                "mode": config.mode,
+                "hyperparameters": config.to_dict(),
+                "history": self.progress["history"],
+                "results": self.results_table(),
+                "versions": {"smartlap": __version__, "torch": torch.__version__,
+                             "transformers": transformers.__version__,
+                             "accelerate": accelerate.__version__, "peft": peft.__version__,
+                             "python": platform.python_version()},
+                "device": self._device_label(self.precision),
+            },
+        }
+
+    def _save_best(self) -> None:
+        """Save the best model into the store atomically: a failure keeps the previous one."""
+        from smartlap.paths import get_paths
+        from smartlap.store.models import register_model
+
+        model = self.accelerator.unwrap_model(self.model)
+        root = get_paths().models
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-train-", dir=root))
+        try:
+            export = exportable(model)
+            export.save_pretrained(staging, safe_serialization=True)
+            self.tokenizer.save_pretrained(staging)
+            if is_peft(model):
+                model.save_pretrained(staging / "adapter")
+            register_model(staging, self.config.name, origin="fine-tuned", transfer="move",
+                           force=True, **self._metadata())
+        except OSError as error:
+            if failures.is_disk_full(error):
+                raise failures.disk_full("best checkpoint", self.run_id) from None
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.log.emit(events.CheckpointSaved(path=str(root / self.config.name),
+                                             checkpoint="best",
+                                             epoch=self.progress["best_epoch"]))
+
+    # -- endings -------------------------------------------------------------------------
+
+    def _cancel(self, epoch: int) -> TrainResult:
+        if self.accelerator.is_main_process:
+            self._save_state(epoch)
+        self.accelerator.wait_for_everyone()
+        self.log.emit(events.RunCancelled(epoch=epoch, resumable=True))
+        self.log.status("cancelled")
+        return TrainResult(self.run_id or "", "cancelled", None, self.progress["history"])
+
+    def _finish(self, seconds: float, stop_early: bool) -> TrainResult:
+        progress = self.progress
+        self.log.emit(events.RunFinished(
+            model=self.config.name, best_epoch=progress["best_epoch"],
+            best_val_loss=None if progress["best_val_loss"] is None
+            else round(progress["best_val_loss"], 6),
+            stopped_early=stop_early, seconds=round(seconds, 2)))
+        if self.accelerator.is_main_process and progress["best_epoch"] is not None:
+            from smartlap.store.models import update_metadata
+
+            # The best checkpoint's smartlap.json gets the whole run's history and results.
+            update_metadata(self.config.name, training=self._metadata()["training"])
+        self.log.status("finished")
+        self.accelerator.end_training()
+        return TrainResult(self.run_id or "", "finished", self.config.name, progress["history"])

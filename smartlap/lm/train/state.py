@@ -1,0 +1,116 @@
+"""Resumable state: everything needed to continue a run as if it never stopped.
+
+``runs/<id>/state/`` holds the weights (safetensors), optimizer and scheduler state, every
+RNG (torch CPU and CUDA, Python, NumPy) and the progress (epoch, batches done in it, loss
+sums, history, early-stopping counters). It is written with ``atomic_directory`` at every
+epoch end and on cancel, so a SIGKILL leaves the previous complete state. Restoring all of
+it is what makes a resumed run reproduce the losses of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from smartlap.errors import TrainingError
+from smartlap.fsutil import atomic_directory, atomic_write_json, read_json
+
+WEIGHTS = "model.safetensors"
+OPTIMIZER = "optimizer.pt"
+SCHEDULER = "scheduler.pt"
+TORCH_RNG = "rng.pt"
+PROGRESS = "progress.json"
+TOKENIZER_DIR = "tokenizer"
+
+
+def capture_rng() -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(JSON-able Python/NumPy states, torch tensors)."""
+    plain: dict[str, Any] = {"python": _to_lists(random.getstate())}
+    try:
+        import numpy as np
+
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        plain["numpy"] = [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]
+    except ImportError:
+        pass
+    tensors = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"cuda{index}"] = state
+    return plain, tensors
+
+
+def restore_rng(plain: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+    random.setstate(_to_tuples(plain["python"]))
+    if "numpy" in plain:
+        import numpy as np
+
+        kind, keys, pos, has_gauss, cached = plain["numpy"]
+        np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(tensors["torch"])
+    cuda_states = [tensors[k] for k in sorted(tensors) if k.startswith("cuda")]
+    if cuda_states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda_states)
+
+
+def save_state(directory: Path, model: torch.nn.Module, optimizer: Any, scheduler: Any,
+               progress: dict[str, Any], tokenizer: Any = None) -> None:
+    """Write the whole state to a temp sibling, then swap it in.
+
+    The tokenizer and model config are kept too, so a run built from scratch (whose
+    tokenizer was trained at its start) resumes with exactly the same vocabulary.
+    """
+    from safetensors.torch import save_model
+
+    plain_rng, tensor_rng = capture_rng()
+    with atomic_directory(directory, replace=True) as tmp:
+        save_model(model, str(tmp / WEIGHTS))
+        torch.save(optimizer.state_dict(), tmp / OPTIMIZER)
+        torch.save(scheduler.state_dict(), tmp / SCHEDULER)
+        torch.save(tensor_rng, tmp / TORCH_RNG)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp / TOKENIZER_DIR)
+            getattr(model, "config", None) and model.config.save_pretrained(tmp / TOKENIZER_DIR)
+        atomic_write_json(tmp / PROGRESS, {**progress, "rng": plain_rng})
+
+
+def has_state(directory: Path) -> bool:
+    return (Path(directory) / PROGRESS).is_file()
+
+
+def load_progress(directory: Path) -> dict[str, Any]:
+    try:
+        return read_json(Path(directory) / PROGRESS)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"The run's saved state cannot be read ({exc}).",
+                            "Start a new run instead of resuming this one.") from None
+
+
+def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
+               scheduler: Any) -> dict[str, Any]:
+    """Restore weights, optimizer, scheduler and RNGs in place; return the progress."""
+    from safetensors.torch import load_model
+
+    directory = Path(directory)
+    progress = load_progress(directory)
+    try:
+        load_model(model, str(directory / WEIGHTS), strict=True)
+        optimizer.load_state_dict(torch.load(directory / OPTIMIZER, weights_only=True))
+        scheduler.load_state_dict(torch.load(directory / SCHEDULER, weights_only=True))
+        tensor_rng = torch.load(directory / TORCH_RNG, weights_only=True)
+    except Exception as exc:  # any damage to the files means the same thing to the person
+        raise TrainingError(f"The run's saved state is damaged ({type(exc).__name__}: {exc}).",
+                            "Start a new run instead of resuming this one.") from None
+    restore_rng(progress.pop("rng"), tensor_rng)
+    return progress
+
+
+def _to_lists(value: Any) -> Any:
+    return [_to_lists(v) for v in value] if isinstance(value, (tuple, list)) else value
+
+
+def _to_tuples(value: Any) -> Any:
+    return tuple(_to_tuples(v) for v in value) if isinstance(value, list) else value

@@ -1,0 +1,275 @@
+"""Training runs on disk: ``runs/<id>/run.json`` and the ``events.jsonl`` log (no torch).
+
+A run is written by one training process and read by anyone: the CLI (``runs list``,
+``runs tail``), the studio's worker pane, and the training process itself on ``--resume``.
+A run's status is derived, not trusted: a terminal event in the log wins; otherwise the run
+is ``running`` while its pid is alive, and ``interrupted`` (resumable if it saved state)
+once the process is gone without saying why (SIGKILL, power cut).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from smartlap import events
+from smartlap.errors import NotFoundError, TrainingError, UsageError
+from smartlap.fsutil import append_jsonl, atomic_write_json, is_temporary, read_json
+from smartlap.paths import get_paths
+
+RUN_FILE = "run.json"
+EVENTS_FILE = "events.jsonl"
+STATE_DIR = "state"
+OUTPUT_LOG = "output.log"
+LOCKS_DIR = ".locks"
+TERMINAL_STATUS = {"run_finished": "finished", "run_failed": "failed",
+                   "run_cancelled": "cancelled"}
+
+
+def runs_dir() -> Path:
+    return get_paths().runs
+
+
+def new_run_id() -> str:
+    """Sortable by start time, unique enough for one person's machine: 20261121-231500-a3f9."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def run_path(run_id: str) -> Path:
+    if not run_id or "/" in run_id or "\\" in run_id or run_id.startswith("."):
+        raise UsageError(f"{run_id!r} is not a run id.", "See 'smartlap runs list'.")
+    return runs_dir() / run_id
+
+
+@dataclass
+class RunInfo:
+    """What a run's files say about it, plus the status derived from events and pid."""
+
+    id: str
+    path: Path
+    config: dict[str, Any]
+    pid: int | None
+    created: str
+    status: str
+    epoch: int | None = None
+    epochs: int | None = None
+    best_val_loss: float | None = None
+    message: str | None = None
+    resumable: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def events_path(self) -> Path:
+        return self.path / EVENTS_FILE
+
+    @property
+    def state_path(self) -> Path:
+        return self.path / STATE_DIR
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "path": str(self.path), "status": self.status, "pid": self.pid,
+                "created": self.created, "epoch": self.epoch, "epochs": self.epochs,
+                "best_val_loss": self.best_val_loss, "message": self.message,
+                "resumable": self.resumable, "config": self.config}
+
+
+def create_run(config: dict[str, Any], run_id: str | None = None,
+               pid: int | None = None) -> Path:
+    """Make ``runs/<id>/`` with its run.json; re-using an id (resume, studio start) keeps it."""
+    run_id = run_id or new_run_id()
+    path = run_path(run_id)
+    path.mkdir(parents=True, exist_ok=True)
+    previous = _read_run_file(path) or {}
+    record = {
+        "id": run_id,
+        "created": previous.get("created") or datetime.now(timezone.utc).isoformat(
+            timespec="seconds"),
+        "config": config or previous.get("config", {}),
+        "pid": pid if pid is not None else previous.get("pid"),
+        "status": "running",
+    }
+    atomic_write_json(path / RUN_FILE, record)
+    return path
+
+
+def update_run(run_id: str, **fields: Any) -> None:
+    """Rewrite run.json atomically with some fields changed (status, pid, config)."""
+    path = run_path(run_id)
+    record = _read_run_file(path) or {"id": run_id}
+    record.update(fields)
+    atomic_write_json(path / RUN_FILE, record)
+
+
+def append_event(run_id: str, event: events.Event) -> None:
+    """Append one event, flushed, so followers see it at once."""
+    append_jsonl(run_path(run_id) / EVENTS_FILE, event.to_dict())
+
+
+def read_run_events(run_id: str) -> list[events.Event]:
+    path = run_path(run_id) / EVENTS_FILE
+    return events.read_events(path) if path.exists() else []
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    if not pid:
+        return False
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def get_run(run_id: str) -> RunInfo:
+    path = run_path(run_id)
+    record = _read_run_file(path)
+    if record is None:
+        raise NotFoundError(f"There is no run {run_id!r}.",
+                            "See 'smartlap runs list' for the runs on this machine.")
+    return _summarise(path, record)
+
+
+def list_runs() -> list[RunInfo]:
+    """All runs, newest first; leftovers and unreadable folders are skipped."""
+    root = runs_dir()
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.iterdir():
+        if not path.is_dir() or path.name.startswith(".") or is_temporary(path):
+            continue
+        record = _read_run_file(path)
+        if record is not None:
+            found.append(_summarise(path, record))
+    return sorted(found, key=lambda run: (run.created, run.id), reverse=True)
+
+
+def derive_status(run_events: Sequence[events.Event], pid: int | None) -> str:
+    """finished | failed | cancelled from the log; else running (pid alive) or interrupted."""
+    for event in reversed(run_events):
+        if event.kind in TERMINAL_STATUS:
+            # A resumed run appends run_started after an earlier cancel: the latest wins.
+            return TERMINAL_STATUS[event.kind]
+        if event.kind == "run_started":
+            break
+    if pid_alive(pid):
+        return "running" if run_events else "starting"
+    return "interrupted"
+
+
+def _summarise(path: Path, record: dict[str, Any]) -> RunInfo:
+    run_events = (events.read_events(path / EVENTS_FILE)
+                  if (path / EVENTS_FILE).exists() else [])
+    pid = record.get("pid")
+    status = derive_status(run_events, pid)
+    info = RunInfo(id=record.get("id", path.name), path=path, config=record.get("config", {}),
+                   pid=pid, created=record.get("created", ""), status=status)
+    info.epochs = info.config.get("epochs")
+    best = None
+    for event in run_events:
+        if isinstance(event, events.EpochEnd):
+            info.epoch = event.epoch
+            info.epochs = event.epochs or info.epochs
+            if event.val_loss is not None and (best is None or event.val_loss < best):
+                best = event.val_loss
+        elif isinstance(event, events.RunFailed):
+            info.message = event.message + (f" ({event.hint})" if event.hint else "")
+    info.best_val_loss = best
+    info.resumable = status in {"cancelled", "interrupted"} and (path / STATE_DIR).is_dir()
+    return info
+
+
+def _read_run_file(path: Path) -> dict[str, Any] | None:
+    try:
+        record = read_json(path / RUN_FILE)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def start_run_process(argv: Sequence[str], run_id: str | None = None) -> str:
+    """Launch ``python -m smartlap train ARGV`` detached, so it outlives the studio.
+
+    The run folder and run.json exist before this returns, so the caller can tail its
+    events at once; stdout/stderr go to ``runs/<id>/output.log``.
+    """
+    run_id = run_id or new_run_id()
+    path = create_run({"argv": list(argv)}, run_id)
+    command = [sys.executable, "-m", "smartlap", "train", *argv, "--run-id", run_id]
+    with open(path / OUTPUT_LOG, "ab") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   start_new_session=True, close_fds=True)
+    update_run(run_id, pid=process.pid)
+    return run_id
+
+
+def cancel_run(run_id: str, *, force: bool = False) -> RunInfo:
+    """Ask a live run to stop: SIGINT (save state, ``run_cancelled``); SIGTERM with force."""
+    run = get_run(run_id)
+    if run.status not in {"running", "starting"} or not pid_alive(run.pid):
+        raise TrainingError(f"Run {run_id} is not running (status: {run.status}).",
+                            "Only a live run can be cancelled; see 'smartlap runs list'.")
+    assert run.pid is not None
+    os.kill(run.pid, signal.SIGTERM if force else signal.SIGINT)
+    return run
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.1)
+    return not pid_alive(pid)
+
+
+@contextlib.contextmanager
+def output_lock(name: str) -> Iterator[None]:
+    """Hold an exclusive lock on a model name while a run writes it.
+
+    An OS-level lock (flock) is released by the kernel when the process dies, so a killed
+    run never leaves a stale lock behind.
+    """
+    locks = runs_dir() / LOCKS_DIR
+    locks.mkdir(parents=True, exist_ok=True)
+    handle = open(locks / f"{name}.lock", "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        if not _try_lock(handle):
+            raise TrainingError(
+                f"Another run is already writing the model {name!r}.",
+                "Wait for it to finish, cancel it ('smartlap runs cancel RUN'), or pick "
+                "another --name.")
+        yield
+    finally:
+        handle.close()
+
+
+def _try_lock(handle: Any) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True

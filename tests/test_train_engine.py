@@ -1,0 +1,207 @@
+"""The training engine in-process: learning, modes, events, saved models, failures."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from train_support import TRAIN_SONGS, training_dataset
+
+from smartlap import events
+from smartlap.errors import AlreadyExistsError, NotFoundError, TrainingError
+from smartlap.lm.train.config import TrainConfig
+from smartlap.lm.train.engine import run_training
+from smartlap.store import runs
+
+
+def config_for(model_dir: Path, dataset: str, **overrides) -> TrainConfig:
+    settings = dict(model=str(model_dir), dataset=dataset, epochs=2, block_size=32,
+                    batch_size=4, device="cpu", max_songs=TRAIN_SONGS, name="out",
+                    sample_tokens=8)
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def run_events(run_id: str) -> list[events.Event]:
+    return events.read_events(runs.run_path(run_id) / runs.EVENTS_FILE, strict=True)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> str:
+    return training_dataset(tmp_path)
+
+
+@pytest.mark.parametrize("arch_fixture", ["tiny_gpt2_dir", "tiny_gptneo_dir"])
+def test_tiny_models_learn_and_save_a_loadable_best(arch_fixture, request, dataset,
+                                                   smartlap_home) -> None:
+    model_dir = request.getfixturevalue(arch_fixture)
+    seen: list[events.Event] = []
+    result = run_training(config_for(model_dir, dataset, lr=3e-3), on_event=seen.append)
+
+    assert result.status == "finished"
+    first, second = result.history
+    assert second["train_loss"] < first["train_loss"]
+    assert second["val_loss"] < first["val_loss"]
+    logged = run_events(result.run_id)  # strict: every line is a valid event
+    assert [e.kind for e in logged] == [e.kind for e in seen]
+    kinds = [e.kind for e in logged]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert kinds.count("epoch_end") == 2 and kinds.count("sample") == 2
+    sample = next(e for e in logged if isinstance(e, events.Sample))
+    assert "<|endoftext|>" not in sample.text
+    epoch_end = next(e for e in logged if isinstance(e, events.EpochEnd))
+    assert epoch_end.memory["device"] == "cpu" and epoch_end.memory["rss_mb"] > 0
+
+    saved = smartlap_home / "models" / "out"
+    meta = json.loads((saved / "smartlap.json").read_text())
+    assert meta["origin"] == "fine-tuned" and meta["dataset"] == dataset
+    training = meta["training"]
+    assert [h["epoch"] for h in training["history"]] == [1, 2]
+    assert set(training["results"]) >= {"time", "memory_mb", "loss_avg", "val_loss",
+                                        "perplexity"}
+    assert training["versions"]["torch"] == torch.__version__
+    from smartlap.store.models import get_model
+
+    assert get_model("out").origin == "fine-tuned"
+    assert runs.get_run(result.run_id).status == "finished"
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(path / "model.safetensors"))
+
+
+@pytest.mark.parametrize("mode", ["full", "embeddings", "lora"])
+def test_each_mode_trains_only_its_weights(mode, tiny_gpt2_dir, dataset, smartlap_home) -> None:
+    before = _weights(tiny_gpt2_dir)
+    run_training(config_for(tiny_gpt2_dir, dataset, mode=mode, epochs=1, lr=1e-2))
+    after = _weights(smartlap_home / "models" / "out")
+    assert set(after) == set(before)  # lora is merged: a plain GPT-2 checkpoint
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    embeddings = {"transformer.wte.weight", "transformer.wpe.weight"}
+    lora_targets = {n for n in before
+                    if n.endswith(("c_attn.weight", "c_proj.weight", "c_fc.weight"))}
+    if mode == "full":
+        assert changed >= embeddings | lora_targets
+        assert any("ln_" in name for name in changed)
+    elif mode == "embeddings":
+        assert changed == embeddings
+    else:
+        assert changed == lora_targets
+        adapter = smartlap_home / "models" / "out" / "adapter"
+        config = json.loads((adapter / "adapter_config.json").read_text())
+        assert set(config["target_modules"]) == {"c_attn", "c_proj", "c_fc"}
+
+
+def test_gptneo_lora_targets_its_linear_layers(tiny_gptneo_dir, dataset, smartlap_home) -> None:
+    before = _weights(tiny_gptneo_dir)
+    run_training(config_for(tiny_gptneo_dir, dataset, mode="lora", epochs=1, lr=1e-2))
+    after = _weights(smartlap_home / "models" / "out")
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed and all(name.endswith(("q_proj.weight", "k_proj.weight", "v_proj.weight",
+                                          "out_proj.weight", "c_fc.weight", "c_proj.weight"))
+                           for name in changed)
+
+
+def _failure(run_id_holder: list[events.Event]) -> events.RunFailed:
+    failed = [e for e in run_id_holder if isinstance(e, events.RunFailed)]
+    assert len(failed) == 1
+    return failed[0]
+
+
+def test_cuda_out_of_memory_becomes_run_failed_with_hint(tiny_gpt2_dir, dataset,
+                                                          monkeypatch) -> None:
+    from transformers import GPT2LMHeadModel
+
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(GPT2LMHeadModel, "forward", out_of_memory)
+    seen: list[events.Event] = []
+    with pytest.raises(TrainingError) as info:
+        run_training(config_for(tiny_gpt2_dir, dataset), on_event=seen.append)
+    assert "out of memory" in info.value.message
+    failed = _failure(seen)
+    for word in ("--batch-size", "--block-size", "--gradient-checkpointing", "lora"):
+        assert word in failed.hint
+
+
+def test_dataset_smaller_than_one_block_fails_with_block_size_hint(tiny_gpt2_dir, dataset):
+    seen: list[events.Event] = []
+    with pytest.raises(TrainingError) as info:
+        run_training(config_for(tiny_gpt2_dir, dataset, max_songs=1, block_size=128),
+                     on_event=seen.append)
+    assert "--block-size" in info.value.hint
+    assert "--block-size" in _failure(seen).hint
+
+
+@pytest.mark.parametrize("missing", ["model", "dataset"])
+def test_missing_model_or_dataset_fails_cleanly(missing, tiny_gpt2_dir, dataset) -> None:
+    config = config_for(tiny_gpt2_dir, dataset)
+    setattr(config, missing, "no-such-thing")
+    seen: list[events.Event] = []
+    with pytest.raises(NotFoundError):
+        run_training(config, on_event=seen.append)
+    assert _failure(seen).hint
+
+
+def test_disk_full_while_saving_keeps_the_previous_best(tiny_gpt2_dir, dataset, smartlap_home,
+                                                         monkeypatch) -> None:
+    from transformers import PreTrainedModel
+
+    real_save = PreTrainedModel.save_pretrained
+    calls = []
+
+    def save_until_full(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(PreTrainedModel, "save_pretrained", save_until_full)
+    seen: list[events.Event] = []
+    with pytest.raises(TrainingError) as info:
+        run_training(config_for(tiny_gpt2_dir, dataset, epochs=3, lr=3e-3),
+                     on_event=seen.append)
+    assert "disk is full" in info.value.message
+    assert _failure(seen).hint
+    saved = smartlap_home / "models" / "out"
+    meta = json.loads((saved / "smartlap.json").read_text())
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1]
+    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM.from_pretrained(saved)  # the previous best is whole
+    assert sorted(p.name for p in (smartlap_home / "models").iterdir()) == ["out"]
+
+
+def test_output_name_locked_by_another_run(tiny_gpt2_dir, dataset) -> None:
+    seen: list[events.Event] = []
+    with runs.output_lock("out"), pytest.raises(TrainingError) as info:
+        run_training(config_for(tiny_gpt2_dir, dataset), on_event=seen.append)
+    assert "Another run" in info.value.message
+    assert "--name" in _failure(seen).hint
+
+
+def test_existing_model_name_is_not_overwritten(tiny_gpt2_dir, dataset, smartlap_home) -> None:
+    run_training(config_for(tiny_gpt2_dir, dataset, epochs=1))
+    with pytest.raises(AlreadyExistsError):
+        run_training(config_for(tiny_gpt2_dir, dataset, epochs=1))
+
+
+def test_early_stopping_on_validation_loss(tiny_gpt2_dir, dataset, monkeypatch,
+                                           smartlap_home) -> None:
+    from smartlap.lm.train.engine import _Trainer
+
+    scripted = iter([3.0, 2.0, 2.5, 2.6, 2.7, 2.8])
+    monkeypatch.setattr(_Trainer, "_validate", lambda self: next(scripted))
+    result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=6, patience=2))
+    finished = next(e for e in run_events(result.run_id) if isinstance(e, events.RunFinished))
+    assert finished.stopped_early is True
+    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
+    assert finished.best_epoch == 2 and finished.best_val_loss == 2.0
+    meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
+    assert meta["training"]["results"]["best_epoch"] == 2
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3, 4]
