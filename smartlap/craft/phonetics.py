@@ -1,0 +1,711 @@
+"""Dutch spelling to sound, as far as rhyme and syllable counting need it.
+
+Dutch spelling is regular enough to read aloud by rule. This module splits a word into vowel
+nuclei (one per syllable), picks the stressed one and transcribes the sounds from there to the
+end of the word. Rules follow Dutch phonology: open syllables lengthen a/e/o/u/i, ei = ij and
+au = ou, final obstruents devoice (d/t, b/p, v/f, z/s), g and ch merge, unstressed e is schwa,
+be-/ge-/ver-/ont-/er-/her-/te- are unstressed, and loan suffixes (-eren, -ie, -teit, -ij, -uur,
+-ant, ...) take the stress. ``lexicon.tsv`` corrects the words that spelling cannot tell.
+
+Phoneme symbols (one token each): vowels ``a: A e: E i I o: O y Y u 2: 9y Ei Au @``, diphthongs
+``a:j o:j uj e:w iw yw``; consonants ``p b t d k x f v s z S Z m n N l r j w h c``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from smartlap.craft.hyphenation import hyphen_positions
+
+VOWEL_LETTERS = set("aeiouy")
+_DIAERESIS = {"ä": "a", "ë": "e", "ï": "i", "ö": "o", "ü": "u"}
+_ACCENTS = {
+    "á": "a", "à": "a", "â": "a", "é": "e", "è": "e", "ê": "e", "í": "i", "ì": "i", "î": "i",
+    "ó": "o", "ò": "o", "ô": "o", "ú": "u", "ù": "u", "û": "u", "ç": "c", "ñ": "n",
+}
+# Vowel spellings that make one sound, longest first.
+_DIGRAPHS = (
+    "aai", "ooi", "oei", "eeu", "ieu", "eau",
+    "aa", "ee", "oo", "uu", "ie", "oe", "ou", "au", "ei", "eu", "ui", "ij",
+    "ai", "oi", "ay", "ey", "oy", "uy",
+)
+# Digraphs that spell two syllables when the hyphenation patterns split them (museum, religieus).
+_SPLITTABLE_DIGRAPHS = {"eu", "ieu"}
+
+_DIGRAPH_SOUND = {
+    "aai": "a:j", "ooi": "o:j", "oei": "uj", "eeu": "e:w", "ieu": "iw", "eau": "o:",
+    "aa": "a:", "ee": "e:", "oo": "o:", "uu": "y", "ie": "i", "oe": "u", "ou": "Au",
+    "au": "Au", "ei": "Ei", "eu": "2:", "ui": "9y", "ij": "Ei", "ai": "Aj", "oi": "Oj",
+    "ay": "e:", "ey": "i", "oy": "Oj", "uy": "9y",
+}
+_SHORT = {"a": "A", "e": "E", "i": "I", "o": "O", "u": "Y", "y": "i"}
+_LONG = {"a": "a:", "e": "e:", "i": "i", "o": "o:", "u": "y", "y": "i"}
+
+_OBSTRUENTS = set("bdgkptfvcx")
+_DEVOICE = {"b": "p", "d": "t", "v": "f", "z": "s", "g": "x", "Z": "S"}
+
+
+@dataclass(frozen=True)
+class Nucleus:
+    """One vowel nucleus: its spelling (base letters), where it starts and ends in the word."""
+
+    spelling: str
+    start: int
+    end: int
+    accent: str = ""  # "é", "è", ... when the spelling carried an acute/grave accent
+
+
+@dataclass(frozen=True)
+class WordSound:
+    """What the craft functions need to know about one word."""
+
+    word: str
+    syllables: int
+    stress: int  # index of the stressed nucleus (0-based); -1 when the word has none
+    phonemes: tuple[str, ...]
+    key_start: int  # index into phonemes where the rhyme (stressed vowel onwards) starts
+
+    @property
+    def rhyme_key(self) -> str:
+        if self.stress < 0:
+            return ""
+        return "".join(self.phonemes[self.key_start:])
+
+
+# --------------------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    syllables: int | None
+    stress: int | None  # 1-based syllable that carries the stress
+    key: str | None
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, LexiconEntry]:
+    """Corrections for words whose spelling misleads (loanwords, stress exceptions)."""
+    entries: dict[str, LexiconEntry] = {}
+    path = Path(__file__).with_name("lexicon.tsv")
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        cols = [c.strip() for c in line.split("\t")]
+        cols += [""] * (4 - len(cols))
+        word, syl, stress, key = cols[:4]
+        entries[word] = LexiconEntry(
+            int(syl) if syl not in ("", "-") else None,
+            int(stress) if stress not in ("", "-") else None,
+            key if key not in ("", "-") else None,
+        )
+    return entries
+
+
+# --------------------------------------------------------------------------- normalising
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_EDGE_PUNCT = re.compile(r"^[^\w']+|[^\w']+$")
+
+
+def normalize_word(token: str) -> str:
+    """Lowercase, unify apostrophes, strip punctuation around the word (keep inner ' and -)."""
+    text = unicodedata.normalize("NFC", token).translate(_APOSTROPHES).lower().strip()
+    text = _EDGE_PUNCT.sub("", text)
+    # a quote mark used as a quotation around the word, not an elision
+    while text.endswith("'") and not re.fullmatch(r".*\b(?:m|z|d|h)'|'", text):
+        text = text[:-1]
+    return text
+
+
+def base_letters(word: str) -> str:
+    """The word with accents and diaereses removed (one letter per letter)."""
+    return "".join(_DIAERESIS.get(ch, _ACCENTS.get(ch, ch)) for ch in word)
+
+
+# --------------------------------------------------------------------------- nuclei
+
+
+def _is_vowel_at(word: str, base: str, i: int) -> bool:
+    ch = base[i]
+    if ch == "y":
+        # y is a consonant before a vowel at the start of a word or syllable (yoghurt, yes)
+        if i + 1 < len(base) and base[i + 1] in VOWEL_LETTERS - {"y"}:
+            return i > 0 and base[i - 1] in VOWEL_LETTERS
+        return True
+    if ch == "u" and i > 0 and base[i - 1] == "q":
+        return False  # qu = kw
+    if ch == "j":
+        return i > 0 and base[i - 1] == "i" and word[i - 1] != "ï"  # the j of ij
+    return ch in VOWEL_LETTERS
+
+
+def _vowel_runs(word: str, base: str) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(base):
+        if _is_vowel_at(word, base, i):
+            j = i + 1
+            while j < len(base) and _is_vowel_at(word, base, j):
+                j += 1
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def _split_run(word: str, base: str, start: int, end: int) -> list[Nucleus]:
+    """Split a run of vowel letters into nuclei: digraphs stay whole, diaeresis breaks."""
+    nuclei: list[Nucleus] = []
+    i = start
+    while i < end:
+        for dg in _DIGRAPHS:
+            k = i + len(dg)
+            if k <= end and base[i:k] == dg and not any(
+                word[m] in _DIAERESIS for m in range(i + 1, k)
+            ):
+                break
+        else:
+            dg = base[i]
+        accent = word[i] if word[i] in _ACCENTS else ""
+        nuclei.append(Nucleus(dg, i, i + len(dg), accent))
+        i += len(dg)
+    return nuclei
+
+
+def _join_or_split_by_hyphenation(word: str, base: str, nuclei: list[Nucleus]) -> list[Nucleus]:
+    """Let the nl_NL hyphenation patterns decide the vowel sequences spelling cannot settle.
+
+    Inside a word the patterns know theater (the-a-ter) from team, museum (mu-se-um) from
+    Europa; near the word's edges they never hyphenate, so our own default holds there.
+    """
+    if len(base) < 4:
+        return nuclei
+    cuts = set(hyphen_positions(base))
+    out: list[Nucleus] = []
+    for nuc in nuclei:
+        if nuc.spelling in _SPLITTABLE_DIGRAPHS:
+            inner = [c for c in cuts if nuc.start < c < nuc.end]
+            if inner:
+                c = inner[0]
+                out.append(Nucleus(base[nuc.start:c], nuc.start, c))
+                out.append(Nucleus(base[c:nuc.end], c, nuc.end))
+                continue
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.end == nuc.start
+            and (prev.spelling + nuc.spelling) in _JOINABLE_PAIRS
+            and 2 <= nuc.start <= len(base) - 2
+            and nuc.start not in cuts
+            and word[nuc.start] not in _DIAERESIS
+        ):
+            out[-1] = Nucleus(prev.spelling + nuc.spelling, prev.start, nuc.end)
+            continue
+        out.append(nuc)
+    return out
+
+
+# English vowel pairs that are one sound when the patterns keep them together (team, blues).
+_JOINABLE_PAIRS = {"ea", "ue"}
+
+
+@lru_cache(maxsize=65536)
+def nuclei_of(word: str) -> tuple[Nucleus, ...]:
+    """The vowel nuclei of a normalised word, one per syllable."""
+    base = base_letters(word)
+    nuclei: list[Nucleus] = []
+    for start, end in _vowel_runs(word, base):
+        nuclei.extend(_split_run(word, base, start, end))
+    return tuple(_join_or_split_by_hyphenation(word, base, nuclei))
+
+
+# --------------------------------------------------------------------------- stress
+
+_UNSTRESSED_PREFIXES = ("ver", "ont", "her", "be", "ge", "te", "er")
+# A "syllable" that is only a schwa ending: beter = be-ter, not be+ter.
+_SCHWA_SYLLABLE = re.compile(r"^[^aeiouyj]*e(?:n|r|l|m|ns|nd|rs|ls|s|nt|rd|rt|rst|lt)?$")
+_ONSETS = re.compile(
+    r"^(?:[bcdfghjklmnpqrstvwxz]|sch|schr|ch|ph|th|[bcdfgkpt][rl]|[sz]w|kw|dw|tw|sp|st|sk|sl|sm|sn|"
+    r"spr|str|skr|gn|kn|wr|vl|vr|zw|fl|fr|gl|gr|pl|pr|tj|sj|tr|dr|kr|br|bl|kl|fr)"
+    r"(?=[aeiouy])"
+)
+_ADVERB_HEADS = ("daar", "waar", "hier", "voor", "door", "er")
+_ADVERB_TAILS = (
+    "aan", "af", "bij", "door", "in", "langs", "mee", "na", "naar", "om", "onder", "op", "over",
+    "tegen", "toe", "uit", "van", "voor", "achter", "heen", "binnen", "buiten", "tussen",
+    "zonder", "naast", "achteraan",
+)
+# Stem-final syllables that carry stress in (mostly French-born) words ...
+_STRESSED_FINALS = re.compile(
+    r"(?P<v>uu|eu|oe|oo|aa|ee|ie|ij|ei)(?:r|n|l|f|k|t|s|d)$"
+)
+_STRESSED_FINAL_SHAPES = {
+    "uur", "eur", "oen", "oon", "aal", "eel", "ief", "iek", "ier", "oor", "aat", "eet", "iet",
+    "oot", "ees", "ein", "ijn", "oos", "eus", "eer", "aad", "uut", "ijs", "oel",
+}
+# ... unless that syllable is a Dutch word heading a compound (voordeur, kampvuur, zeemeer).
+_COMPOUND_HEADS = {
+    "deur", "geur", "kleur", "sleur", "scheur", "zaal", "straal", "schaal", "staal", "paal",
+    "kaal", "maal", "taal", "haal", "vuur", "uur", "muur", "stuur", "zuur", "buur", "duur",
+    "schoen", "zoen", "doen", "groen", "zoon", "loon", "toon", "kroon", "troon", "schoon", "boon",
+    "brief", "lief", "dief", "ziek", "dier", "bier", "hier", "mier", "stier", "vier", "koor",
+    "spoor", "oor", "gaat", "staat", "slaat", "laat", "haat", "praat", "maat", "straat", "raat",
+    "weet", "eet", "heet", "zweet", "meet", "niet", "riet", "ziet", "schiet", "boot", "groot",
+    "noot", "poot", "stoot", "schoot", "sloot", "vloot", "vrees", "lees", "vlees", "trein",
+    "klein", "plein", "brein", "rein", "schijn", "lijn", "pijn", "mijn", "zijn", "wijn", "fijn",
+    "boos", "roos", "doos", "loos", "poos", "keer", "meer", "beer", "leer", "zeer", "veer", "eer",
+    "weer", "daad", "raad", "draad", "zaad", "kwaad", "ijs", "prijs", "reis", "wijs", "spijs",
+    "stoel", "doel", "koel", "gevoel", "voel", "boer", "moer", "snoer", "vloer", "stoep",
+    "buit", "huid", "ruit", "tuin", "duin", "kuit", "fluit", "muis", "huis", "kruis", "thuis",
+    "dag", "goed", "bloed", "moed", "hoed", "stoet", "voet", "zoet", "groet", "boek", "hoek",
+    "zoek", "vloek", "broek", "doek", "koek", "bloem", "kaart", "zaak", "taak", "haar", "jaar",
+    "paar", "maan", "baan", "laan", "kraan", "haan", "zwaan", "traan", "nacht", "weg", "land",
+    "stad", "zee", "hoofd", "tijd", "vrij", "blij", "rij", "mee",
+}
+_STRESSED_SHORT_FINALS = re.compile(
+    r"(?:(?P<ant>[^aeiou](?P<v1>a)nt)|(?P<ent>[^aeiou](?P<v2>e)nt)|(?P<ist>[^aeiou](?P<v3>i)st)"
+    r"|(?P<teit>t(?P<v4>ei)t))$"
+)
+_SHORT_COMPOUND_HEADS = {"kant", "krant", "want", "plant", "tent", "bent", "kent", "rent", "went",
+                         "mist", "kist", "wist", "list", "gist", "twist", "vist", "rist"}
+_INFLECTION = re.compile(r"(?:e|en|es|s|t|er|ere|st|ste|ën|n)$")
+_UNSTRESSED_DERIVATION = re.compile(r"(?:lijk|lijke|lijker|lijks|heid|heden|ig|ige|iger|igheid)$")
+
+_NATIVE_ER_CLUSTERS = (
+    "nd", "tt", "nn", "ng", "pp", "kk", "dd", "mm", "ff", "bb", "gg", "ld", "rd", "nk", "cht",
+    "st", "lt", "ts", "mp", "ks", "rm",
+)
+_NATIVE_ER_STEMS = {
+    "beter", "lever", "blader", "hamer", "schater", "weiger", "huiver", "sluimer", "schemer",
+    "slenter", "kater", "opper", "order", "ouder", "lieder", "volker", "kalver", "lammer",
+    "rader", "geleder", "goeder", "eier", "sigaren", "water", "wapper", "klauter", "sukkel",
+    "kamer", "veder", "moeder", "vader", "broeder", "peper", "lager", "hoger", "wakker",
+    "heiter", "duister", "fluister", "luister", "kluister", "vlinder", "wonder", "zomer",
+    "ader", "kopper", "slaver", "schouder", "dreiger", "tover", "bever", "zever", "ijver",
+    "zuiver", "over", "ever", "jammer", "tater", "steiger", "neger", "weder",
+    "sober", "ander", "binder", "dapper", "lekker", "mooier", "groter", "kleiner",
+}
+_FRENCH_ER_STEMS = {"arranger", "protester", "presenter", "registr", "installer"}
+
+
+def _first_nucleus_from(nuclei: tuple[Nucleus, ...], letter: int) -> int | None:
+    for idx, nuc in enumerate(nuclei):
+        if nuc.start >= letter:
+            return idx
+    return None
+
+
+def _nucleus_at(nuclei: tuple[Nucleus, ...], letter: int) -> int | None:
+    for idx, nuc in enumerate(nuclei):
+        if nuc.start <= letter < nuc.end:
+            return idx
+    return None
+
+
+def _strip_prefix(base: str, nuclei: tuple[Nucleus, ...]) -> int:
+    """Letters of unstressed prefix at the start of ``base`` (0 when there is none)."""
+    for prefix in _UNSTRESSED_PREFIXES:
+        if not base.startswith(prefix):
+            continue
+        rest = base[len(prefix):]
+        rest_nuclei = [n for n in nuclei if n.start >= len(prefix)]
+        if not rest_nuclei or (nuclei and nuclei[0].end > len(prefix)):
+            continue
+        starts_with_vowel = rest[0] in VOWEL_LETTERS
+        if starts_with_vowel and not (prefix in ("ver", "ont") or rest.startswith("inn")):
+            continue
+        if not starts_with_vowel and not _ONSETS.match(rest):
+            continue
+        if len(rest_nuclei) == 1 and _SCHWA_SYLLABLE.match(rest):
+            continue
+        return len(prefix)
+    return 0
+
+
+def _eren_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    """studeren, regeren stress -e-ren; luisteren, kinderen keep the root stress."""
+    m = re.search(r"(?P<v>e)r(?:en|end|ende|de|den|t)$", base)
+    if not m or len(nuclei) < 3:
+        return None
+    stem = base[: m.start("v")]
+    cluster = re.search(r"[^aeiouy]+$", stem)
+    if not cluster:
+        return None
+    full_stem = stem + "er"
+    if any(full_stem.endswith(s) for s in _NATIVE_ER_STEMS):
+        return None
+    if any(full_stem.endswith(s) for s in _FRENCH_ER_STEMS):
+        return _nucleus_at(nuclei, m.start("v"))
+    if cluster.group().endswith(_NATIVE_ER_CLUSTERS):
+        return None
+    return _nucleus_at(nuclei, m.start("v"))
+
+
+def _ie_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    m = re.search(r"(?P<pre>[a-z]{0,3})(?P<v>ie)(?:s|ën|en|n)?$", base)
+    if not m or len(nuclei) < 2:
+        return None
+    v = _nucleus_at(nuclei, m.start("v"))
+    if v is None or nuclei[v].spelling != "ie":
+        return None
+    pre = m.group("pre")
+    prev_idx = v - 1
+    if pre.endswith(("ti", "ci")) or (pre.endswith(("t", "c")) and not pre.endswith(("st",))):
+        if base[: m.start("v")].endswith("crat"):
+            return v
+        return prev_idx  # natie, politie, provincie: stress before -tie
+    if pre.endswith(("si",)) or (pre[-1:] == "s" and pre[-2:-1] in ("i", "u", "r", "l", "s")):
+        return prev_idx  # visie, illusie, versie, passie
+    if len(pre) >= 2 and pre[-1] == pre[-2]:
+        return prev_idx  # bakkie, pakkie: colloquial diminutives
+    return v
+
+
+def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    """Stress on a heavy loan-suffix syllable (natuur, persoon, moment, universiteit)."""
+    stem = _UNSTRESSED_DERIVATION.sub("", base) or base
+    candidates = [stem]
+    inflected = _INFLECTION.sub("", stem)
+    if inflected and inflected != stem:
+        candidates.append(inflected)
+        # double consonant before an ending: momenten -> moment, prinsessen -> prinses
+        if len(inflected) > 2 and inflected[-1] == inflected[-2]:
+            candidates.append(inflected[:-1])
+    for cand in candidates:
+        cand_nuclei = [n for n in nuclei if n.end <= len(cand)]
+        if len(cand_nuclei) < 2:
+            continue
+        last = cand_nuclei[-1]
+        tail = cand[last.start:]
+        syllable = _onset(cand[: last.start]) + tail
+        m = _STRESSED_FINALS.search(cand)
+        if m and m.start("v") == last.start and tail in _STRESSED_FINAL_SHAPES:
+            if syllable in _COMPOUND_HEADS and not _light_open_before(cand, cand_nuclei):
+                continue
+            return _nucleus_at(nuclei, last.start)
+        m2 = _STRESSED_SHORT_FINALS.search(cand)
+        if m2:
+            vstart = next(m2.start(g) for g in ("v1", "v2", "v3", "v4") if m2.group(g))
+            if vstart == last.start and syllable not in _SHORT_COMPOUND_HEADS:
+                return _nucleus_at(nuclei, last.start)
+    return None
+
+
+def _light_open_before(word: str, nuclei: list[Nucleus]) -> bool:
+    """mu-ziek, po-li-tiek: a short open syllable before marks a loan, not a compound."""
+    prev, last = nuclei[-2], nuclei[-1]
+    between = word[prev.end:last.start]
+    return prev.spelling in {"a", "o", "u", "i"} and (
+        len(between) == 1 or bool(re.fullmatch(r"[bdgkptfv][rl]", between))
+    )
+
+
+def _onset(before: str) -> str:
+    """The consonants that open the next syllable: the longest legal onset ending ``before``."""
+    cluster = re.search(r"[^aeiouy]*$", before).group()
+    for k in range(min(len(cluster), 4), 0, -1):
+        if _ONSETS.match(cluster[-k:] + "a"):
+            return cluster[-k:]
+    return ""
+
+
+_PATTERN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # feminine -es/-esse and -in: prinses, zangeres, koningin, vriendin
+    (re.compile(r"[nrs](?P<v>e)s(?:sen|se|sen)?$"), "fem"),
+    (re.compile(r"(?:ng|nd|ld|er|av|oer)(?P<v>i)n(?:nen)?$"), "fem"),
+    (re.compile(r"(?P<v>e)(?:tt|ss)e[sn]?$"), "long"),
+    (re.compile(r"(?P<v>i)sme[n]?$"), "long"),
+    (re.compile(r"(?P<v>[aouie]|oe|ie)(?:[dgnszrtlkmv]|ch)e[sn]?$"), "vce"),
+    (re.compile(r"[^aeiou](?P<v>ee)(?:s|ën|en|n)?$"), "ee"),
+    (re.compile(r"(?P<v>eau)[sx]?$"), "any"),
+    (re.compile(r"[^l](?P<v>ij)(?:en|s|e)?$"), "ij"),
+)
+_VCE_EXCLUDE = re.compile(r"(?:ige|igen|ische|ischen|ijke|ijken|zame|zamen|bare|baren|loze|lozen"
+                          r"|achtige|ste|sten|che|chen|ende|enden|ere|eren|ele|elen)$")
+_IJ_HEADS = {"rij", "vrij", "blij", "wij", "mij", "zij", "prij", "brij", "lij"}
+_EE_HEADS = {"zee", "thee", "vee", "twee", "snee", "nee", "ree", "mee", "fee"}
+
+
+def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    for pattern, kind in _PATTERN_RULES:
+        m = pattern.search(base)
+        if not m:
+            continue
+        v = _nucleus_at(nuclei, m.start("v"))
+        if v is None or nuclei[v].start != m.start("v"):
+            continue
+        if kind == "vce" and (len(nuclei) < 3 or _VCE_EXCLUDE.search(base)
+                              or nuclei[v].spelling not in {"a", "o", "u", "i", "oe", "ie"}):
+            continue
+        if kind == "ij" and not re.search(r"[ae]rij(?:en|s|e)?$", base) and any(
+            base.endswith(h) or base.endswith(h + "en") for h in _IJ_HEADS
+        ) and not base.endswith(("bij", "zij")):
+            continue
+        if kind == "ee" and any(base.endswith(h) or base.endswith(h + "ën") for h in _EE_HEADS):
+            continue
+        if kind in ("long", "fem") and len(nuclei) < 2:
+            continue
+        return v
+    return None
+
+
+def _adverb_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    for head in _ADVERB_HEADS:
+        if base.startswith(head) and base[len(head):] in _ADVERB_TAILS:
+            return _first_nucleus_from(nuclei, len(head))
+    return None
+
+
+def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None) -> int:
+    """Index of the stressed nucleus of a normalised word (0-based; -1 without vowels)."""
+    if nuclei is None:
+        nuclei = nuclei_of(word)
+    if not nuclei:
+        return -1
+    entry = lexicon().get(word)
+    if entry and entry.stress:
+        return min(entry.stress, len(nuclei)) - 1
+    if len(nuclei) == 1:
+        return 0
+    base = base_letters(word)
+    for idx, nuc in enumerate(nuclei):
+        if nuc.accent in ("é", "è", "ê") and (nuc.accent != "é" or idx == len(nuclei) - 1
+                                             or base[nuc.end:] in ("e", "s", "es", "n")):
+            return idx
+    for rule in (_adverb_stress, _eren_stress, _ie_stress, _final_stress, _pattern_stress):
+        found = rule(base, nuclei)
+        if found is not None and 0 <= found < len(nuclei):
+            return found
+    prefix = _strip_prefix(base, nuclei)
+    first = _first_nucleus_from(nuclei, prefix) if prefix else 0
+    if first is None:
+        return 0
+    nuc = nuclei[first]
+    if (first + 1 < len(nuclei) and nuclei[first + 1].start == nuc.end
+            and (nuc.spelling == "i" or (nuc.spelling == "e" and len(nuclei) >= 3))):
+        return first + 1  # piano, viool, theater: the stress falls after the hiatus
+    return first
+
+
+# --------------------------------------------------------------------------- sounds
+
+
+def _consonant_sounds(cluster: str, before_vowel: str, after_vowel: str, word_end: bool,
+                      word_start: bool) -> list[str]:
+    """Sounds of a consonant cluster; ``before_vowel`` is the vowel letter that follows it."""
+    out: list[str] = []
+    i = 0
+    c = cluster
+    while i < len(c):
+        ch = c[i]
+        two = c[i:i + 2]
+        three = c[i:i + 3]
+        if three == "sch":
+            if (word_end and i + 3 == len(c)) or (c[i + 3:] == "" and word_end):
+                out.append("s")
+            else:
+                out += ["s", "x"]
+            i += 3
+            continue
+        if two == "ch":
+            out.append("S" if word_start and i == 0 and before_vowel else "x")
+            i += 2
+            continue
+        if two == "ng":
+            out.append("N")
+            i += 2
+            continue
+        if two == "nk":
+            out += ["N", "k"]
+            i += 2
+            continue
+        if two in ("ph",):
+            out.append("f")
+            i += 2
+            continue
+        if two == "th":
+            out.append("t")
+            i += 2
+            continue
+        if two == "sj":
+            out.append("S")
+            i += 2
+            continue
+        if two == "gh":
+            out.append("x")
+            i += 2
+            continue
+        if two == "qu":
+            out += ["k", "w"]
+            i += 2
+            continue
+        if ch == "c":
+            nxt = c[i + 1] if i + 1 < len(c) else before_vowel[:1]
+            if nxt == "c":
+                out.append("k")
+            elif nxt in ("e", "i", "y"):
+                out.append("s")
+            else:
+                out.append("k")
+            i += 1
+            continue
+        if ch == "x":
+            out += ["k", "s"]
+            i += 1
+            continue
+        if ch == "g":
+            out.append("x")
+            i += 1
+            continue
+        if ch == "q":
+            out.append("k")
+            i += 1
+            continue
+        if ch == "h" and i > 0:
+            i += 1  # silent after a consonant (rh, dh)
+            continue
+        if ch == "t" and before_vowel.startswith("ie") and i == len(c) - 1 and i > 0 and (
+            c[i - 1] in "kcp"
+        ):
+            out.append("s")  # actie, receptie
+            i += 1
+            continue
+        if ch == "t" and before_vowel.startswith("ie") and i == len(c) - 1 and (
+            (i == 0 and after_vowel) or (i > 0 and c[i - 1] in "nrl")
+        ) and not word_start:
+            out += ["t", "s"]  # natie, portie
+            i += 1
+            continue
+        if ch == "w" and i == 0 and after_vowel in ("eeu", "ieu", "u", "uu"):
+            i += 1  # eeuw, nieuw, duw: the w belongs to the vowel sound
+            continue
+        if ch == "w" and i == 0 and after_vowel in ("ou", "au") and (word_end or len(c) > 1):
+            i += 1  # vrouw, blauw: the w is part of the diphthong
+            continue
+        out.append(ch)
+        i += 1
+    # drop doubled letters (kk, tt, dt -> one sound)
+    deduped: list[str] = []
+    for s in out:
+        if deduped and deduped[-1] == s:
+            continue
+        if deduped and {deduped[-1], s} == {"d", "t"}:
+            deduped[-1] = "t"
+            continue
+        deduped.append(s)
+    if word_end:
+        deduped = [_DEVOICE.get(s, s) for s in deduped]
+        while len(deduped) > 1 and deduped[-1] == deduped[-2]:
+            deduped.pop()
+    return deduped
+
+
+def _vowel_sound(word: str, base: str, nuclei: tuple[Nucleus, ...], idx: int,
+                 stress: int) -> list[str]:
+    nuc = nuclei[idx]
+    sp = nuc.spelling
+    after = base[nuc.end:]
+    if nuc.accent == "é":
+        return ["e:"]
+    if nuc.accent in ("è", "ê"):
+        return ["E"]
+    if sp == "ij" and idx != stress and re.match(r"k(?:e|en|er|s|heid|st)?$", after) and (
+        base[: nuc.start].endswith("l")
+    ):
+        return ["@"]  # -lijk
+    if sp in _DIGRAPH_SOUND:
+        sound = _DIGRAPH_SOUND[sp]
+        if sp == "ui" and after.startswith("w"):
+            sound = "9y"
+        return [sound]
+    if len(sp) > 1:  # a vowel pair joined by hyphenation (team, blues): read the first
+        return [_LONG.get(sp[0], sp[0])]
+    cons = re.match(r"[^aeiouy]*", after).group()
+    nxt_vowel = after[len(cons):len(cons) + 1]
+    if sp == "u" and cons.startswith("w"):
+        return ["yw"]
+    if sp == "i" and idx != stress and re.match(r"g(?:e|en|er|st|ste|heid|s)?$", after):
+        return ["@"]  # -ig
+    if sp == "e" and idx != stress:
+        return ["@"]  # unstressed e is schwa (be-, ge-, -en, -er, -el, -e)
+    open_syllable = (not cons and not nxt_vowel) or (
+        nxt_vowel and ((len(cons) <= 1 and cons not in ("x",))
+                       or (re.fullmatch(r"[bdgkptfv][rl]|ch", cons) and cons != "ch"))
+    )
+    if not cons and not nxt_vowel:  # word-final vowel
+        return ["@"] if sp == "e" else [_LONG[sp]]
+    if open_syllable:
+        return [_LONG[sp]]
+    return [_SHORT[sp]]
+
+
+# Elisions as lyrics spell them: clitics that lean on the next word count no syllable ('k heb,
+# 't is), the reduced pronouns and articles keep their schwa (m'n, z'n, d'r, 'n).
+_ELISIONS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "'t": (0, ("t",)), "'k": (0, ("k",)), "'s": (0, ("s",)), "'m": (0, ("m",)),
+    "'r": (0, ("r",)), "'n": (1, ("@", "n")), "'ns": (1, ("@", "n", "s")),
+    "m'n": (1, ("m", "@", "n")), "z'n": (1, ("z", "@", "n")), "d'r": (1, ("d", "@", "r")),
+    "h'r": (1, ("h", "@", "r")), "w'r": (1, ("w", "@", "r")), "'er": (1, ("@", "r")),
+}
+
+
+@lru_cache(maxsize=65536)
+def analyse(word: str) -> WordSound:
+    """Syllables, stress and sounds of one normalised word (cached: the gutter asks often)."""
+    if word in _ELISIONS:
+        count, sounds = _ELISIONS[word]
+        stress = 0 if count else -1
+        start = next((i for i, s in enumerate(sounds) if s == "@"), 0)
+        return WordSound(word, count, stress, sounds, start)
+    if "'" in word:
+        plural = re.fullmatch(r"(.*[aeiouyé])'s", word)
+        if plural:  # auto's, baby's: the stem keeps its open vowel
+            stem = analyse(plural.group(1))
+            return WordSound(word, stem.syllables, stem.stress, (*stem.phonemes, "s"),
+                             stem.key_start)
+        vowel_n = re.fullmatch(r"(.*[^aeiouy])([aeiou])'n", word)
+        if vowel_n:  # zo'n = zoon, da'n
+            return analyse(vowel_n.group(1) + vowel_n.group(2) * 2 + "n")
+        word = word.replace("'", "")
+        if not word:
+            return WordSound(word, 0, -1, (), 0)
+    if "-" in word:
+        parts = [p for p in word.split("-") if p]
+        if not parts:
+            return WordSound(word, 0, -1, (), 0)
+        word = "".join(parts)
+    return _analyse_plain(word)
+
+
+def _analyse_plain(word: str) -> WordSound:
+    entry = lexicon().get(word)
+    nuclei = nuclei_of(word)
+    base = base_letters(word)
+    stress = stress_index(word, nuclei)
+    phonemes: list[str] = []
+    key_start = 0
+    pos = 0
+    for idx, nuc in enumerate(nuclei):
+        cluster = base[pos:nuc.start]
+        prev_vowel = nuclei[idx - 1].spelling if idx else ""
+        phonemes += _consonant_sounds(cluster, nuc.spelling, prev_vowel, False, pos == 0)
+        if idx == stress:
+            key_start = len(phonemes)
+        phonemes += _vowel_sound(word, base, nuclei, idx, stress)
+        pos = nuc.end
+    tail = base[pos:]
+    if tail:
+        phonemes += _consonant_sounds(tail, "", nuclei[-1].spelling if nuclei else "", True,
+                                      not nuclei)
+    syllables = len(nuclei)
+    if entry and entry.syllables is not None:
+        syllables = entry.syllables
+    if entry and entry.key:
+        return WordSound(word, syllables, max(stress, 0), (entry.key,), 0)
+    return WordSound(word, syllables, stress, tuple(phonemes), key_start)

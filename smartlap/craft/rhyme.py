@@ -1,0 +1,47 @@
+"""Perfect rhyme: the sound from the vowel of the last stressed syllable to the end."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from smartlap.craft.phonetics import analyse, base_letters, normalize_word
+from smartlap.craft.syllables import tokens
+
+
+def last_word(line: str) -> str:
+    """The last word of a line that carries a vowel ('t and 'k lean on the word before)."""
+    toks = tokens(line)
+    for tok in reversed(toks):
+        word = normalize_word(tok)
+        if word and analyse(word).syllables > 0:
+            return word
+    return normalize_word(toks[-1]) if toks else ""
+
+
+@lru_cache(maxsize=65536)
+def rhyme_key(word: str) -> str:
+    """Normalised phonetic string of a word from its stressed vowel to the end ("" if none).
+
+    Given a whole line, the key of its last word.
+    """
+    text = word.strip()
+    if not text:
+        return ""
+    target = last_word(text) if (" " in text or "\t" in text) else normalize_word(text)
+    if not target:
+        return ""
+    return analyse(target).rhyme_key
+
+
+def same_word(a: str, b: str) -> bool:
+    """Identical words (ignoring case, accents and punctuation) are repetition, not rhyme."""
+    return base_letters(a.replace("'", "")) == base_letters(b.replace("'", ""))
+
+
+def rhymes(a: str, b: str) -> bool:
+    """Whether the last words of two lines rhyme perfectly (identical words do not)."""
+    wa, wb = last_word(a), last_word(b)
+    if not wa or not wb or same_word(wa, wb):
+        return False
+    ka, kb = rhyme_key(wa), rhyme_key(wb)
+    return bool(ka) and ka == kb

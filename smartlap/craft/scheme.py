@@ -1,0 +1,55 @@
+"""Rhyme schemes: a letter per line, shared by lines whose last words rhyme."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from smartlap.craft.rhyme import last_word, rhyme_key
+
+LETTERS = string.ascii_uppercase + string.ascii_lowercase
+UNRHYMED = "-"
+_MARKER = re.compile(r"^\s*\[[^\]]*\]\s*$")
+
+
+def is_section_marker(line: str) -> bool:
+    """Lines such as "[Refrein]" name a section; they have no rhyme of their own."""
+    return bool(_MARKER.match(line))
+
+
+def scheme_letters(lines: list[str]) -> list[str]:
+    """One letter per line ("-" for blank, marker or unrhymed lines).
+
+    Lines share a letter when their last words have the same rhyme key and the group holds
+    at least two different words; a repeated word joins its group but cannot make one alone.
+    Letters follow first appearance: A, B, ... Z, a ... z, then wrap around.
+    """
+    keys: list[str] = []
+    words: list[str] = []
+    for line in lines:
+        if not line.strip() or is_section_marker(line):
+            keys.append("")
+            words.append("")
+            continue
+        word = last_word(line)
+        words.append(word)
+        keys.append(rhyme_key(word) if word else "")
+    distinct: dict[str, set[str]] = {}
+    for key, word in zip(keys, words, strict=False):
+        if key:
+            distinct.setdefault(key, set()).add(word)
+    letters: dict[str, str] = {}
+    out: list[str] = []
+    for key in keys:
+        if not key or len(distinct[key]) < 2:
+            out.append(UNRHYMED)
+            continue
+        if key not in letters:
+            letters[key] = LETTERS[len(letters) % len(LETTERS)]
+        out.append(letters[key])
+    return out
+
+
+def rhyme_scheme(lines: list[str]) -> str:
+    """The scheme of a stanza or song, one character per line, e.g. "AABB" or "AB-B"."""
+    return "".join(scheme_letters(lines))
