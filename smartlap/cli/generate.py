@@ -1,9 +1,175 @@
-"""`smartlap generate` (not built yet)."""
+"""`smartlap generate`: stream lyrics from a model to the terminal (or as JSON lines)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
+
+from smartlap.cli.console import err_console, out_console, print_json_line
+from smartlap.errors import InputError
+
+HEADER_WIDTH = 40
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Placeholder until this command lands."""
+    parser = subparsers.add_parser(
+        "generate", help="generate lyrics with a model, streamed as they are written",
+        description="Continue a prompt (or start from nothing) with a model, streaming each "
+        "sample to the terminal. Ctrl-C stops. Style sampling defaults apply unless "
+        "overridden here.")
+    parser.add_argument("--model", "-m", help="model name, hub id or folder "
+                        "(default: the bundled smartlap-mini)")
+    parser.add_argument("--style", "-s", help="song style (see 'smartlap styles list')")
+    parser.add_argument("--prompt", "-p", default="", metavar="TEXT",
+                        help="the first lines to continue; '-' reads them from stdin; "
+                        "empty = unconditional")
+    parser.add_argument("--samples", "-n", type=int, help="number of samples (default 1)")
+    parser.add_argument("--seed", type=int, help="random seed: same seed + settings = same text")
+    parser.add_argument("--temperature", "-t", type=float, help="randomness (0 = greedy)")
+    parser.add_argument("--top-k", type=int, help="sample from the k likeliest tokens (0 = off)")
+    parser.add_argument("--top-p", type=float, help="nucleus sampling threshold (1 = off)")
+    parser.add_argument("--repetition-penalty", type=float, help="> 1 discourages repeats")
+    parser.add_argument("--no-repeat-ngram-size", type=int, metavar="N",
+                        help="never repeat an N-token sequence (0 = off)")
+    parser.add_argument("--max-new-tokens", type=int, metavar="N", help="length limit")
+    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                        help="weights dtype (auto: bf16/fp16 on GPU, fp32 on CPU)")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="run Python code shipped with the model (only if you trust it)")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="load pickled .bin weights (only if you trust their source)")
+    parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    _add_candidate_options(parser)
+    parser.set_defaults(func=run)
+
+
+def _add_candidate_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "next-line candidates", "with any of these, propose next lines that fit instead of "
+        "streaming free text")
+    group.add_argument("--rhyme-with", metavar="TEXT", help="the line or word to rhyme with")
+    group.add_argument("--syllables", type=int, metavar="N", help="syllables in the next line")
+    group.add_argument("--candidates", type=int, metavar="N",
+                       help="how many candidate lines to score (default 16)")
+
+
+def _read_prompt(value: str) -> str:
+    if value != "-":
+        return value
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("The prompt on stdin is not UTF-8 text.",
+                         "Save it as UTF-8, or pass it with --prompt TEXT.") from None
+
+
+def _settings(args: argparse.Namespace, style):
+    from smartlap.lm.generation import GenerationSettings
+
+    return GenerationSettings.from_style(
+        style, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        repetition_penalty=args.repetition_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size, max_new_tokens=args.max_new_tokens,
+        seed=args.seed, samples=args.samples)
+
+
+def run(args: argparse.Namespace) -> int:
+    from smartlap.styles import get_style
+
+    prompt = _read_prompt(args.prompt)
+    style = get_style(args.style) if args.style else None
+    settings = _settings(args, style)  # bad options fail before the slow model load
+    if not args.json:
+        err_console().print(f"[dim]loading {args.model or 'the default model'}…[/]")
+    from smartlap.lm.loading import load_model
+
+    loaded = load_model(args.model, device=args.device, precision=args.precision,
+                        trust_remote_code=args.trust_remote_code,
+                        allow_pickle=args.allow_pickle)
+    if args.rhyme_with is not None or args.syllables is not None or args.candidates is not None:
+        return _run_candidates(args, loaded, prompt, settings, style)
+    stop = threading.Event()
+    try:
+        if args.json:
+            _stream_json(loaded, prompt, settings, stop, style)
+        else:
+            _stream_text(loaded, prompt, settings, stop, style)
+    except KeyboardInterrupt:
+        stop.set()
+        if not args.json:
+            sys.stdout.write("\n")
+            err_console().print("[yellow]stopped.[/]")
+        return 130
+    return 0
+
+
+def _stream_json(loaded, prompt, settings, stop, style) -> None:
+    from smartlap.lm.generation import stream_generate
+
+    for event in stream_generate(loaded, prompt, settings, stop=stop, style=style):
+        print_json_line(event.to_dict())
+
+
+def _stream_text(loaded, prompt, settings, stop, style) -> None:
+    from smartlap.events import SampleEnd
+    from smartlap.lm.generation import stream_generate
+
+    console = out_console()
+    errors = err_console()
+    shown_prompt = prompt.strip().replace("\n", " / ") if prompt.strip() else "(unconditional)"
+    console.print(f"Model prompt >>> {shown_prompt}", markup=False)
+    started: set[int] = set()
+    total_tokens = 0
+    total_seconds = 0.0
+    for event in stream_generate(loaded, prompt, settings, stop=stop, style=style):
+        if event.sample not in started:
+            started.add(event.sample)
+            bar = "=" * HEADER_WIDTH
+            sys.stdout.write(f"{bar} SAMPLE {event.sample} {bar}\n")
+        if isinstance(event, SampleEnd):
+            total_tokens += event.tokens
+            total_seconds += event.seconds
+            sys.stdout.write("\n" if not (event.text or "").endswith("\n") else "")
+            sys.stdout.flush()
+            for note in event.notes:
+                errors.print(f"[yellow]note:[/] {note}", highlight=False)
+            rate = event.tokens / event.seconds if event.seconds > 0 else 0.0
+            first = (f", first token {event.time_to_first_token:.2f} s"
+                     if event.time_to_first_token is not None else "")
+            errors.print(f"[dim]sample {event.sample}: {event.tokens} tokens in "
+                         f"{event.seconds:.1f} s ({rate:.1f} tokens/s{first}), "
+                         f"ended by {event.reason}[/]")
+        else:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+    if len(started) > 1 and total_seconds > 0:
+        errors.print(f"[dim]{total_tokens} tokens in {total_seconds:.1f} s: "
+                     f"{total_tokens / total_seconds:.1f} tokens/s[/]")
+
+
+def _run_candidates(args, loaded, prompt, settings, style) -> int:
+    try:
+        from smartlap.lm.constrained import next_line_candidates
+    except ImportError:
+        raise InputError("Next-line candidates are not available in this version.",
+                         "Run without --rhyme-with/--syllables/--candidates.") from None
+    candidates = next_line_candidates(
+        loaded, prompt, rhyme_with=args.rhyme_with, syllables=args.syllables,
+        candidates=args.candidates or 16, settings=settings, style=style)
+    if args.json:
+        for candidate in candidates:
+            data = candidate.to_dict() if hasattr(candidate, "to_dict") else vars(candidate)
+            print_json_line(data)
+        return 0
+    console = out_console()
+    for rank, candidate in enumerate(candidates, start=1):
+        data = candidate.to_dict() if hasattr(candidate, "to_dict") else dict(vars(candidate))
+        text = data.pop("text", str(candidate))
+        parts = ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in data.items() if not isinstance(v, (list, dict)))
+        console.print(f"{rank:>2}. ", end="")
+        console.print(text, markup=False, end="")
+        console.print(f"  [dim]{parts}[/]")
+    return 0

@@ -354,7 +354,8 @@ def check_model_folder(directory: Path) -> None:
                          "tokenizer.save_pretrained(folder).")
 
 
-def _free_name(name: str, force: bool) -> Path:
+def check_free_name(name: str, force: bool = False) -> Path:
+    """The entry folder for a new model ``name``; refuses bundled or taken names."""
     name = validate_name(name, "model")
     if name in _bundled_entries():
         raise AlreadyExistsError(f"{name!r} is the name of a bundled model.",
@@ -385,7 +386,7 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
         raise UsageError(f"Unknown transfer {transfer!r}.", "Use copy, link or move.")
     source = Path(source).expanduser().resolve()
     check_model_folder(source)
-    target = _free_name(name or source.name, force)
+    target = check_free_name(name or source.name, force)
     meta = {"origin": origin, **metadata}
     if transfer != "move":
         meta.setdefault("source", str(source))
@@ -436,7 +437,7 @@ def delete_model(name: str) -> ModelInfo:
 
 def rename_model(old: str, new: str) -> ModelInfo:
     entry = _user_entry(old, "renamed")
-    target = _free_name(new, force=False)
+    target = check_free_name(new, force=False)
     os.replace(entry, target)
     return get_model(target.name)
 
