@@ -32,13 +32,13 @@ class SmartlapApp(App[int]):
     SUB_TITLE = "songwriting studio"
     COMMANDS = App.COMMANDS | {StudioCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "show_tab('write')", "Write"),
-        Binding("f2", "show_tab('datasets')", "Datasets"),
-        Binding("f3", "show_tab('models')", "Models"),
-        Binding("f4", "show_tab('train')", "Train"),
-        Binding("f6", "toggle_pane", "Runs pane"),
-        Binding("f7", "cycle_run", "Next run", show=False),
-        Binding("f8", "cancel_run", "Cancel run", show=False),
+        Binding("f1", "show_tab('write')", "Write", priority=True),
+        Binding("f2", "show_tab('datasets')", "Datasets", priority=True),
+        Binding("f3", "show_tab('models')", "Models", priority=True),
+        Binding("f4", "show_tab('train')", "Train", priority=True),
+        Binding("f5", "toggle_pane", "Runs pane", priority=True),
+        Binding("f12", "cycle_run", "Next run", show=False, priority=True),
+        Binding("f8", "cancel_run", "Cancel run", show=False, priority=True),
     ]
 
     def __init__(self, *, backend: GenerationBackend | None = None, poll_interval: float = 0.25,
@@ -65,6 +65,10 @@ class SmartlapApp(App[int]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.call_after_refresh(self._focus_tab, self.initial_tab)
+
+    async def action_quit(self) -> None:
+        self.query_one(WriteView).flush_pending()
+        self.exit()
 
     # -- navigation -----------------------------------------------------------------------
 

@@ -141,7 +141,6 @@ class DatasetsView(Vertical):
         Binding("i", "import_dataset", "Import"),
         Binding("d,delete", "delete_dataset", "Delete"),
         Binding("r", "show_report", "Report"),
-        Binding("f5", "refresh", "Refresh", show=False),
     ]
 
     def compose(self) -> ComposeResult:

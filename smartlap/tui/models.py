@@ -71,7 +71,6 @@ class ModelsView(Vertical):
         Binding("n", "rename_model", "Rename"),
         Binding("d,delete", "delete_model", "Delete"),
         Binding("r", "report", "Report"),
-        Binding("f5", "refresh", "Refresh", show=False),
     ]
 
     def compose(self) -> ComposeResult:

@@ -32,6 +32,12 @@ BATCH_SECONDS = 0.04
 AUTOSAVE_SECONDS = 0.8
 GUTTER_DEBOUNCE_SECONDS = 0.15
 UNTITLED = "Naamloos"
+_CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
+
+
+def clean_text(text: str) -> str:
+    """Model output as song text: line breaks normalised, control characters dropped."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,12 @@ class GenerationBackend:
         from smartlap.lm.generation import GenerationSettings, stream_generate
 
         settings = GenerationSettings(**asdict(controls))
-        return stream_generate(loaded, prompt, settings, stop=stop, style=style)
+        chosen = None
+        if style:
+            from smartlap.styles import get_style
+
+            chosen = get_style(style)
+        return stream_generate(loaded, prompt, settings, stop=stop, style=chosen)
 
 
 def _model_names() -> list[str]:
@@ -116,6 +127,7 @@ class WriteView(Vertical):
         self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
         self._loading_song = False
+        self._dirty = False
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -166,6 +178,7 @@ class WriteView(Vertical):
 
     def _done_loading(self) -> None:
         self._loading_song = False
+        self._dirty = False
 
     def _current_style(self) -> str:
         value = self.query_one("#song-style", Select).value
@@ -176,7 +189,24 @@ class WriteView(Vertical):
             return
         if self._autosave is not None:
             self._autosave.stop()
+        self._dirty = True
         self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_now)
+
+    def flush_pending(self) -> None:
+        """Quitting within the autosave pause must not lose the last words: save now."""
+        if not self._dirty:
+            return
+        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
+        lyrics = self.query_one("#editor", TextArea).text
+        try:
+            if self.song is None:
+                if lyrics.strip():
+                    songbook.new_song(title, lyrics, style=self._current_style())
+            else:
+                songbook.save_song(replace(self.song, title=title, lyrics=lyrics,
+                                           style=self._current_style()))
+        except (SmartlapError, OSError):
+            pass  # the studio is closing; the previous autosave is still on disk
 
     def save_now(self) -> None:
         """Autosave (atomically, in a thread) — creates the song file on the first edit."""
@@ -184,6 +214,7 @@ class WriteView(Vertical):
         lyrics = self.query_one("#editor", TextArea).text
         if self.song is None and not lyrics.strip():
             return
+        self._dirty = False
         self._save(self.song, title, lyrics, self._current_style())
 
     @work(thread=True, exclusive=True, group="autosave", exit_on_error=False)
@@ -399,13 +430,14 @@ class WriteView(Vertical):
         message.stop()
         if message.generation != self.generation or not self.generating:
             return  # stopped or superseded: late tokens are dropped
+        text = clean_text(message.text)
         index = max(message.sample - 1, 0)
         while len(self.alternatives) <= index:
             self.alternatives.append("")
-        self.alternatives[index] += message.text
+        self.alternatives[index] += text
         if index == self.shown:
             area = self.query_one("#suggestion", TextArea)
-            area.insert(message.text, area.document.end, maintain_selection_offset=True)
+            area.insert(text, area.document.end, maintain_selection_offset=True)
         self._show_head()
 
     @on(GenerationEnded)

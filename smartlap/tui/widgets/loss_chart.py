@@ -1,7 +1,7 @@
 """Epoch-loss chart: train and validation curves on one small character grid.
 
 Drawn as Rich text (no plotting dependency); redrawn only when an epoch ends, so its cost
-never matters. Train points are ``●``, validation ``◆``; the dots between are the lines.
+never matters. Train points are ``●``, validation ``◆``, both in one cell ``◉``.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def draw(train: list[float], val: list[float | None], width: int, height: int) -
                 if grid[y][x][0] == " ":
                     grid[y][x] = ("·", style.replace("bold ", ""))
         for x, y in points:
-            grid[y][x] = (marker, style)
+            both = grid[y][x][0] in ("●", "◆") and grid[y][x][0] != marker
+            grid[y][x] = ("◉", "bold") if both else (marker, style)
 
     text = Text()
     for row, cells in enumerate(grid):

@@ -1,0 +1,312 @@
+"""The studio, driven through Textual's Pilot on real files and tiny models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, TextArea
+
+from smartlap import events
+from smartlap.errors import ModelError
+from smartlap.fsutil import append_jsonl, atomic_write_json
+from smartlap.store import songbook
+from smartlap.tui.app import make_app
+from smartlap.tui.dialogs import MarkdownScreen
+from smartlap.tui.messages import GenerationEnded, TokensArrived
+from smartlap.tui.run_state import RunState
+from smartlap.tui.widgets.loss_chart import draw
+from smartlap.tui.widgets.memory_meter import meter
+from smartlap.tui.widgets.worker_pane import WorkerPane
+from smartlap.tui.write import GenerationBackend, WriteView
+
+SIZE = (100, 30)
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _write_run(home: Path, run_id: str, lines: list[events.Event], pid: int | None = None) -> Path:
+    run = home / "runs" / run_id
+    run.mkdir(parents=True)
+    atomic_write_json(run / "run.json", {"id": run_id, "created": "2026-11-21T22:00:00+00:00",
+                                         "config": {"epochs": 2}, "pid": pid,
+                                         "status": "running"})
+    for event in lines:
+        append_jsonl(run / "events.jsonl", event.to_dict())
+    return run / "events.jsonl"
+
+
+def _started(run_id: str = "r1") -> events.RunStarted:
+    return events.RunStarted(run_id=run_id, config={"epochs": 2}, model="tiny",
+                             dataset="demo", device="cpu", params=1000, pid=os.getpid())
+
+
+def _epoch(n: int, train: float, val: float) -> events.EpochEnd:
+    return events.EpochEnd(epoch=n, train_loss=train, val_loss=val, perplexity=2.0,
+                           seconds=1.0, memory={"device": "cpu", "rss_mb": 512.0},
+                           epochs=2, tokens_per_s=321.0, eta_seconds=65)
+
+
+# -- pure parts -------------------------------------------------------------------------------
+
+def test_run_state_folds_a_run_and_a_resume() -> None:
+    state = RunState("r1")
+    for event in (_started(), events.Step(epoch=1, step=5, loss=3.0, lr=1e-4,
+                                          tokens_per_s=100.0, total_steps=10)):
+        state.apply(event)
+    assert state.active and state.progress() == (0.5, 2.0)
+    state.apply(_epoch(1, 3.0, 3.2))
+    state.apply(events.RunCancelled(epoch=1))
+    assert state.status == "cancelled" and not state.active
+    resumed = events.RunStarted(run_id="r1", config={"epochs": 2}, model="tiny",
+                                dataset="demo", device="cpu", params=1, resumed_from_epoch=1)
+    state.apply(resumed)
+    state.apply(_epoch(2, 2.5, 2.9))
+    assert state.train_losses == [3.0, 2.5] and state.val_losses == [3.2, 2.9]
+    assert state.progress() == (2.0, 2.0)
+
+
+def test_loss_chart_draws_both_curves_and_memory_meter_both_kinds() -> None:
+    text = draw([3.0, 2.0, 1.5], [3.2, 2.6, 2.4], width=40, height=6).plain
+    both = text.count("◉")
+    assert text.count("●") + both == 3 + 1 and text.count("◆") + both == 3 + 1  # + legend
+    assert " 3.20│" in text and " 1.50│" in text
+    gpu = meter({"allocated_mb": 3072, "reserved_mb": 4096, "total_mb": 12288}, 40).plain
+    assert gpu.startswith("GPU 3.0/4.0/12.0 GB") and "█" in gpu and "▒" in gpu
+    assert meter({"device": "cpu", "rss_mb": 812.4}, 40).plain.startswith("RSS 812 MB")
+
+
+# -- worker pane ------------------------------------------------------------------------------
+
+async def test_worker_pane_follows_a_hand_written_log_and_a_failure(smartlap_home: Path) -> None:
+    log = _write_run(smartlap_home, "20261121-220000-abcd",
+                     [_started(), _epoch(1, 3.1, 3.4),
+                      events.Sample(epoch=1, prompt="x", text="de kroeg\nhet licht")])
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        pane = app.query_one(WorkerPane)
+        state = pane.current
+        assert state is not None and state.run_id == "20261121-220000-abcd"
+        assert state.train_losses == [3.1] and state.memory["rss_mb"] == 512.0
+        assert "RSS 512 MB" in pane.query_one("#wp-memory").render().plain
+        assert "de kroeg / het licht" in str(pane.query_one("#wp-sample").render())
+        append_jsonl(log, _epoch(2, 2.7, 3.0).to_dict())
+        append_jsonl(log, events.RunFailed(message="CUDA out of memory",
+                                           hint="Use a smaller batch size.").to_dict())
+        await pilot.pause(0.3)
+        assert state.train_losses == [3.1, 2.7] and state.status == "failed"
+        assert "failed: CUDA out of memory" in str(pane.query_one("#wp-sample").render())
+        assert any("Use a smaller batch size." in n.message for n in app._notifications)
+        await pilot.press("f5")
+        assert pane.collapsed and pane.has_class("-collapsed")
+        assert app.is_running
+
+
+async def test_worker_pane_marks_a_dead_process_as_interrupted(smartlap_home: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    started = events.RunStarted(run_id="r2", config={"epochs": 3}, model="m", dataset="d",
+                                device="cpu", params=1, pid=dead.pid)
+    _write_run(smartlap_home, "r2", [started], pid=dead.pid)
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        assert app.query_one(WorkerPane).runs["r2"].status == "interrupted"
+
+
+# -- Write ------------------------------------------------------------------------------------
+
+class SlowBackend(GenerationBackend):
+    """The real loader and generator, with a pause per token so a test can act mid-stream."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.stops: list[threading.Event] = []
+
+    def stream(self, loaded, prompt, controls, stop, style):
+        self.stops.append(stop)
+        for event in super().stream(loaded, prompt, controls, stop, style):
+            if event.kind == "token":
+                time.sleep(self.delay)
+            yield event
+
+
+@pytest.fixture
+def tiny_model(tiny_gpt2_dir: Path) -> str:
+    from smartlap.store.models import register_model
+
+    return register_model(tiny_gpt2_dir, name="tiny").name
+
+
+async def _type(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press("enter" if char == "\n" else "space" if char == " " else char)
+
+
+@pytest.mark.slow
+async def test_generate_streams_tokens_before_the_end(tiny_model: str) -> None:
+    seen: list[str] = []
+
+    def hook(message) -> None:
+        if isinstance(message, TokensArrived):
+            seen.append("tokens")
+        elif isinstance(message, GenerationEnded) and message.sample:
+            seen.append("end")
+
+    app = make_app(backend=SlowBackend(0.01))
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        view = app.query_one(WriteView)
+        view.controls = view.controls.__class__(max_new_tokens=30, seed=1, samples=2)
+        await pilot.pause()
+        await _type(pilot, "de kroeg\n")
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert "tokens" in seen and seen.index("tokens") < seen.index("end")
+        assert seen.count("tokens") >= 2  # batched, but more than one batch
+        assert not view.generating and len(view.alternatives) == 2
+        def same(a: str, b: str) -> bool:
+            return a == b
+
+        shown = app.query_one("#suggestion", TextArea).text
+        assert shown.strip() and same(shown, view.alternatives[0])
+        await pilot.press("ctrl+t")
+        assert same(app.query_one("#suggestion", TextArea).text, view.alternatives[1])
+        await pilot.press("ctrl+o")
+        editor = app.query_one("#editor", TextArea).text
+        assert editor.startswith("de kroeg\n") and same(editor[9:], view.alternatives[1])
+
+
+@pytest.mark.slow
+async def test_escape_stops_generation_at_once(tiny_model: str) -> None:
+    backend = SlowBackend(0.05)
+    app = make_app(backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        view.controls = view.controls.__class__(max_new_tokens=200, seed=3)
+        await pilot.press("ctrl+g")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if view.alternatives and view.alternatives[0]:
+                break
+        assert view.generating and view.alternatives[0]
+        await pilot.press("escape")
+        assert not view.generating and backend.stops[-1].is_set()
+        frozen = view.alternatives[0]
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert view.alternatives[0] == frozen  # late tokens were dropped
+        assert len(frozen) < 200
+
+
+async def test_a_model_that_fails_to_load_leaves_write_usable(smartlap_home: Path) -> None:
+    class Broken(GenerationBackend):
+        def load(self, name):
+            raise ModelError("The weights of broken are corrupt.", "Re-download it.")
+
+    (smartlap_home / "models" / "broken").mkdir(parents=True)
+    (smartlap_home / "models" / "broken" / "config.json").write_text("{}")
+    app = make_app(backend=Broken())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        messages = [n.message for n in app._notifications]
+        assert any("corrupt" in m and "hint: Re-download it." in m for m in messages)
+        view = app.query_one(WriteView)
+        assert not view.generating
+        await _type(pilot, "nog steeds")
+        assert app.query_one("#editor", TextArea).text == "nog steeds"
+
+
+async def test_song_is_autosaved_and_reopened(smartlap_home: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#song-title")
+        await _type(pilot, "Moeder")
+        await pilot.click("#editor")
+        await _type(pilot, "mijn hart\nis leeg")
+        await pilot.pause(1.2)
+        await app.workers.wait_for_complete()
+    songs = songbook.list_songs()
+    assert [(s.slug, s.title, s.lyrics) for s in songs] == [("moeder", "Moeder",
+                                                              "mijn hart\nis leeg")]
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.query_one("#editor", TextArea).text == "mijn hart\nis leeg"
+        assert again.query_one("#song-title", Input).value == "Moeder"
+
+
+# -- Datasets, Train ---------------------------------------------------------------------------
+
+async def test_import_a_dataset_and_see_its_report(tmp_path: Path) -> None:
+    from helpers import SAMPLE_LYRICS
+
+    source = tmp_path / "liedjes.csv"
+    rows = ["title,artist,lyrics"]
+    rows += [f'"Lied {i}","Zanger","{text}"' for i, text in enumerate(SAMPLE_LYRICS)]
+    rows += ['"Leeg","Niemand",""']
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("#import-path", Input).value = str(source)
+        app.screen.query_one("#import-name", Input).value = "liedjes"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MarkdownScreen)
+        assert "into **liedjes**" in app.screen.markdown and "skipped" in app.screen.markdown
+        await pilot.press("escape")
+        table = app.query_one("#datasets-table", DataTable)
+        names = [str(key.value) for key in table.rows]
+        assert "liedjes" in names
+
+
+async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        app.query_one("#train-epochs", Input).value = "0"
+        app.query_one("#train-lr", Input).value = "fast"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "at least 1" in str(app.query_one("#train-epochs-error").render())
+        assert "5e-5" in str(app.query_one("#train-lr-error").render())
+        assert "choose a model" in str(app.query_one("#train-model-error").render())
+        assert not (smartlap_home / "runs").exists()
+
+
+# -- import hygiene ----------------------------------------------------------------------------
+
+def test_studio_mounts_without_importing_torch(smartlap_home: Path) -> None:
+    code = (
+        "import asyncio, sys\n"
+        "from smartlap.tui.app import make_app\n"
+        "async def main():\n"
+        "    app = make_app()\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        for key in ('f2', 'f3', 'f4', 'f1'):\n"
+        "            await pilot.press(key)\n"
+        "    print(sorted(m for m in ('torch', 'transformers', 'tokenizers', 'peft',\n"
+        "                             'accelerate') if m in sys.modules))\n"
+        "asyncio.run(main())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
