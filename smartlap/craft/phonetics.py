@@ -33,8 +33,6 @@ _DIGRAPHS = (
     "aa", "ee", "oo", "uu", "ie", "oe", "ou", "au", "ei", "eu", "ui", "ij",
     "ai", "oi", "ay", "ey", "oy", "uy",
 )
-# Digraphs that spell two syllables when the hyphenation patterns split them (museum, religieus).
-_SPLITTABLE_DIGRAPHS = {"eu", "ieu"}
 
 _DIGRAPH_SOUND = {
     "aai": "a:j", "ooi": "o:j", "oei": "uj", "eeu": "e:w", "ieu": "iw", "eau": "o:",
@@ -173,7 +171,8 @@ def _split_run(word: str, base: str, start: int, end: int) -> list[Nucleus]:
         else:
             dg = base[i]
         accent = word[i] if word[i] in _ACCENTS else ""
-        nuclei.append(Nucleus(dg, i, i + len(dg), accent))
+        if dg != "j":  # a j left over after another digraph (aij) is a glide, not a vowel
+            nuclei.append(Nucleus(dg, i, i + len(dg), accent))
         i += len(dg)
     return nuclei
 
@@ -189,14 +188,24 @@ def _join_or_split_by_hyphenation(word: str, base: str, nuclei: list[Nucleus]) -
     cuts = set(hyphen_positions(base))
     out: list[Nucleus] = []
     for nuc in nuclei:
-        if nuc.spelling in _SPLITTABLE_DIGRAPHS:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.spelling == "i" and prev.end == nuc.start
+                and _palatal_glide(word, base, prev, nuc)):
+            out[-1] = Nucleus(nuc.spelling, nuc.start, nuc.end, nuc.accent)
+            continue  # station, pensioen, sociaal, patiënt: ti/si/ci + vowel is one sound
+        if nuc.spelling == "ieu" and base[nuc.start - 1:nuc.start] in ("g", "r") and (
+            base[nuc.end:nuc.end + 1] != "w"
+        ):
+            out.append(Nucleus("i", nuc.start, nuc.start + 1))
+            out.append(Nucleus("eu", nuc.start + 1, nuc.end))
+            continue  # religieus, serieus (but milieu, adieu, nieuw stay one)
+        if nuc.spelling == "eu":
             inner = [c for c in cuts if nuc.start < c < nuc.end]
             if inner:
                 c = inner[0]
                 out.append(Nucleus(base[nuc.start:c], nuc.start, c))
                 out.append(Nucleus(base[c:nuc.end], c, nuc.end))
                 continue
-        prev = out[-1] if out else None
         if (
             prev is not None
             and prev.end == nuc.start
@@ -209,6 +218,20 @@ def _join_or_split_by_hyphenation(word: str, base: str, nuclei: list[Nucleus]) -
             continue
         out.append(nuc)
     return out
+
+
+def _palatal_glide(word: str, base: str, i_nuc: Nucleus, nxt: Nucleus) -> bool:
+    """Whether the i of ti/si/ci before a vowel is only the sj-sound (sta-tion, so-ciaal)."""
+    k = i_nuc.start
+    if k < 2 or base[k - 1] not in "tcs" or base[k - 2] not in "aeiouynrlkcp":
+        return False
+    if base[k - 2:k] == "ss":
+        return False
+    if nxt.end >= len(base) - 1 and nxt.spelling == "e":
+        return False  # Indonesië, natiën keep their final syllable
+    if word[nxt.start] in _DIAERESIS and nxt.end >= len(base) - 1:
+        return False
+    return nxt.spelling in {"o", "oe", "a", "aa", "e", "ee", "eu", "oo"}
 
 
 # English vowel pairs that are one sound when the patterns keep them together (team, blues).
@@ -235,6 +258,9 @@ _ONSETS = re.compile(
     r"spr|str|skr|gn|kn|wr|vl|vr|zw|fl|fr|gl|gr|pl|pr|tj|sj|tr|dr|kr|br|bl|kl|fr)"
     r"(?=[aeiouy])"
 )
+# te- is a prefix only in these (terug, tevreden); elsewhere te is a root syllable (tegen).
+_TE_ROOTS = ("rug", "vred", "vree", "zam", "veel", "kort", "leur", "vergeef", "vor", "gemoet",
+             "gelijk", "zaam", "genover")
 _ADVERB_HEADS = ("daar", "waar", "hier", "voor", "door", "er")
 _ADVERB_TAILS = (
     "aan", "af", "bij", "door", "in", "langs", "mee", "na", "naar", "om", "onder", "op", "over",
@@ -273,7 +299,7 @@ _STRESSED_SHORT_FINALS = re.compile(
     r"|(?P<teit>t(?P<v4>ei)t))$"
 )
 _SHORT_COMPOUND_HEADS = {"kant", "krant", "want", "plant", "tent", "bent", "kent", "rent", "went",
-                         "mist", "kist", "wist", "list", "gist", "twist", "vist", "rist"}
+                         "mist", "kist", "wist", "gist", "twist", "vist", "rist"}
 _INFLECTION = re.compile(r"(?:e|en|es|s|t|er|ere|st|ste|ën|n)$")
 _UNSTRESSED_DERIVATION = re.compile(r"(?:lijk|lijke|lijker|lijks|heid|heden|ig|ige|iger|igheid)$")
 
@@ -324,6 +350,8 @@ def _strip_prefix(base: str, nuclei: tuple[Nucleus, ...]) -> int:
             continue
         if len(rest_nuclei) == 1 and _SCHWA_SYLLABLE.match(rest):
             continue
+        if prefix == "te" and not rest.startswith(_TE_ROOTS):
+            continue
         return len(prefix)
     return 0
 
@@ -348,7 +376,9 @@ def _eren_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
 
 
 def _ie_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
-    m = re.search(r"(?P<pre>[a-z]{0,3})(?P<v>ie)(?:s|ën|en|n)?$", base)
+    m = re.search(r"(?P<pre>[a-z]{0,3})(?P<v>ie)(?:s|ën|en)?$", base)
+    if m and base.endswith(("knie", "drie", "knieën", "zien", "dien", "tien")):
+        return None
     if not m or len(nuclei) < 2:
         return None
     v = _nucleus_at(nuclei, m.start("v"))
@@ -399,9 +429,11 @@ def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
 
 def _light_open_before(word: str, nuclei: list[Nucleus]) -> bool:
     """mu-ziek, po-li-tiek: a short open syllable before marks a loan, not a compound."""
+    if len(nuclei) < 2:
+        return False
     prev, last = nuclei[-2], nuclei[-1]
     between = word[prev.end:last.start]
-    return prev.spelling in {"a", "o", "u", "i"} and (
+    return prev.spelling in {"a", "o", "u", "i", "e"} and (
         len(between) == 1 or bool(re.fullmatch(r"[bdgkptfv][rl]", between))
     )
 
@@ -441,7 +473,8 @@ def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
         if v is None or nuclei[v].start != m.start("v"):
             continue
         if kind == "vce" and (len(nuclei) < 3 or _VCE_EXCLUDE.search(base)
-                              or nuclei[v].spelling not in {"a", "o", "u", "i", "oe", "ie"}):
+                              or nuclei[v].spelling not in {"a", "o", "u", "i"}
+                              or not _light_open_before(base, list(nuclei[: v + 1]))):
             continue
         if kind == "ij" and not re.search(r"[ae]rij(?:en|s|e)?$", base) and any(
             base.endswith(h) or base.endswith(h + "en") for h in _IJ_HEADS
@@ -462,13 +495,29 @@ def _adverb_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
     return None
 
 
+def _lexicon_entry_for_stress(word: str) -> LexiconEntry | None:
+    """The lexicon entry of the word or of its stem (hotels, modellen -> hotel, model)."""
+    table = lexicon()
+    if word in table:
+        return table[word]
+    for ending in ("s", "'s", "en", "e", "es"):
+        stem = word[: -len(ending)] if word.endswith(ending) else ""
+        if len(stem) < 3:
+            continue
+        for cand in (stem, stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else ""):
+            entry = table.get(cand) if cand else None
+            if entry and entry.stress and entry.key is None:
+                return entry
+    return None
+
+
 def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None) -> int:
     """Index of the stressed nucleus of a normalised word (0-based; -1 without vowels)."""
     if nuclei is None:
         nuclei = nuclei_of(word)
     if not nuclei:
         return -1
-    entry = lexicon().get(word)
+    entry = _lexicon_entry_for_stress(word)
     if entry and entry.stress:
         return min(entry.stress, len(nuclei)) - 1
     if len(nuclei) == 1:
@@ -567,6 +616,13 @@ def _consonant_sounds(cluster: str, before_vowel: str, after_vowel: str, word_en
             out.append("k")
             i += 1
             continue
+        if ch == "i" and i == len(c) - 1 and i > 0:
+            if out and out[-1] in ("t", "s"):
+                out[-1] = "S"  # station, pensioen, sociaal
+            else:
+                out.append("j")
+            i += 1
+            continue
         if ch == "h" and i > 0:
             i += 1  # silent after a consonant (rh, dh)
             continue
@@ -639,10 +695,10 @@ def _vowel_sound(word: str, base: str, nuclei: tuple[Nucleus, ...], idx: int,
                        or (re.fullmatch(r"[bdgkptfv][rl]|ch", cons) and cons != "ch"))
     )
     if not cons and not nxt_vowel:  # word-final vowel
-        return ["@"] if sp == "e" else [_LONG[sp]]
+        return ["@"] if sp == "e" else [_LONG.get(sp, sp)]
     if open_syllable:
-        return [_LONG[sp]]
-    return [_SHORT[sp]]
+        return [_LONG.get(sp, sp)]
+    return [_SHORT.get(sp, sp)]
 
 
 # Elisions as lyrics spell them: clitics that lean on the next word count no syllable ('k heb,
