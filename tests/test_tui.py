@@ -310,3 +310,43 @@ def test_studio_mounts_without_importing_torch(smartlap_home: Path) -> None:
                          timeout=60, env=dict(os.environ))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow
+async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
+                                                               tmp_path: Path) -> None:
+    from helpers import SAMPLE_LYRICS
+
+    from smartlap.store.datasets import import_dataset
+
+    source = tmp_path / "liedjes.csv"
+    rows = ["title,artist,lyrics"]
+    rows += [f'"Lied {i}","Zanger","{text}"' for i, text in enumerate(SAMPLE_LYRICS)]
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import_dataset(source, name="liedjes")
+    app = make_app(poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        app.query_one("#train-model").value = tiny_model
+        app.query_one("#train-dataset").value = "liedjes"
+        app.query_one("#train-epochs", Input).value = "2"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        pane = app.query_one(WorkerPane)
+        for _ in range(600):
+            await pilot.pause(0.2)
+            state = pane.current
+            if state and not state.active and state.status != "starting":
+                break
+        assert state is not None and state.status == "finished", state
+        assert len(state.train_losses) == 2 and all(v is not None for v in state.val_losses)
+        assert state.memory.get("rss_mb") or state.memory.get("allocated_mb")
+        assert "MB" in pane.query_one("#wp-memory").render().plain
+        table = app.query_one("#runs-table", DataTable)
+        assert table.row_count == 1
+        await pilot.press("f4")
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MarkdownScreen)
+        assert "| 2 |" in app.screen.markdown and "**Samples**" in app.screen.markdown

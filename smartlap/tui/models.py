@@ -150,7 +150,7 @@ class ModelsView(Vertical):
         try:
             from smartlap.lm.hub import pull
 
-            info = pull(hub_id)
+            info = pull(hub_id, progress=False)
         except ImportError:
             self.post_message(WorkFailed("pull", "Pulling models is not available in this "
                                          "build."))

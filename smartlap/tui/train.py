@@ -307,8 +307,7 @@ class TrainView(Horizontal):
             self.app.notify(f"Run {run_id} cannot be resumed (status: {run.status}).",
                             severity="warning")
             return
-        argv = list((run.config or {}).get("argv") or [])
-        self.launch([*argv, "--resume"], run_id=run_id)
+        self.launch(["--resume", run_id], run_id=run_id)
 
     def action_cancel(self) -> None:
         run_id = self._selected()

@@ -206,8 +206,9 @@ class WorkerPane(Vertical):
                 sample.append(f"\nhint: {state.hint}", style="yellow")
         elif state.sample:
             sample = Text(f"epoch {state.sample_epoch}: ", style="dim")
-            sample.append(" / ".join(line.strip() for line in state.sample.splitlines()
-                                     if line.strip()))
+            lines = (line.strip() for line in state.sample.splitlines())
+            sample.append(" / ".join("".join(c for c in line if c.isprintable())
+                                     for line in lines if line))
         else:
             sample = Text(state.message or "no sample yet", style="dim")
         self.query_one("#wp-sample", Static).update(sample)

@@ -1,0 +1,62 @@
+"""The installed `smartlap` console script in a real terminal (tmux): opens, switches, quits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+
+
+def _console_script() -> str | None:
+    local = Path(sys.executable).with_name("smartlap")
+    return str(local) if local.exists() else shutil.which("smartlap")
+
+
+def _wait_for(session: str, text: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                capture_output=True, text=True).stdout
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(TMUX is None or _console_script() is None,
+                    reason="needs tmux and the installed console script")
+def test_studio_opens_switches_screens_and_quits_in_tmux(smartlap_home: Path,
+                                                         tmp_path: Path) -> None:
+    session = f"smartlap-smoke-{uuid.uuid4().hex[:8]}"
+    marker = tmp_path / "exit-code"
+    command = f"{_console_script()}; echo $? > {marker}"
+    env = {**os.environ, "SMARTLAP_HOME": str(smartlap_home)}
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    command], check=True, env=env)
+    try:
+        screen = _wait_for(session, "No training runs yet")
+        assert "Write" in screen and "Generate" in screen  # the Footer shows the Write keys
+        subprocess.run(["tmux", "send-keys", "-t", session, "In de kroeg"], check=True)
+        _wait_for(session, "In de kroeg")
+        subprocess.run(["tmux", "send-keys", "-t", session, "F4"], check=True)
+        _wait_for(session, "Learning rate")
+        subprocess.run(["tmux", "send-keys", "-t", session, "F2"], check=True)
+        _wait_for(session, "dataset(s)")
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
+        deadline = time.monotonic() + 15
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.read_text().strip() == "0"
+        assert (smartlap_home / "songbook" / "naamloos.md").exists()  # saved on quit
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

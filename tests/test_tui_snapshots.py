@@ -1,0 +1,68 @@
+"""Snapshots of every studio screen at 100x30 on fixed data (no clocks, no varying paths).
+
+Update after an intended change with ``pytest tests/test_tui_snapshots.py --snapshot-update``;
+docs/img/ holds copies of these SVGs for the user guide.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smartlap import events
+from smartlap.fsutil import append_jsonl, atomic_write_json
+from smartlap.store import songbook
+from smartlap.tui.app import make_app
+
+SIZE = (100, 30)
+T0 = 1795300000.0
+
+
+@pytest.fixture
+def fixed_home(smartlap_home: Path) -> Path:
+    """A song, and a finished two-epoch run with losses, memory and a sample."""
+    song = songbook.new_song("Het kleine café", "In de kroeg op de hoek brandt nog licht,\n"
+                             "moeder wacht met de deur niet dicht.\n\nDe haven is stil en de "
+                             "boten zijn weg,\nik sta aan de kade en weet wat ik zeg.")
+    text = song.path.read_text(encoding="utf-8")
+    text = text.replace(song.created, "2026-11-21T22:00:00+00:00").replace(
+        song.updated, "2026-11-21T22:00:00+00:00")
+    song.path.write_text(text, encoding="utf-8")
+    run = smartlap_home / "runs" / "20261121-220000-abcd"
+    run.mkdir(parents=True)
+    atomic_write_json(run / "run.json", {"id": run.name, "created": "2026-11-21T22:00:00+00:00",
+                                         "config": {"model": "tiny", "dataset": "liedjes",
+                                                    "epochs": 3},
+                                         "pid": None, "status": "running"})
+    lines = [
+        events.RunStarted(time=T0, run_id=run.name, config={"epochs": 3}, model="tiny",
+                          dataset="liedjes", device="cpu", params=100_000),
+        events.EpochEnd(time=T0 + 10, epoch=1, train_loss=4.2, val_loss=4.4, perplexity=81.5,
+                        seconds=10, memory={"device": "cpu", "rss_mb": 612.0}, epochs=3,
+                        tokens_per_s=950.0, eta_seconds=20),
+        events.Sample(time=T0 + 11, epoch=1, prompt="p", text="de kroeg is leeg\nhet licht"),
+        events.EpochEnd(time=T0 + 20, epoch=2, train_loss=3.1, val_loss=3.6, perplexity=36.6,
+                        seconds=10, memory={"device": "cpu", "rss_mb": 640.0}, epochs=3,
+                        tokens_per_s=990.0, eta_seconds=10),
+        events.Sample(time=T0 + 21, epoch=2, prompt="p", text="mijn moeder zong\nin de Jordaan"),
+        events.RunCancelled(time=T0 + 25, epoch=2),
+    ]
+    for event in lines:
+        append_jsonl(run / "events.jsonl", event.to_dict())
+    return smartlap_home
+
+
+async def _settle(pilot) -> None:
+    await pilot.pause(0.3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("key", ["f1", "f2", "f3", "f4"])
+def test_screen_snapshot(snap_compare, fixed_home: Path, key: str) -> None:
+    async def before(pilot) -> None:
+        await pilot.press(key)
+        await _settle(pilot)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
