@@ -34,6 +34,25 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _check_reachable(repo_id: str, timeout: float = 5.0) -> None:
+    """Fail at once without a network, instead of after huggingface_hub's ~25 s of retries."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return  # behind a proxy a direct connection proves nothing; let the client try
+    url = urlsplit(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError:
+        raise ModelError(f"Cannot reach the Hugging Face hub ({url.hostname}) to pull "
+                         f"{repo_id}: no network?",
+                         "Check your connection and try again. " + ADD_HINT) from None
+
+
 def _progress_class() -> Any:
     """A tqdm class that draws with rich, for the download bars."""
     from tqdm import TqdmExperimentalWarning
@@ -89,6 +108,7 @@ def pull(hub_id: str, name: str | None = None, *, revision: str | None = None,
                          "Unset HF_HUB_OFFLINE when you are online. " + ADD_HINT)
     from huggingface_hub import HfApi, snapshot_download
 
+    _check_reachable(repo_id)
     try:
         files = HfApi().list_repo_files(repo_id, revision=revision)
         safe = any(f.endswith(".safetensors") for f in files)

@@ -121,6 +121,9 @@ def _load_weights(path: Path, precision: str, trust_remote_code: bool,
         if is_out_of_memory(exc):
             raise ModelError(f"Not enough memory to load {path.name}.",
                              "Close other programs, or use a smaller model.") from None
+        if "mismatched_sizes" in str(exc):
+            raise ModelError(f"The weights of {path.name} do not match its config: tensor "
+                             "shapes differ.", _RECOVERY_HINT) from None
         raise ModelError(f"The weights of {path.name} cannot be loaded: "
                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                          _RECOVERY_HINT) from None

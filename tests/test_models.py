@@ -1,0 +1,290 @@
+"""The models registry (no torch), the seed catalog, hub pulls that cannot reach a hub, and
+the `smartlap models` / `smartlap generate` commands run as real subprocesses."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from smartlap import events
+from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
+from smartlap.lm.catalog import CATALOG, catalog_entry
+from smartlap.store import models as registry
+from smartlap.store.models import (
+    DEFAULT_MODEL,
+    delete_model,
+    get_model,
+    list_models,
+    read_safetensors_header,
+    register_model,
+    rename_model,
+    update_metadata,
+)
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+         timeout: int = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smartlap", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, input=stdin,
+                          timeout=timeout)
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+def test_register_copy_describes_the_model_without_torch(tiny_gpt2_dir: Path,
+                                                         smartlap_home: Path) -> None:
+    info = register_model(tiny_gpt2_dir, "mijn-model")
+    assert info.path == smartlap_home / "models" / "mijn-model"
+    assert (info.path / "model.safetensors").is_file()
+    assert info.origin == "local" and not info.linked
+    assert info.architecture == "GPT2LMHeadModel" and info.model_type == "gpt2"
+    assert info.vocab_size == 300 and info.context_length == 128
+    assert info.dtype == "float32" and info.weights == "safetensors"
+    header = read_safetensors_header(info.path / "model.safetensors")
+    expected = 0
+    for key, entry in header.items():
+        if key != "__metadata__":
+            numel = 1
+            for dim in entry["shape"]:
+                numel *= dim
+            expected += numel
+    assert info.params == expected > 30_000
+    assert info.size_bytes > (info.path / "model.safetensors").stat().st_size
+    assert [m.name for m in list_models()] == ["mijn-model"]
+    code = ("import sys; from smartlap.store.models import list_models; list_models();"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=os.environ.copy())
+    assert out.stdout.strip() == "False"
+
+
+def test_register_link_keeps_the_folder_where_it_is(tiny_gptneo_dir: Path,
+                                                    smartlap_home: Path) -> None:
+    info = register_model(tiny_gptneo_dir, "neo", transfer="link")
+    assert info.linked and info.path == tiny_gptneo_dir.resolve()
+    entry = smartlap_home / "models" / "neo"
+    assert sorted(p.name for p in entry.iterdir()) == ["smartlap.json"]
+    assert info.architecture == "GPTNeoForCausalLM"
+    delete_model("neo")
+    assert not entry.exists()
+    assert (tiny_gptneo_dir / "model.safetensors").is_file()  # the person's folder stays
+
+
+def test_names_are_validated_and_never_overwritten(tiny_gpt2_dir: Path) -> None:
+    with pytest.raises(UsageError):
+        register_model(tiny_gpt2_dir, "../escape")
+    register_model(tiny_gpt2_dir, "a")
+    with pytest.raises(AlreadyExistsError):
+        register_model(tiny_gpt2_dir, "a")
+    register_model(tiny_gpt2_dir, "a", force=True)
+
+
+def test_not_a_model_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        register_model(tmp_path / "missing", "x")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match=r"config\.json"):
+        register_model(empty, "x")
+
+
+def test_failed_copy_leaves_nothing(tiny_gpt2_dir: Path, smartlap_home: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real_copy = shutil.copy2
+
+    def flaky_copy(src, dst, *args, **kwargs):
+        calls.append(src)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_copy(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "copy2", flaky_copy)
+    with pytest.raises(OSError):
+        register_model(tiny_gpt2_dir, "half")
+    assert list((smartlap_home / "models").iterdir()) == []
+    assert list_models() == []
+
+
+def test_rename_delete_and_metadata(tiny_gpt2_dir: Path) -> None:
+    register_model(tiny_gpt2_dir, "oud")
+    renamed = rename_model("oud", "nieuw")
+    assert renamed.name == "nieuw" and renamed.path.name == "nieuw"
+    with pytest.raises(NotFoundError):
+        get_model("oud")
+    updated = update_metadata("nieuw", training={"best_val_loss": 3.1})
+    assert updated.training == {"best_val_loss": 3.1}
+    assert get_model("nieuw").training == {"best_val_loss": 3.1}
+    delete_model("nieuw")
+    with pytest.raises(NotFoundError):
+        delete_model("nieuw")
+    assert list_models() == []
+
+
+def test_bundled_default_model(tiny_gpt2_dir: Path, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(NotFoundError) as info:
+        get_model()
+    assert "--model" in info.value.hint and "smartlap train" in info.value.hint
+    bundled = tmp_path / "bundled"
+    shutil.copytree(tiny_gpt2_dir, bundled / DEFAULT_MODEL)
+    monkeypatch.setattr(registry, "bundled_models_dir", lambda: bundled)
+    info = get_model()
+    assert info.name == DEFAULT_MODEL and info.origin == "bundled" and info.is_default
+    assert list_models()[0].name == DEFAULT_MODEL
+    with pytest.raises(UsageError):
+        delete_model(DEFAULT_MODEL)
+    with pytest.raises(UsageError):
+        rename_model(DEFAULT_MODEL, "x")
+    with pytest.raises(AlreadyExistsError):
+        register_model(tiny_gpt2_dir, DEFAULT_MODEL)
+
+
+def test_get_model_by_folder_and_by_hub_id(tiny_gpt2_dir: Path) -> None:
+    info = get_model(str(tiny_gpt2_dir))
+    assert not info.registered and info.path == tiny_gpt2_dir.resolve()
+    register_model(tiny_gpt2_dir, "gpt2-small-dutch", origin="pulled", transfer="link",
+                   hub_id="GroNLP/gpt2-small-dutch")
+    assert get_model("GroNLP/gpt2-small-dutch").name == "gpt2-small-dutch"
+    with pytest.raises(NotFoundError) as error:
+        get_model("./nowhere/model")
+    assert "models add" in error.value.hint
+
+
+def test_temporary_leftovers_are_not_models(tiny_gpt2_dir: Path, smartlap_home: Path) -> None:
+    shutil.copytree(tiny_gpt2_dir, smartlap_home / "models" / ".tmp-save-abc")
+    assert list_models() == []
+
+
+# --- catalog and hub ---------------------------------------------------------------------------
+
+def test_catalog_has_the_seed_models_with_memory_guides() -> None:
+    ids = {entry.hub_id for entry in CATALOG}
+    assert ids == {"GroNLP/gpt2-small-dutch", "GroNLP/gpt2-small-dutch-embeddings",
+                   "GroNLP/gpt2-medium-dutch-embeddings", "yhavinga/gpt-neo-125M-dutch",
+                   "openai-community/gpt2"}
+    medium = catalog_entry("gronlp/gpt2-medium-dutch-embeddings")
+    assert medium.full_finetune_gb == pytest.approx(6.4)
+    assert "LoRA" in medium.memory_guide
+    assert "fits" in catalog_entry("gpt2").memory_guide
+    assert catalog_entry("nobody/nothing") is None
+
+
+def test_pull_offline_says_so_and_suggests_add() -> None:
+    result = _cli("models", "pull", "GroNLP/gpt2-small-dutch", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 1
+    assert "offline" in result.stderr and "smartlap models add PATH" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+class _NotFoundHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"error": "Repository not found"}'
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Error-Code", "RepoNotFound")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_pull_unknown_model_is_not_found() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotFoundHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        result = _cli("models", "pull", "nobody/no-such-model",
+                      env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": endpoint})
+    finally:
+        server.shutdown()
+    assert result.returncode == 1, result.stderr
+    assert "no model 'nobody/no-such-model'" in result.stderr
+    assert "smartlap models add PATH" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_pull_without_network() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = _cli("models", "pull", "GroNLP/gpt2-small-dutch",
+                  env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": f"http://127.0.0.1:{port}"})
+    assert result.returncode == 1
+    assert "Cannot reach" in result.stderr and "models add PATH" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- the CLI -----------------------------------------------------------------------------------
+
+def test_models_cli_add_list_show_rename_delete(tiny_gpt2_dir: Path) -> None:
+    added = _cli("models", "add", str(tiny_gpt2_dir), "--name", "tiny", "--link")
+    assert added.returncode == 0, added.stderr
+    assert "linked" in added.stdout
+    listed = json.loads(_cli("models", "list", "--json").stdout)
+    assert [(m["name"], m["origin"], m["linked"]) for m in listed] == [("tiny", "local", True)]
+    shown = json.loads(_cli("models", "show", "tiny", "--json").stdout)
+    for key in ("architecture", "params", "vocab_size", "context_length", "dtype", "origin",
+                "size_bytes", "training"):
+        assert key in shown
+    assert shown["params"] == listed[0]["params"] > 0
+    text = _cli("models", "show", "tiny").stdout
+    assert "GPT2LMHeadModel" in text and "context length" in text
+    assert _cli("models", "rename", "tiny", "klein").returncode == 0
+    assert _cli("models", "delete", "klein").returncode == 0
+    missing = _cli("models", "show", "klein")
+    assert missing.returncode == 1 and "hint:" in missing.stderr
+
+
+def test_models_pull_list_shows_catalog() -> None:
+    result = _cli("models", "pull", "--list", "--json")
+    assert result.returncode == 0
+    assert len(json.loads(result.stdout)) == len(CATALOG)
+
+
+def test_generate_without_default_model_gives_hint() -> None:
+    result = _cli("generate", "--prompt", "In de kroeg")
+    assert result.returncode == 1
+    assert "smartlap-mini" in result.stderr and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_generate_bad_option_is_usage_error() -> None:
+    result = _cli("generate", "--temperature", "-1")
+    assert result.returncode == 2 and "temperature" in result.stderr
+
+
+@pytest.mark.slow
+def test_generate_cli_json_and_text(tiny_gpt2_dir: Path) -> None:
+    assert _cli("models", "add", str(tiny_gpt2_dir), "--name", "tiny").returncode == 0
+    result = _cli("generate", "-m", "tiny", "--prompt", "-", "--seed", "4", "--samples", "2",
+                  "--max-new-tokens", "12", "--json", stdin="Mijn hart is gebroken\n")
+    assert result.returncode == 0, result.stderr
+    parsed = [events.parse_line(line) for line in result.stdout.splitlines()]
+    ends = [e for e in parsed if isinstance(e, events.SampleEnd)]
+    assert [e.sample for e in ends] == [1, 2]
+    for end in ends:
+        streamed = "".join(e.text for e in parsed
+                           if isinstance(e, events.Token) and e.sample == end.sample)
+        assert streamed == end.text
+    text = _cli("generate", "-m", "tiny", "--prompt", "Mijn hart", "--seed", "4",
+                "--samples", "2", "--max-new-tokens", "12", "--style", "smartlap")
+    assert text.returncode == 0, text.stderr
+    assert "Model prompt >>> Mijn hart" in text.stdout
+    bar = "=" * 40
+    assert f"{bar} SAMPLE 1 {bar}" in text.stdout and f"{bar} SAMPLE 2 {bar}" in text.stdout
+    assert "tokens/s" in text.stderr
