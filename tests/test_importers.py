@@ -14,7 +14,7 @@ from lyrics_fixtures import csv_text, jsonl_text, lyrics_400, make_song, songs, 
 from smartlap.errors import AlreadyExistsError, InputError, NotFoundError, UsageError
 from smartlap.paths import get_paths
 from smartlap.store import datasets
-from smartlap.store.importers.dedupe import Deduplicator
+from smartlap.store.importers.dedupe import Deduplicator, HashSet
 from smartlap.store.importers.normalise import normalise_lyrics, section_tag
 
 FIVE = songs(5)
@@ -325,3 +325,17 @@ def test_small_datasets_get_both_splits(tmp_path: Path) -> None:
     info = datasets.import_dataset(_write("s.csv", csv_text(songs(3)))(tmp_path), name="s")
     assert info.val_songs == 1 and info.train_songs == 2
     assert sorted(s.split for s in datasets.iter_songs("s")) == ["train", "train", "val"]
+
+
+def test_hash_set_behaves_like_a_set_of_64_bit_ints() -> None:
+    import random
+
+    rng = random.Random(3)
+    values = [rng.getrandbits(64) for _ in range(5000)] + [1, (1 << 64) - 1]
+    compact, reference = HashSet(capacity=4), set()
+    for value in values + values[:100]:
+        compact.add(value)
+        reference.add(value)
+    assert len(compact) == len(reference)
+    assert all(value in compact for value in reference)
+    assert sum(rng.getrandbits(64) in compact for _ in range(2000)) == 0

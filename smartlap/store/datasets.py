@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -39,7 +39,7 @@ from smartlap.store.importers.dedupe import Deduplicator
 from smartlap.store.importers.detection import check_source, detect
 from smartlap.store.importers.folder import read_folder
 from smartlap.store.importers.jsonl import read_jsonl
-from smartlap.store.importers.normalise import is_section_tag, normalise_field, normalise_lyrics
+from smartlap.store.importers.normalise import normalise_field, normalise_lyrics, text_lines
 from smartlap.store.importers.quality import reject_reason
 from smartlap.store.importers.records import RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
@@ -63,7 +63,8 @@ class Song:
     split: str
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"id": self.id, "title": self.title, "artist": self.artist,
+                "lyrics": self.lyrics, "split": self.split}
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _reader(path: Path, report: ImportReport, fmt: str) -> Iterator[RawSong | Sk
 
 
 def _fallback_title(lyrics: str) -> str:
-    first = next((line for line in lyrics.split("\n") if line and not is_section_tag(line)), "")
+    first = next(iter(text_lines(lyrics)), "")
     return first if len(first) <= 60 else first[:57].rstrip() + "..."
 
 
@@ -171,7 +172,8 @@ def _write_songs(items: Iterable[RawSong | Skipped], out, report: ImportReport,
             report.skip(item.where, item.reason, item.detail)
             continue
         lyrics = normalise_lyrics(item.lyrics)
-        reason = reject_reason(lyrics) or dedupe.check(lyrics)
+        lines = text_lines(lyrics)
+        reason = reject_reason(lyrics, lines) or dedupe.check(lyrics, lines)
         if reason:
             report.skip(item.where, reason, normalise_field(item.title))
             continue
@@ -182,9 +184,8 @@ def _write_songs(items: Iterable[RawSong | Skipped], out, report: ImportReport,
                     artist=normalise_field(item.artist), lyrics=lyrics, split=split)
         out.write(json.dumps(song.to_dict(), ensure_ascii=False) + "\n")
         stats.songs += 1
-        text_lines = [line for line in lyrics.split("\n") if line and not is_section_tag(line)]
-        stats.lines += len(text_lines)
-        stats.words += sum(len(line.split()) for line in text_lines)
+        stats.lines += len(lines)
+        stats.words += sum(map(len, map(str.split, lines)))
         if split == "val":
             stats.val += 1
             if stats.edge_val is None or bucket > stats.edge_val[0]:

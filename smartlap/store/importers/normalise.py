@@ -32,12 +32,15 @@ _SECTION = re.compile(
     r"(?:\(?\s*(?:\d\s*[x×]|[x×]\s*\d)\s*\)?)?\s*[\])]?\s*:?$",
     re.IGNORECASE | re.ASCII,
 )
+_LONGEST_TAG = 32
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def section_tag(line: str) -> str | None:
     """The canonical marker if ``line`` is a section tag ("Refrein:" -> "[Refrein]")."""
+    if len(line) > _LONGEST_TAG:
+        return None
     match = _SECTION.match(line)
     if not match:
         return None
@@ -58,15 +61,19 @@ def _control_table() -> dict[int, str | None]:
 
 
 _CONTROLS = _control_table()
+_NEEDS_CLEANING = re.compile("[" + "".join(
+    re.escape(chr(code)) for code in sorted(_CONTROLS) if code < 0xD800) + "\ud800-\udfff]")
 
 
 def normalise_lyrics(text: str) -> str:
     """Return ``text`` in canonical form (see the module docstring)."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").translate(_CONTROLS)
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n")
+    if _NEEDS_CLEANING.search(text):
+        text = text.translate(_CONTROLS)
     lines = []
     for raw in text.splitlines():
         line = " ".join(raw.split())
-        lines.append(section_tag(line) or line)
+        lines.append(line if len(line) > _LONGEST_TAG else section_tag(line) or line)
     text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
     return unicodedata.normalize("NFC", text)
 
@@ -81,3 +88,11 @@ def normalise_field(text: str | None) -> str:
 
 def is_section_tag(line: str) -> bool:
     return line.startswith("[") and section_tag(line) == line
+
+
+def text_lines(lyrics: str) -> list[str]:
+    """The sung lines of normalised lyrics: no blank lines, no section markers."""
+    lines = [line for line in lyrics.split("\n") if line]
+    if "[" not in lyrics:
+        return lines
+    return [line for line in lines if not is_section_tag(line)]
