@@ -1,9 +1,199 @@
-"""`smartlap craft` (not built yet)."""
+"""`smartlap craft`: syllables, rhyming words and rhyme schemes from the command line."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from smartlap.cli.console import out_console, print_json
+from smartlap.errors import InputError, UsageError
+
+MAX_FILE_BYTES = 5_000_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Placeholder until this command lands."""
+    parser = subparsers.add_parser(
+        "craft", help="Dutch syllables, rhymes and rhyme schemes",
+        description="Songwriting help for Dutch lyrics: count syllables, find rhyming words, "
+        "show a song's rhyme scheme.")
+    verbs = parser.add_subparsers(dest="craft_command", metavar="ACTION",
+                                  parser_class=type(parser))
+    parser.set_defaults(func=lambda args: _help(parser))
+
+    syl = verbs.add_parser("syllables", help="count the syllables of a word or line")
+    syl.add_argument("text", nargs="+", metavar="TEXT", help="word(s) or a line")
+    syl.add_argument("--json", action="store_true", help="print JSON")
+    syl.set_defaults(func=run_syllables)
+
+    rhy = verbs.add_parser("rhymes", help="words that rhyme with WORD, most used first",
+                           description="Words that rhyme perfectly with WORD, ranked by how "
+                           "often they occur in a dataset (default: the demo dataset) or how "
+                           "likely a model finds them at the end of a line.")
+    rhy.add_argument("word", metavar="WORD")
+    source = rhy.add_mutually_exclusive_group()
+    source.add_argument("--dataset", "-d", metavar="D", help="rank by frequency in this dataset")
+    source.add_argument("--model", "-m", metavar="M", help="rank by likelihood under this model")
+    rhy.add_argument("--limit", "-n", type=int, default=20, metavar="N",
+                     help="show at most N words (default 20)")
+    rhy.add_argument("--device", help="device for --model: auto (default), cpu, cuda, mps")
+    rhy.add_argument("--json", action="store_true", help="print JSON")
+    rhy.set_defaults(func=run_rhymes)
+
+    sch = verbs.add_parser("scheme", help="each line with its syllables and rhyme letter",
+                           description="Show every line of a lyrics file with its syllable "
+                           "count and rhyme letter ('-' = blank or unrhymed). FILE '-' reads "
+                           "standard input.")
+    sch.add_argument("file", metavar="FILE")
+    sch.add_argument("--json", action="store_true", help="print JSON")
+    sch.set_defaults(func=run_scheme)
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+# --- syllables ---------------------------------------------------------------------------------
+
+def run_syllables(args: argparse.Namespace) -> int:
+    from smartlap.craft import syllables
+    from smartlap.craft.syllables import tokens, word_syllables
+
+    text = " ".join(args.text)
+    words = [{"word": tok, "syllables": word_syllables(tok)} for tok in tokens(text)]
+    total = syllables(text)
+    if args.json:
+        print_json({"text": text, "syllables": total, "words": words})
+        return 0
+    console = out_console()
+    if len(words) > 1:
+        detail = "  ".join(f"{w['word']} {w['syllables']}" for w in words)
+        console.print(f"[bold]{total}[/] syllables  [dim]{detail}[/]", highlight=False)
+    else:
+        console.print(f"[bold]{total}[/]", highlight=False)
+    return 0
+
+
+# --- rhymes --------------------------------------------------------------------------------------
+
+def run_rhymes(args: argparse.Namespace) -> int:
+    from smartlap.craft import rhyme_key
+    from smartlap.craft.phonetics import normalize_word
+
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1.", "Try --limit 20.")
+    word = normalize_word(args.word)
+    if not rhyme_key(word):
+        raise InputError(f"{args.word!r} has no vowel to rhyme on.",
+                         "Give a Dutch word, e.g. 'smartlap craft rhymes hart'.")
+    if args.model:
+        ranked, source = _rhymes_by_model(word, args), {"model": args.model}
+    else:
+        name = args.dataset or "demo"
+        ranked, source = _rhymes_by_dataset(word, name), {"dataset": name}
+    ranked = ranked[: args.limit]
+    if args.json:
+        print_json({"word": word, "rhyme_key": rhyme_key(word), **source,
+                    "rhymes": [{"word": w, "score": s} for w, s in ranked]})
+        return 0
+    console = out_console()
+    label = "uses" if args.model is None else "log-prob"
+    where = f"model {args.model}" if args.model else f"dataset {source['dataset']}"
+    if not ranked:
+        console.print(f"No rhymes for [bold]{word}[/] in {where}.", highlight=False)
+        return 0
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Rhymes for {word} ({where})", title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("word")
+    table.add_column(label, justify="right")
+    for rank, (w, score) in enumerate(ranked, start=1):
+        table.add_row(str(rank), Text(w),
+                      f"{score:.2f}" if isinstance(score, float) else str(score))
+    console.print(table)
+    return 0
+
+
+def _rhymes_by_dataset(word: str, name: str) -> list[tuple[str, Any]]:
+    from smartlap.craft.rhyme import rhyming_words, word_counts
+    from smartlap.store.datasets import iter_songs
+
+    counts = word_counts(song.lyrics for song in iter_songs(name))
+    found = rhyming_words(word, (w for w, _ in counts.most_common()))
+    return [(w, counts[w]) for w in found]
+
+
+def _rhymes_by_model(word: str, args: argparse.Namespace) -> list[tuple[str, Any]]:
+    from smartlap.craft.rhyme import rhyming_words
+    from smartlap.lm.constrained import vocabulary_words, word_logprobs
+    from smartlap.lm.loading import load_model
+
+    loaded = load_model(args.model, device=args.device)
+    found = rhyming_words(word, vocabulary_words(loaded))
+    scores = word_logprobs(loaded, found)
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+# --- scheme --------------------------------------------------------------------------------------
+
+def _read_lyrics(value: str) -> str:
+    if value == "-":
+        return sys.stdin.read()
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise InputError(f"{value}: no such file.", "Check the path, or use '-' for stdin.")
+    if path.is_dir():
+        raise InputError(f"{value} is a folder, not a lyrics file.", "Give a text file.")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{value}: cannot read it ({error.strerror}).",
+                         "Check the file's permissions.") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{value} is {len(data) // 1_000_000} MB: too big for one song.",
+                         "Give the lyrics of one song.")
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{value} looks like a binary file, not lyrics.",
+                         "Give a plain text file (UTF-8).")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{value} is not UTF-8 or Windows-1252 text.",
+                     "Save it as UTF-8 and try again.")  # pragma: no cover - cp1252 rarely fails
+
+
+def run_scheme(args: argparse.Namespace) -> int:
+    from smartlap.craft.scheme import is_section_marker, scheme_letters
+    from smartlap.craft.syllables import syllables
+
+    lines = _read_lyrics(args.file).splitlines()
+    letters = scheme_letters(lines)
+    rows = [{"line": number, "text": text,
+             "syllables": 0 if is_section_marker(text) else syllables(text),
+             "rhyme": letter} for number, (text, letter) in
+            enumerate(zip(lines, letters, strict=True), start=1)]
+    if args.json:
+        print_json({"file": args.file, "scheme": "".join(letters), "lines": rows})
+        return 0
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(args.file) if args.file != "-" else None, title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("line")
+    table.add_column("syl", justify="right")
+    table.add_column("rhyme", justify="center", style="bold")
+    for row in rows:
+        blank = not row["text"].strip() or is_section_marker(row["text"])
+        table.add_row(str(row["line"]), Text(row["text"]),
+                      "" if blank else str(row["syllables"]),
+                      "" if blank else row["rhyme"])
+    console = out_console()
+    console.print(table)
+    return 0

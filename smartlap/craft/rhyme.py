@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 from smartlap.craft.phonetics import analyse, base_letters, normalize_word
@@ -45,3 +47,32 @@ def rhymes(a: str, b: str) -> bool:
         return False
     ka, kb = rhyme_key(wa), rhyme_key(wb)
     return bool(ka) and ka == kb
+
+
+def word_counts(texts: Iterable[str]) -> Counter[str]:
+    """How often each word occurs in ``texts`` (normalised as rhyme looks at words)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for tok in tokens(text):
+            word = normalize_word(tok)
+            if word and any(ch.isalpha() for ch in word):
+                counts[word] += 1
+    return counts
+
+
+def rhyming_words(word: str, vocabulary: Iterable[str]) -> list[str]:
+    """The words of ``vocabulary`` that rhyme with ``word`` (in vocabulary order)."""
+    target = normalize_word(word)
+    key = rhyme_key(target)
+    if not key:
+        return []
+    found: list[str] = []
+    seen: set[str] = set()
+    for candidate in vocabulary:
+        norm = normalize_word(candidate)
+        if norm in seen or not norm or same_word(norm, target):
+            continue
+        seen.add(norm)
+        if rhyme_key(norm) == key:
+            found.append(norm)
+    return found

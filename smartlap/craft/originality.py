@@ -1,0 +1,162 @@
+"""Originality check: flag generated lines copied (near-)verbatim from the training lyrics.
+
+Small datasets make models recite their training songs. The dataset's lines are indexed
+once — a set of normalised-line hashes for exact copies, and word-trigram shingles pointing
+at the lines that contain them for near copies — so checking a line costs a few dictionary
+look-ups plus one string comparison per likely source line: cheap enough for every sample.
+
+A line is ``copied`` when its normalised text (case, accents, punctuation and spacing
+ignored) equals a dataset line, and ``near`` when it shares most of its word trigrams with
+one and their character similarity is at least ``near_threshold``. Lines shorter than
+``min_words`` words are never flagged: "ik hou van jou" is the language, not a quote.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+
+DEFAULT_MIN_WORDS = 4
+DEFAULT_NEAR_THRESHOLD = 0.85
+_MAX_POSTINGS = 200  # trigrams in more lines than this are stock phrases, not evidence
+_CANDIDATES = 8
+
+
+def normalise_line(line: str) -> str:
+    """Casefolded words without accents or punctuation, single-spaced."""
+    text = unicodedata.normalize("NFKD", line.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    return " ".join(text.split())
+
+
+def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+    if len(words) < 3:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why a line was flagged: ``copied`` or ``near``, the source line and the similarity."""
+
+    kind: str
+    line: str
+    source: str
+    similarity: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "line": self.line, "source": self.source,
+                "similarity": round(self.similarity, 3)}
+
+
+class OriginalityIndex:
+    """The lines of a dataset, indexed for exact and near-copy look-ups."""
+
+    def __init__(self, lines: Iterable[str], *, min_words: int = DEFAULT_MIN_WORDS,
+                 near_threshold: float = DEFAULT_NEAR_THRESHOLD) -> None:
+        self.min_words = min_words
+        self.near_threshold = near_threshold
+        self._exact: dict[int, int] = {}
+        self._lines: list[str] = []
+        self._originals: list[str] = []
+        self._postings: dict[tuple[str, ...], list[int]] = {}
+        for original in lines:
+            norm = normalise_line(original)
+            if not norm or len(norm.split()) < min_words:
+                continue
+            key = hash(norm)
+            if key in self._exact:
+                continue
+            line_id = len(self._lines)
+            self._exact[key] = line_id
+            self._lines.append(norm)
+            self._originals.append(original.strip())
+            for gram in _shingles(norm.split()):
+                postings = self._postings.setdefault(gram, [])
+                if len(postings) <= _MAX_POSTINGS:
+                    postings.append(line_id)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], **options: object) -> OriginalityIndex:
+        """Index every line of every text (song lyrics, one line per line)."""
+        return cls((line for text in texts for line in text.splitlines()), **options)  # type: ignore[arg-type]
+
+    def check(self, line: str) -> Match | None:
+        """The reason ``line`` looks copied from the dataset, or None if it looks original."""
+        norm = normalise_line(line)
+        words = norm.split()
+        if len(words) < self.min_words:
+            return None
+        exact = self._exact.get(hash(norm))
+        if exact is not None and self._lines[exact] == norm:
+            return Match("copied", line.strip(), self._originals[exact], 1.0)
+        grams = _shingles(words)
+        hits: Counter[int] = Counter()
+        for gram in grams:
+            for line_id in self._postings.get(gram, ()):
+                hits[line_id] += 1
+        best: Match | None = None
+        for line_id, shared in hits.most_common(_CANDIDATES):
+            if shared * 2 < len(grams):
+                break  # shares less than half of its trigrams: not a copy
+            similarity = SequenceMatcher(None, norm, self._lines[line_id],
+                                         autojunk=False).ratio()
+            if similarity >= self.near_threshold and (best is None
+                                                      or similarity > best.similarity):
+                best = Match("near", line.strip(), self._originals[line_id], similarity)
+        return best
+
+    def check_text(self, text: str) -> list[Match]:
+        """Every flagged line of a generated text, in order."""
+        return [m for m in (self.check(line) for line in text.splitlines()) if m]
+
+
+_CACHE: dict[tuple[str, str, float, int], OriginalityIndex] = {}
+
+
+def index_for_dataset(name: str, split: str | None = "train") -> OriginalityIndex:
+    """The index of a stored dataset's lyrics, built once per process and dataset version.
+
+    By default the ``train`` split: the lyrics a model fine-tuned on this dataset has seen.
+    """
+    from smartlap.paths import get_paths
+    from smartlap.store.datasets import get_dataset, iter_songs
+
+    info = get_dataset(name)
+    songs_file = Path(info.path or get_paths().datasets / info.name) / "songs.jsonl"
+    try:
+        stat = songs_file.stat()
+        version = (stat.st_mtime, stat.st_size)
+    except OSError:
+        version = (0.0, 0)
+    key = (info.name, split or "", *version)
+    if key not in _CACHE:
+        _CACHE[key] = OriginalityIndex.from_texts(
+            song.lyrics for song in iter_songs(info.name, split=split))
+    return _CACHE[key]
+
+
+def index_for_model(model_info: object) -> OriginalityIndex | None:
+    """The index of the dataset a model was fine-tuned on (None when none is recorded).
+
+    ``model_info`` is a ``smartlap.store.models.ModelInfo``; its ``dataset`` names the
+    dataset recorded with the checkpoint. A recorded dataset that was since deleted gives
+    None rather than an error: the check is a help, not a gate.
+    """
+    from smartlap.errors import NotFoundError
+
+    dataset = getattr(model_info, "dataset", None)
+    if not dataset:
+        return None
+    try:
+        return index_for_dataset(str(dataset))
+    except NotFoundError:
+        return None
