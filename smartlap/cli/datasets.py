@@ -76,13 +76,31 @@ def _stats_table(info: Any) -> Any:
         ("lines", f"{info.lines:,}"),
         ("words", f"{info.words:,}"),
         ("source", str(source.get("path", ""))),
-        ("format", ", ".join(f"{k}={v}" for k, v in source.items()
-                             if k not in ("path", "sha256") and v is not None)),
+        ("format", " ".join(filter(None, [source.get("format"), source.get("encoding")]))),
+        ("layout", _layout(source)),
         ("created", info.created),
     ]
     for key, value in rows:
         table.add_row(key, value)
     return table
+
+
+def _layout(source: dict[str, Any]) -> str:
+    """How the importer read the source, in words."""
+    if source.get("format") == "csv":
+        parts = [f"delimiter {source.get('delimiter')!r}",
+                 "header row" if source.get("header") else "no header",
+                 f"lyrics column {source.get('lyrics_column')!r}"]
+        parts += [f"{kind} column {source[key]!r}" for kind, key in
+                  (("title", "title_column"), ("artist", "artist_column")) if source.get(key)]
+        return ", ".join(parts)
+    if "split_on" in source:
+        return f"songs split on {source['split_on']}"
+    if "files" in source:
+        return f"{source['files']:,} lyric files"
+    if "text_field" in source:
+        return f"lyrics in field {source['text_field']!r}"
+    return ""
 
 
 def _print_report(info: Any, title: str) -> None:

@@ -138,7 +138,9 @@ def find_boilerplate(path: Path, encoding: str, mode: str) -> tuple[set[int], di
             for key in filter(None, candidates):
                 hashed = _hash(key)
                 keys.add(hashed)
-                examples.setdefault(hashed, line)
+                if hashed not in examples:
+                    prefix = key.startswith("prefix:")
+                    examples[hashed] = " ".join(line.split()[:2]) + " ..." if prefix else line
         counts.update(keys)
         if songs >= SAMPLE_SONGS:
             break
