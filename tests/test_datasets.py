@@ -56,8 +56,8 @@ def test_demo_follows_the_bundled_file_after_an_upgrade(bundled_demo: Path) -> N
 
 
 def test_real_bundled_demo_imports_cleanly() -> None:
-    if datasets.demo_source() is None:
-        pytest.skip("the bundled demo corpus has not landed yet")
+    source = datasets.demo_source()
+    assert source is not None and (source.parent / "LICENSE").is_file()
     info = datasets.get_dataset("demo")
     assert info.songs >= 120
     assert info.report["skipped_count"] == 0, info.report["skipped"]

@@ -74,10 +74,6 @@ def test_errors_are_one_message_and_a_hint(args, words: str, tmp_path: Path,
                                            smartlap_home: Path) -> None:
     source = tmp_path / "s.csv"
     source.write_text(csv_text(songs(3)), encoding="utf-8")
-    if "demo" in args:
-        (smartlap_home / "datasets" / "demo").mkdir(parents=True)
-        (smartlap_home / "datasets" / "demo" / "dataset.json").write_text(json.dumps(
-            {"stats": {"songs": 1, "train_songs": 1, "val_songs": 0, "lines": 1, "words": 1}}))
     assert_clean_error(run(*(a.format(src=source) for a in args)), words)
 
 
@@ -151,3 +147,11 @@ def test_delete_asks_without_yes_when_not_a_terminal(tmp_path: Path,
     assert main(["datasets", "delete", "s"]) == 2
     assert "--yes" in " ".join(capsys.readouterr().err.split())
     assert main(["datasets", "delete", "s", "--yes"]) == 0
+
+
+def test_fresh_home_lists_and_shows_the_demo(smartlap_home: Path) -> None:
+    listed = json.loads(run("datasets", "list", "--json").stdout)
+    demo = next(entry for entry in listed if entry["name"] == "demo")
+    assert demo["songs"] >= 120 and demo["skipped_count"] == 0
+    shown = run("datasets", "show", "demo")
+    assert shown.returncode == 0 and "skipped: none" in shown.stdout
