@@ -252,9 +252,16 @@ class _Trainer:
 
     def run(self) -> TrainResult:
         from accelerate import Accelerator
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()  # events say what happens; no library chatter
+        hf_logging.disable_progress_bar()
+
+        from accelerate.utils import set_seed
 
         config = self.config
         started = time.monotonic()
+        set_seed(config.seed)  # dropout and from-scratch init repeat exactly for a seed
         if self.process.is_main_process:
             self._check_output_name()
         train_texts, val_texts = load_splits(config.dataset, config.max_songs)
@@ -339,9 +346,12 @@ class _Trainer:
         """Train one epoch (from the saved data position); False when a stop was requested."""
         accelerator, model, optimizer = self.accelerator, self.model, self.optimizer
         progress = self.progress
-        sampler.set_epoch(epoch)
         skip = int(progress["batches_done"])
         batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+        # accelerate re-sets the sampler's epoch from its own iteration counter on every
+        # pass; setting it on the loader keeps the shuffle a function of (seed, epoch).
+        for target in (sampler, loader, batches):
+            target.set_epoch(epoch)
         model.train()
         last_event = time.monotonic()
         window_tokens, window_started = 0, time.monotonic()
@@ -511,9 +521,13 @@ class _Trainer:
         }
 
     def _metadata(self) -> dict[str, Any]:
-        import accelerate
-        import peft
-        import transformers
+        from importlib.metadata import PackageNotFoundError, version
+
+        def installed(package: str) -> str | None:
+            try:
+                return version(package)
+            except PackageNotFoundError:
+                return None
 
         config = self.config
         return {
@@ -527,8 +541,8 @@ class _Trainer:
                 "history": self.progress["history"],
                 "results": self.results_table(),
                 "versions": {"smartlap": __version__, "torch": torch.__version__,
-                             "transformers": transformers.__version__,
-                             "accelerate": accelerate.__version__, "peft": peft.__version__,
+                             **{p: installed(p) for p in ("transformers", "accelerate",
+                                                          "peft", "tokenizers")},
                              "python": platform.python_version()},
                 "device": self._device_label(self.precision),
             },
