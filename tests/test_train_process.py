@@ -138,7 +138,8 @@ def test_cancel_with_sigint_saves_state_and_resumes(tmp_path, tiny_gpt2_dir,
 def test_saved_model_loads_in_plain_transformers_pipeline(tmp_path, tiny_gptneo_dir,
                                                           smartlap_home) -> None:
     dataset = training_dataset(tmp_path)
-    result = run_cli(smartlap_home, "train", *train_args(tiny_gptneo_dir, dataset, "plain", epochs=1))
+    result = run_cli(smartlap_home, "train",
+                     *train_args(tiny_gptneo_dir, dataset, "plain", epochs=1))
     assert result.returncode == 0, result.stderr
     code = ("import sys\nfrom transformers import pipeline\n"
             "pipe = pipeline('text-generation', model=sys.argv[1])\n"
