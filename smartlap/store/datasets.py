@@ -249,9 +249,9 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
         raise AlreadyExistsError(f"A dataset named {name!r} already exists.",
                                  "Pick another name with --name, or replace it with --force.")
     report = ImportReport()
-    items = _reader(path, report, fmt)
-    report.source.update(extra_source or {})
     try:
+        items = _reader(path, report, fmt)
+        report.source.update(extra_source or {})
         with atomic_directory(target, replace=force) as tmp:
             songs_file = tmp / _SONGS_FILE
             with open(songs_file, "w", encoding="utf-8") as out:
