@@ -288,3 +288,10 @@ def test_generate_cli_json_and_text(tiny_gpt2_dir: Path) -> None:
     bar = "=" * 40
     assert f"{bar} SAMPLE 1 {bar}" in text.stdout and f"{bar} SAMPLE 2 {bar}" in text.stdout
     assert "tokens/s" in text.stderr
+    ranked = _cli("generate", "-m", "tiny", "--prompt", "In de kroeg brandt nog licht",
+                  "--rhyme-with", "licht", "--candidates", "3", "--seed", "1", "--json")
+    assert ranked.returncode == 0, ranked.stderr
+    rows = [json.loads(line) for line in ranked.stdout.splitlines()]
+    assert 1 <= len(rows) <= 3
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert {"text", "logprob", "rhyme", "syllables", "fit"} <= set(rows[0])

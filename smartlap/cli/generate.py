@@ -150,26 +150,25 @@ def _stream_text(loaded, prompt, settings, stop, style) -> None:
 
 
 def _run_candidates(args, loaded, prompt, settings, style) -> int:
-    try:
-        from smartlap.lm.constrained import next_line_candidates
-    except ImportError:
-        raise InputError("Next-line candidates are not available in this version.",
-                         "Run without --rhyme-with/--syllables/--candidates.") from None
+    """Propose next lines that fit (rhyme, syllables), best first, with their score parts."""
+    from smartlap.lm.constrained import next_line_candidates
+
     candidates = next_line_candidates(
         loaded, prompt, rhyme_with=args.rhyme_with, syllables=args.syllables,
-        candidates=args.candidates or 16, settings=settings, style=style)
+        candidates=16 if args.candidates is None else args.candidates, settings=settings,
+        style=style)
     if args.json:
         for candidate in candidates:
-            data = candidate.to_dict() if hasattr(candidate, "to_dict") else vars(candidate)
-            print_json_line(data)
+            print_json_line(candidate.to_dict())
         return 0
     console = out_console()
-    for rank, candidate in enumerate(candidates, start=1):
-        data = candidate.to_dict() if hasattr(candidate, "to_dict") else dict(vars(candidate))
-        text = data.pop("text", str(candidate))
-        parts = ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in data.items() if not isinstance(v, (list, dict)))
+    if not candidates:
+        console.print("No candidate lines came out; try a higher --temperature.")
+    for rank, c in enumerate(candidates, start=1):
         console.print(f"{rank:>2}. ", end="")
-        console.print(text, markup=False, end="")
-        console.print(f"  [dim]{parts}[/]")
+        console.print(c.text, markup=False, end="")
+        copied = f", copies {c.source!r}" if c.copied else ""
+        console.print(f"  [dim]score {c.score:.2f} = logprob {c.logprob:.2f}, rhyme "
+                      f"{c.rhyme:.1f}, {c.syllables} syllables (fit {c.fit:.2f}){copied}[/]",
+                      highlight=False)
     return 0
