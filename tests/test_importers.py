@@ -85,6 +85,13 @@ CASES = [
     Case("csv-songtekst-column-among-others", _write("e.csv", "id,songtekst,jaar\n" + "".join(
         f'{i},"{s["lyrics"]}",1970\n' for i, s in enumerate(FIVE))), "csv", 5,
          source={"lyrics_column": "songtekst"}),
+    Case("csv-header-names-with-extra-words", _write("f.csv", csv_text(
+        FIVE, columns=("Song Title", "Artist Name", "Song Lyrics"))), "csv", 5,
+         titles=("Lied nummer 3",), artists=("Zanger 2",),
+         source={"lyrics_column": "Song Lyrics", "title_column": "Song Title"}),
+    Case("csv-song-column-holds-the-lyrics", _write("g.csv", "artist;song\n" + "".join(
+        f'{s["artist"]};"{s["lyrics"]}"\n' for s in FIVE)), "csv", 5, artists=("Zanger 4",),
+         source={"lyrics_column": "song", "title_column": None}),
     Case("csv-no-header-longest-text-column", _no_header_csv, "csv", 5,
          source={"header": False, "lyrics_column": "column 2"}),
     Case("csv-content-with-txt-extension", _write("table.txt", csv_text(FIVE)), "csv", 5),

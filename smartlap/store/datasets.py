@@ -17,12 +17,13 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from smartlap.errors import AlreadyExistsError, InputError, NotFoundError, SmartlapError, UsageError
 from smartlap.fsutil import (
@@ -162,8 +163,9 @@ class _Stats:
     edge_val: tuple[int, str] | None = None
 
 
-def _write_songs(items: Iterable[RawSong | Skipped], out, report: ImportReport,
+def _write_songs(items: Iterable[RawSong | Skipped], out: TextIO, report: ImportReport,
                  val_fraction: float) -> _Stats:
+    """Normalise, check, de-duplicate and write each song as it streams past."""
     stats = _Stats()
     dedupe = Deduplicator()
     cut = round(val_fraction * _BUCKETS)
@@ -398,8 +400,6 @@ def delete_dataset(name: str) -> None:
     directory = _existing_dir(name)
     trash = directory.with_name(f".tmp-{name}.deleted")
     os.replace(directory, trash)  # one rename: the dataset is gone at once, never half
-    import shutil
-
     shutil.rmtree(trash, ignore_errors=True)
 
 

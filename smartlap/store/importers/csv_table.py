@@ -25,6 +25,9 @@ TITLE_NAMES = ("title", "titel", "song", "song_title", "songtitle", "name", "naa
                "track")
 ARTIST_NAMES = ("artist", "artiest", "artiesten", "zanger", "zangeres", "performer",
                 "uitvoerder", "band", "singer", "author", "auteur")
+LYRICS_STEMS = ("lyric", "tekst", "text")
+TITLE_STEMS = ("title", "titel")
+ARTIST_STEMS = ("artist", "artiest", "zanger")
 MAX_CELL = 1024 * 1024  # a quoted cell longer than this is an unclosed quote, not a song
 SAMPLE_ROWS = 200
 
@@ -84,11 +87,17 @@ def header_delimiter(sample: str) -> str | None:
     return None
 
 
-def _find(names: list[str], wanted: tuple[str, ...]) -> int | None:
+def _find(names: list[str], wanted: tuple[str, ...], stems: tuple[str, ...] = ()) -> int | None:
+    """The column named one of ``wanted`` (exactly), else one whose name contains a stem
+    ("Song Lyrics", "Titel van het lied")."""
     cleaned = [name.strip().lower().replace(" ", "_") for name in names]
     for candidate in wanted:
         if candidate in cleaned:
             return cleaned.index(candidate)
+    for stem in stems:
+        for index, name in enumerate(cleaned):
+            if stem in name and len(name) <= 40:
+                return index
     return None
 
 
@@ -113,8 +122,9 @@ def detect_layout(path: Path, encoding: str, sample: str | None = None) -> Layou
                          "columns).", "Use --format txt for plain text, or check the file.")
     rows = _rows(sample, delimiter)[:SAMPLE_ROWS] or [sample.split("\n", 1)[0].split(delimiter)]
     first = rows[0]
-    lyrics = _find(first, LYRICS_NAMES)
-    title, artist = _find(first, TITLE_NAMES), _find(first, ARTIST_NAMES)
+    lyrics = _find(first, LYRICS_NAMES, LYRICS_STEMS)
+    title = _find(first, TITLE_NAMES, TITLE_STEMS)
+    artist = _find(first, ARTIST_NAMES, ARTIST_STEMS)
     has_header = lyrics is not None or title is not None or artist is not None
     if not has_header:
         body = rows[1:] or rows
@@ -124,10 +134,10 @@ def detect_layout(path: Path, encoding: str, sample: str | None = None) -> Layou
     if lyrics is None:
         width = len(first)
         scores = [_text_score([row[i] for row in body if i < len(row)]) for i in range(width)]
-        for taken in (title, artist):
-            if taken is not None:
-                scores[taken] = 0.0
         best = max(range(width), key=lambda i: scores[i])
+        # a "song" or "name" column holding whole songs is the lyrics, not the title
+        title = None if best == title else title
+        artist = None if best == artist else artist
         if scores[best] < 20:
             names = ", ".join(repr(c) for c in first) if has_header else f"{width} columns"
             raise InputError(
