@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-DEFAULT_MIN_WORDS = 4
+DEFAULT_MIN_WORDS = 5
 DEFAULT_NEAR_THRESHOLD = 0.85
 _MAX_POSTINGS = 200  # trigrams in more lines than this are stock phrases, not evidence
 _CANDIDATES = 8

@@ -47,7 +47,7 @@ def word_syllables(token: str) -> int:
     word = normalize_word(token)
     if not word:
         return 0
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
         return sum(word_syllables(w) for w in number_words(int(word[:7])))
     if "-" in word:
         return sum(word_syllables(part) for part in word.split("-") if part)
