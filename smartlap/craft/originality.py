@@ -13,6 +13,7 @@ one and their character similarity is at least ``near_threshold``. Lines shorter
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -26,18 +27,23 @@ _MAX_POSTINGS = 200  # trigrams in more lines than this are stock phrases, not e
 _CANDIDATES = 8
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f]+")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
 def normalise_line(line: str) -> str:
     """Casefolded words without accents or punctuation, single-spaced."""
     text = unicodedata.normalize("NFKD", line.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return " ".join(text.split())
+    if not text.isascii():
+        text = _COMBINING.sub("", text)
+    return _NON_WORD.sub(" ", text).strip()
 
 
-def _shingles(words: list[str]) -> set[tuple[str, ...]]:
+def _shingles(words: list[str]) -> set[str]:
+    """Word trigrams of a line (the whole line when it is shorter)."""
     if len(words) < 3:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+        return {" ".join(words)} if words else set()
+    return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)}
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class OriginalityIndex:
         self._exact: dict[int, int] = {}
         self._lines: list[str] = []
         self._originals: list[str] = []
-        self._postings: dict[tuple[str, ...], list[int]] = {}
+        self._postings: dict[str, list[int]] = {}
         for original in lines:
             norm = normalise_line(original)
             if not norm or len(norm.split()) < min_words:
@@ -76,9 +82,12 @@ class OriginalityIndex:
             self._exact[key] = line_id
             self._lines.append(norm)
             self._originals.append(original.strip())
+            postings_of = self._postings
             for gram in _shingles(norm.split()):
-                postings = self._postings.setdefault(gram, [])
-                if len(postings) <= _MAX_POSTINGS:
+                postings = postings_of.get(gram)
+                if postings is None:
+                    postings_of[gram] = [line_id]
+                elif len(postings) <= _MAX_POSTINGS:
                     postings.append(line_id)
 
     def __len__(self) -> int:
