@@ -23,6 +23,7 @@ import argparse
 import platform
 import random
 import time
+from collections import Counter
 from pathlib import Path
 
 from smartlap.craft import rhyme_scheme, rhymes, syllables
@@ -167,7 +168,17 @@ def espeak(n: int) -> None:
                 i += 1
         return count
 
+    def rime(p: str) -> str:  # espeak's sounds from the primary stress on, unified a little
+        p = p.replace("ˌ", "")
+        p = p[p.find("ˈ") + 1:]
+        for a, b in (("ɪːr", "eːr"), ("ɔːr", "oːr"), ("ɪː", "eː"), ("ɔː", "oː"), ("ɾ", "r"),
+                     ("ʋ", "v"), ("ɣ", "x"), ("ʏ", "ɵ")):
+            p = p.replace(a, b)
+        return re.sub(r"(.)\1", r"\1", p)
+
     same_syl = same_stress = 0
+    ours_keys: dict[str, str] = {}
+    their_keys: dict[str, str] = {}
     for word, phones in zip(sample, ipa, strict=True):
         ours = analyse(normalize_word(word))
         if ours.syllables == nuclei(phones):
@@ -175,8 +186,18 @@ def espeak(n: int) -> None:
             mark = phones.find("ˈ")
             if ours.stress == (nuclei(phones[:mark]) if mark >= 0 else 0):
                 same_stress += 1
+                ours_keys[word], their_keys[word] = ours.rhyme_key, rime(phones)
+
+    def pairs(counter: Counter) -> int:
+        return sum(k * (k - 1) // 2 for k in counter.values())
+
+    both = pairs(Counter((ours_keys[w], their_keys[w]) for w in ours_keys))
+    precision = both / max(1, pairs(Counter(ours_keys.values())))
+    recall = both / max(1, pairs(Counter(their_keys.values())))
     print(f"## espeak-ng agreement on {n} dictionary words (<= 9 letters)")
     print(f"syllables agree {same_syl / n:.2%}; stressed syllable agrees {same_stress / n:.2%}")
+    print(f"rhyme classes where the stress agrees ({len(ours_keys)} words): pair precision "
+          f"{precision:.3f}, recall {recall:.3f}")
 
 
 def main() -> None:
