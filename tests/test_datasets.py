@@ -156,3 +156,41 @@ def test_export_refuses_bad_targets(tmp_path: Path) -> None:
     with pytest.raises(Exception) as missing:
         datasets.export_dataset("orig", tmp_path / "nope" / "x.csv")
     assert "does not exist" in str(missing.value)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_import_memory_stays_well_below_the_file_size(tmp_path: Path) -> None:
+    """Streaming: a 7 MB CSV must cost less than a third of its size in extra memory
+    (reading it whole would cost several times its size)."""
+    import subprocess
+    import sys
+
+    from lyrics_fixtures import make_song
+
+    source = tmp_path / "big.csv"
+    with open(source, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title", "artist", "lyrics"])
+        for i in range(6000):
+            writer.writerow([f"Lied {i}", "Zanger", make_song(i, stanzas=5, lines=5, words=8)])
+    size_mb = source.stat().st_size / 2**20
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the (big) pytest parent
+    probe = ("import sys\nimport smartlap.store.datasets as d\n"
+             "if sys.argv[1] == 'import':\n    print(d.import_dataset(sys.argv[2]).songs)\n"
+             "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+             "print(int(status.split()[0]) / 1024)\n")
+
+    def peak(*args: str) -> float:
+        out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                             text=True, check=True, timeout=300,
+                             cwd=Path(__file__).resolve().parents[1]).stdout.split()
+        return float(out[-1])
+
+    small = tmp_path / "small.csv"  # the floor: an import of 5 songs (same code paths)
+    small.write_text(csv_text(songs(5)), encoding="utf-8")
+    floor = peak("import", str(small))
+    used = peak("import", str(source)) - floor
+    assert size_mb > 7
+    print(f"{used:.1f} MB above the floor ({floor:.1f}) for a {size_mb:.1f} MB file")
+    assert used < size_mb / 3, f"{used:.1f} MB above the floor for a {size_mb:.1f} MB file"

@@ -17,9 +17,14 @@ SMARTLAP = str(Path(sys.executable).with_name("smartlap"))
 pytestmark = pytest.mark.slow
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
 def run(*args: str) -> subprocess.CompletedProcess:
+    """The installed console script, importing this checkout (the venv may be shared)."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return subprocess.run([SMARTLAP, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "120"})
+                          env={**os.environ, "COLUMNS": "120", "PYTHONPATH": path})
 
 
 def assert_clean_error(result: subprocess.CompletedProcess, words: str) -> None:
@@ -110,7 +115,7 @@ def test_datasets_commands_never_import_torch(tmp_path: Path) -> None:
         "print('HEAVY', heavy)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from smartlap.errors import InputError
 
 SAMPLE_BYTES = 64 * 1024
-_CHUNK = 1024 * 1024
+_CHUNK = 256 * 1024  # small: the decoded copy of each chunk counts towards peak memory
 _MAGIC = {
     b"\x89PNG": "a PNG image", b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive",
     b"\x1f\x8b": "a gzip archive", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
