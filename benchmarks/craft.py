@@ -94,8 +94,14 @@ def _best(fn, repeat: int) -> float:
 
 
 def gutter() -> None:
-    song = (LINES * 12)[:200]
-    print("## gutter, 200-line song")
+    vocabulary = [row[0] for row in _rows("syllables.tsv") if row[0].isalpha()]
+    rng = random.Random(3)
+    song = list(LINES)
+    while len(song) < 200:  # distinct lines, a blank line between stanzas
+        song.append("" if len(song) % 5 == 4 else
+                    " ".join(rng.choice(vocabulary) for _ in range(rng.randint(4, 8))))
+    print(f"## gutter, 200-line song ({len({w for line in song for w in line.split()})} "
+          "distinct words)")
 
     def cold() -> None:
         _clear_caches()

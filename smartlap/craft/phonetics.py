@@ -269,12 +269,14 @@ _ADVERB_TAILS = (
 )
 # Stem-final syllables that carry stress in (mostly French-born) words ...
 _STRESSED_FINALS = re.compile(
-    r"(?P<v>uu|eu|oe|oo|aa|ee|ie|ij|ei)(?:r|n|l|f|k|t|s|d)$"
+    r"(?P<v>uu|eu|oe|oo|aa|ee|ie|ij|ei|ai)(?:r|n|l|f|k|t|s|d)$"
 )
 _STRESSED_FINAL_SHAPES = {
     "uur", "eur", "oen", "oon", "aal", "eel", "ief", "iek", "ier", "oor", "aat", "eet", "iet",
-    "oot", "ees", "ein", "ijn", "oos", "eus", "eer", "aad", "uut", "ijs", "oel",
+    "oot", "ees", "ein", "ijn", "oos", "eus", "eer", "aad", "uut", "ijs", "oel", "air", "eis",
 }
+# Stressed only after a short open syllable: pilaar, sigaar, banaan (not leraar, opstaan).
+_LIGHT_ONLY_SHAPES = {"aar", "aan"}
 # ... unless that syllable is a Dutch word heading a compound (voordeur, kampvuur, zeemeer).
 _COMPOUND_HEADS = {
     "deur", "geur", "kleur", "sleur", "scheur", "zaal", "straal", "schaal", "staal", "paal",
@@ -284,7 +286,7 @@ _COMPOUND_HEADS = {
     "spoor", "oor", "gaat", "staat", "slaat", "laat", "haat", "praat", "maat", "straat", "raat",
     "weet", "eet", "heet", "zweet", "meet", "niet", "riet", "ziet", "schiet", "boot", "groot",
     "noot", "poot", "stoot", "schoot", "sloot", "vloot", "vrees", "lees", "vlees", "trein",
-    "klein", "plein", "brein", "rein", "schijn", "lijn", "pijn", "mijn", "zijn", "wijn", "fijn",
+    "klein", "plein", "brein", "schijn", "lijn", "pijn", "mijn", "zijn", "wijn", "fijn",
     "boos", "roos", "doos", "loos", "poos", "keer", "meer", "beer", "leer", "zeer", "veer", "eer",
     "weer", "daad", "raad", "draad", "zaad", "kwaad", "ijs", "prijs", "reis", "wijs", "spijs",
     "stoel", "doel", "koel", "gevoel", "voel", "boer", "moer", "snoer", "vloer", "stoep",
@@ -316,6 +318,7 @@ _NATIVE_ER_STEMS = {
     "ader", "kopper", "slaver", "schouder", "dreiger", "tover", "bever", "zever", "ijver",
     "zuiver", "over", "ever", "jammer", "tater", "steiger", "neger", "weder",
     "sober", "ander", "binder", "dapper", "lekker", "mooier", "groter", "kleiner",
+    "vergader", "oever", "verover", "bedel",
 }
 _FRENCH_ER_STEMS = {"arranger", "protester", "presenter", "registr", "installer"}
 
@@ -358,7 +361,7 @@ def _strip_prefix(base: str, nuclei: tuple[Nucleus, ...]) -> int:
 
 def _eren_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
     """studeren, regeren stress -e-ren; luisteren, kinderen keep the root stress."""
-    m = re.search(r"(?P<v>e)r(?:en|end|ende|de|den|t)$", base)
+    m = re.search(r"(?P<v>e)r(?:en|end|ende|de|den|t|ing|ingen)$", base)
     if not m or len(nuclei) < 3:
         return None
     stem = base[: m.start("v")]
@@ -415,6 +418,10 @@ def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
         tail = cand[last.start:]
         syllable = _onset(cand[: last.start]) + tail
         m = _STRESSED_FINALS.search(cand)
+        if (m and m.start("v") == last.start and tail in _LIGHT_ONLY_SHAPES
+                and _light_open_before(cand, cand_nuclei, with_schwa=False)
+                and not cand.startswith("na")):
+            return _nucleus_at(nuclei, last.start)  # pi-LAAR, ba-NAAN (but LE-raar, OP-staan)
         if m and m.start("v") == last.start and tail in _STRESSED_FINAL_SHAPES:
             if syllable in _COMPOUND_HEADS and not _light_open_before(cand, cand_nuclei):
                 continue
@@ -427,13 +434,14 @@ def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
     return None
 
 
-def _light_open_before(word: str, nuclei: list[Nucleus]) -> bool:
+def _light_open_before(word: str, nuclei: list[Nucleus], with_schwa: bool = True) -> bool:
     """mu-ziek, po-li-tiek: a short open syllable before marks a loan, not a compound."""
     if len(nuclei) < 2:
         return False
     prev, last = nuclei[-2], nuclei[-1]
     between = word[prev.end:last.start]
-    return prev.spelling in {"a", "o", "u", "i", "e"} and (
+    vowels = {"a", "o", "u", "i", "e"} if with_schwa else {"a", "o", "u", "i"}
+    return prev.spelling in vowels and (
         len(between) == 1 or bool(re.fullmatch(r"[bdgkptfv][rl]", between))
     )
 
@@ -456,6 +464,10 @@ _PATTERN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?P<v>[aouie]|oe|ie)(?:[dgnszrtlkmv]|ch)e[sn]?$"), "vce"),
     (re.compile(r"[^aeiou](?P<v>ee)(?:s|ën|en|n)?$"), "ee"),
     (re.compile(r"(?P<v>eau)[sx]?$"), "any"),
+    (re.compile(r"(?P<v>[aeiouy]|oe|ie|ij|ei|au|ou|aa|oo)[^aeiouy]*isch(?:e|en)?$"), "any"),
+    (re.compile(r"(?P<v>e)um$"), "long"),
+    (re.compile(r"(?P<v>a|o)ges?$"), "age"),
+    (re.compile(r"(?:[^aeioucks]|[aeiou][bdfgkmnprstvz]?[bdfgkpt])(?P<v>e)t$"), "et"),
     (re.compile(r"[^l](?P<v>ij)(?:en|s|e)?$"), "ij"),
 )
 _VCE_EXCLUDE = re.compile(r"(?:ige|igen|ische|ischen|ijke|ijken|zame|zamen|bare|baren|loze|lozen"
@@ -484,6 +496,10 @@ def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
             continue
         if kind in ("long", "fem") and len(nuclei) < 2:
             continue
+        if kind == "age" and len(nuclei) < 3:
+            continue
+        if kind == "et" and (v == 0 or nuclei[v - 1].spelling == "e"):
+            continue  # internet, helmet-like: the e before is a schwa
         return v
     return None
 
@@ -759,6 +775,10 @@ def _analyse_plain(word: str) -> WordSound:
     if tail:
         phonemes += _consonant_sounds(tail, "", nuclei[-1].spelling if nuclei else "", True,
                                       not nuclei)
+    if (len(nuclei) >= 3 and re.search(r"[ao]ges?$", base) and "x" in phonemes
+            and not base.startswith(("be", "ge", "ver", "ont"))):
+        last_x = len(phonemes) - 1 - phonemes[::-1].index("x")
+        phonemes[last_x] = "Z"  # garage, horloge, reportage: French zje
     syllables = len(nuclei)
     if entry and entry.syllables is not None:
         syllables = entry.syllables
