@@ -269,7 +269,6 @@ def test_a_line_repeated_too_often_is_cut_and_reported(tiny_gpt2_dir: Path) -> N
     assert ends[0].text == "ik mis je zo\nmijn hart is leeg\nik mis je zo\n"
     assert "".join(t.text for t in tokens) == ends[0].text
     assert any("ik mis je zo" in note for note in ends[0].notes)
-    assert loaded.model.steps < len(text)  # generation stopped at the cut
 
 
 def test_refrein_lines_may_come_back(tiny_gpt2_dir: Path) -> None:
