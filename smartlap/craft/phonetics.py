@@ -133,7 +133,7 @@ def _is_vowel_at(word: str, base: str, i: int) -> bool:
     if ch == "y":
         # y is a consonant before a vowel at the start of a word or syllable (yoghurt, yes)
         if i + 1 < len(base) and base[i + 1] in VOWEL_LETTERS - {"y"}:
-            return i > 0 and base[i - 1] in VOWEL_LETTERS
+            return i > 0 and base[i - 1] not in VOWEL_LETTERS  # embryo; but yoghurt, loyaal
         return True
     if ch == "u" and i > 0 and base[i - 1] == "q":
         return False  # qu = kw
@@ -162,6 +162,13 @@ def _split_run(word: str, base: str, start: int, end: int) -> list[Nucleus]:
     nuclei: list[Nucleus] = []
     i = start
     while i < end:
+        same = i
+        while same + 1 < end and base[same + 1] == base[i] and word[same + 1] == word[i]:
+            same += 1
+        if same - i >= (3 if base[i] == "e" else 2):  # sung elongation: ooooh, jaaa, neeee
+            nuclei.append(Nucleus(base[i] * 2, i, same + 1))
+            i = same + 1
+            continue
         for dg in _DIGRAPHS:
             k = i + len(dg)
             if k <= end and base[i:k] == dg and not any(
@@ -269,11 +276,12 @@ _ADVERB_TAILS = (
 )
 # Stem-final syllables that carry stress in (mostly French-born) words ...
 _STRESSED_FINALS = re.compile(
-    r"(?P<v>uu|eu|oe|oo|aa|ee|ie|ij|ei|ai)(?:r|n|l|f|k|t|s|d)$"
+    r"(?P<v>uu|eu|oe|oo|aa|ee|ie|ij|ei|ai)(?:r|n|l|f|k|t|s|d|m)$"
 )
 _STRESSED_FINAL_SHAPES = {
     "uur", "eur", "oen", "oon", "aal", "eel", "ief", "iek", "ier", "oor", "aat", "eet", "iet",
     "oot", "ees", "ein", "ijn", "oos", "eus", "eer", "aad", "uut", "ijs", "oel", "air", "eis",
+    "oom",
 }
 # Stressed only after a short open syllable: pilaar, sigaar, banaan (not leraar, opstaan).
 _LIGHT_ONLY_SHAPES = {"aar", "aan"}
@@ -287,6 +295,7 @@ _COMPOUND_HEADS = {
     "weet", "eet", "heet", "zweet", "meet", "niet", "riet", "ziet", "schiet", "boot", "groot",
     "noot", "poot", "stoot", "schoot", "sloot", "vloot", "vrees", "lees", "vlees", "trein",
     "klein", "plein", "brein", "schijn", "lijn", "pijn", "mijn", "zijn", "wijn", "fijn",
+    "boom", "droom", "stroom", "room", "zoom", "oom", "eis",
     "boos", "roos", "doos", "loos", "poos", "keer", "meer", "beer", "leer", "zeer", "veer", "eer",
     "weer", "daad", "raad", "draad", "zaad", "kwaad", "ijs", "prijs", "reis", "wijs", "spijs",
     "stoel", "doel", "koel", "gevoel", "voel", "boer", "moer", "snoer", "vloer", "stoep",
@@ -416,13 +425,19 @@ def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
             continue
         last = cand_nuclei[-1]
         tail = cand[last.start:]
-        syllable = _onset(cand[: last.start]) + tail
         m = _STRESSED_FINALS.search(cand)
-        if (m and m.start("v") == last.start and tail in _LIGHT_ONLY_SHAPES
+        m_ok = bool(m) and m.start("v") == last.start
+        if cand != stem and (re.fullmatch(r"[aou][^aeiouy]", tail) or tail == "et"):
+            tail = last.spelling + tail  # kometen, soldaten, minuten: open syllable = long
+            m_ok = True
+        syllable = _onset(cand[: last.start]) + tail
+        if _particle_before(cand, cand_nuclei) and tail in _COMPOUND_HEADS:
+            continue  # op-eisen: particle + verb
+        if (m_ok and tail in _LIGHT_ONLY_SHAPES
                 and _light_open_before(cand, cand_nuclei, with_schwa=False)
                 and not cand.startswith("na")):
             return _nucleus_at(nuclei, last.start)  # pi-LAAR, ba-NAAN (but LE-raar, OP-staan)
-        if m and m.start("v") == last.start and tail in _STRESSED_FINAL_SHAPES:
+        if m_ok and tail in _STRESSED_FINAL_SHAPES:
             if syllable in _COMPOUND_HEADS and not _light_open_before(cand, cand_nuclei):
                 continue
             return _nucleus_at(nuclei, last.start)
@@ -434,15 +449,30 @@ def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
     return None
 
 
+_PARTICLES = ("op", "af", "om", "uit", "aan", "toe", "mee", "door", "weg", "bij", "in", "neer",
+              "los", "vast")
+
+
+def _particle_before(word: str, nuclei: list[Nucleus] | tuple[Nucleus, ...]) -> bool:
+    """Whether the word is a separable particle + a one-syllable-later root (op-eisen)."""
+    if len(nuclei) < 2:
+        return False
+    prev, last = nuclei[-2], nuclei[-1]
+    return prev is nuclei[0] and any(
+        word.startswith(p) and prev.end <= len(p) <= last.start for p in _PARTICLES)
+
+
 def _light_open_before(word: str, nuclei: list[Nucleus], with_schwa: bool = True) -> bool:
     """mu-ziek, po-li-tiek: a short open syllable before marks a loan, not a compound."""
     if len(nuclei) < 2:
         return False
     prev, last = nuclei[-2], nuclei[-1]
     between = word[prev.end:last.start]
+    if _particle_before(word, nuclei):
+        return False  # op-eisen, af-logen: a separable particle, not a light loan syllable
     vowels = {"a", "o", "u", "i", "e"} if with_schwa else {"a", "o", "u", "i"}
     return prev.spelling in vowels and (
-        len(between) == 1 or bool(re.fullmatch(r"[bdgkptfv][rl]", between))
+        len(between) <= 1 or bool(re.fullmatch(r"[bdgkptfv][rl]", between))
     )
 
 
@@ -473,7 +503,7 @@ _PATTERN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 _VCE_EXCLUDE = re.compile(r"(?:ige|igen|ische|ischen|ijke|ijken|zame|zamen|bare|baren|loze|lozen"
                           r"|achtige|ste|sten|che|chen|ende|enden|ere|eren|ele|elen)$")
 _IJ_HEADS = {"rij", "vrij", "blij", "wij", "mij", "zij", "prij", "brij", "lij"}
-_EE_HEADS = {"zee", "thee", "vee", "twee", "snee", "nee", "ree", "mee", "fee"}
+_EE_HEADS = {"zee", "thee", "vee", "twee", "snee", "fee"}
 
 
 def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
@@ -496,11 +526,25 @@ def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
             continue
         if kind in ("long", "fem") and len(nuclei) < 2:
             continue
-        if kind == "age" and len(nuclei) < 3:
+        if kind == "age" and (len(nuclei) < 3 or _particle_before(base, nuclei[: v + 1])):
             continue
         if kind == "et" and (v == 0 or nuclei[v - 1].spelling == "e"):
             continue  # internet, helmet-like: the e before is a schwa
         return v
+    return None
+
+
+def _romance_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    """Agenda, Johanna, Anita, cappuccino: -a/-o words stress a heavy or i penult."""
+    if len(nuclei) < 3 or base.endswith(("ica", "ika")):
+        return None
+    last, penult = nuclei[-1], nuclei[-2]
+    if last.end != len(base) or last.spelling not in {"a", "o"}:
+        return None
+    between = base[penult.end:last.start]
+    heavy = len(between) >= 2 and between != "ch" and not re.fullmatch(r"[bdgkptfv][rl]", between)
+    if heavy or (penult.spelling in {"i", "ie"} and len(between) == 1):
+        return len(nuclei) - 2
     return None
 
 
@@ -543,7 +587,8 @@ def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None) -> int:
         if nuc.accent in ("é", "è", "ê") and (nuc.accent != "é" or idx == len(nuclei) - 1
                                              or base[nuc.end:] in ("e", "s", "es", "n")):
             return idx
-    for rule in (_adverb_stress, _eren_stress, _ie_stress, _final_stress, _pattern_stress):
+    for rule in (_adverb_stress, _eren_stress, _ie_stress, _final_stress, _pattern_stress,
+                 _romance_stress):
         found = rule(base, nuclei)
         if found is not None and 0 <= found < len(nuclei):
             return found
@@ -552,7 +597,8 @@ def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None) -> int:
     if first is None:
         return 0
     nuc = nuclei[first]
-    if (first + 1 < len(nuclei) and nuclei[first + 1].start == nuc.end
+    nxt = nuclei[first + 1] if first + 1 < len(nuclei) else None
+    if (nxt is not None and nxt.start == nuc.end and not (nxt is nuclei[-1] and nxt.spelling == "e")
             and (nuc.spelling == "i" or (nuc.spelling == "e" and len(nuclei) >= 3))):
         return first + 1  # piano, viool, theater: the stress falls after the hiatus
     return first
@@ -772,11 +818,13 @@ def _analyse_plain(word: str) -> WordSound:
         phonemes += _vowel_sound(word, base, nuclei, idx, stress)
         pos = nuc.end
     tail = base[pos:]
+    if tail == "h" and nuclei:
+        tail = ""  # oh, ah, hé-h: a final h after a vowel is not sounded
     if tail:
         phonemes += _consonant_sounds(tail, "", nuclei[-1].spelling if nuclei else "", True,
                                       not nuclei)
     if (len(nuclei) >= 3 and re.search(r"[ao]ges?$", base) and "x" in phonemes
-            and not base.startswith(("be", "ge", "ver", "ont"))):
+            and not base.startswith(("be", "ge", "ver", "ont", *_PARTICLES))):
         last_x = len(phonemes) - 1 - phonemes[::-1].index("x")
         phonemes[last_x] = "Z"  # garage, horloge, reportage: French zje
     syllables = len(nuclei)

@@ -51,7 +51,15 @@ def word_syllables(token: str) -> int:
         return sum(word_syllables(w) for w in number_words(int(word[:7])))
     if "-" in word:
         return sum(word_syllables(part) for part in word.split("-") if part)
-    return analyse(word).syllables
+    count = analyse(word).syllables
+    if count == 0 and "'" not in word and word.isalpha():
+        # hmm, sst, brr are sung as one syllable; tv, cd are spelled letter by letter
+        return 1 if word in _INTERJECTIONS or len(word) > 3 else len(word)
+    return count
+
+
+_INTERJECTIONS = {"hm", "hmm", "mm", "mmm", "sst", "ssst", "pst", "psst", "brr", "grr", "sh",
+                  "shh", "ssh", "tss", "pff", "pfff", "zzz", "st"}
 
 
 def tokens(text: str) -> list[str]:
