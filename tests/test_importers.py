@@ -346,3 +346,38 @@ def test_hash_set_behaves_like_a_set_of_64_bit_ints() -> None:
     assert len(compact) == len(reference)
     assert all(value in compact for value in reference)
     assert sum(rng.getrandbits(64) in compact for _ in range(2000)) == 0
+
+
+def test_near_duplicate_rows_are_reported_where_they_are(tmp_path: Path) -> None:
+    rows = songs(6)
+    edited = rows[2]["lyrics"].split("\n")
+    edited[1] += " vannacht"
+    rows.append({"title": "Bijna hetzelfde", "artist": "X", "lyrics": "\n".join(edited)})
+    source = tmp_path / "near.csv"
+    source.write_text(csv_text(rows), encoding="utf-8")
+    info = datasets.import_dataset(source, name="near")
+    assert info.songs == 6  # each song is 14 lines, so row 8 starts on line 2 + 6 * 14
+    assert info.report["skipped"] == [
+        {"where": "row 8 (line 86)", "reason": "near-duplicate", "detail": "Bijna hetzelfde"}]
+
+
+def test_jsonl_lyrics_as_a_list_of_lines(tmp_path: Path) -> None:
+    source = tmp_path / "lines.jsonl"
+    source.write_text(json.dumps({"tekst": FIVE[0]["lyrics"].split("\n"), "titel": "Lijst"})
+                      + "\n", encoding="utf-8")
+    info = datasets.import_dataset(source, name="lines")
+    song = next(datasets.iter_songs("lines"))
+    assert info.songs == 1 and song.title == "Lijst"
+    assert song.lyrics == normalise_lyrics(FIVE[0]["lyrics"])
+
+
+def test_enhanced_lrc_word_timestamps_are_stripped(tmp_path: Path) -> None:
+    folder = tmp_path / "lrc"
+    folder.mkdir()
+    lines = FIVE[1]["lyrics"].split("\n")
+    (folder / "lied.lrc").write_text("\n".join(
+        f"[00:{i:02d}.00]<00:{i:02d}.10>" + " <00:01.20>".join(line.split(" ", 1))
+        if line else "" for i, line in enumerate(lines)), encoding="utf-8")
+    datasets.import_dataset(folder, name="lrc")
+    song = next(datasets.iter_songs("lrc"))
+    assert song.lyrics == normalise_lyrics(FIVE[1]["lyrics"]) and song.title == "lied"
