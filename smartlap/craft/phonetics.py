@@ -438,7 +438,8 @@ def _final_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
                 and not cand.startswith("na")):
             return _nucleus_at(nuclei, last.start)  # pi-LAAR, ba-NAAN (but LE-raar, OP-staan)
         if m_ok and tail in _STRESSED_FINAL_SHAPES:
-            if syllable in _COMPOUND_HEADS and not _light_open_before(cand, cand_nuclei):
+            if syllable in _COMPOUND_HEADS and not _light_open_before(cand, cand_nuclei,
+                                                                      with_schwa=False):
                 continue
             return _nucleus_at(nuclei, last.start)
         m2 = _STRESSED_SHORT_FINALS.search(cand)
@@ -492,7 +493,7 @@ _PATTERN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?P<v>e)(?:tt|ss)e[sn]?$"), "long"),
     (re.compile(r"(?P<v>i)sme[n]?$"), "long"),
     (re.compile(r"(?P<v>[aouie]|oe|ie)(?:[dgnszrtlkmv]|ch)e[sn]?$"), "vce"),
-    (re.compile(r"[^aeiou](?P<v>ee)(?:s|ën|en|n)?$"), "ee"),
+    (re.compile(r"[^aeiou](?P<v>ee)(?:s|ën|en)?$"), "ee"),
     (re.compile(r"(?P<v>eau)[sx]?$"), "any"),
     (re.compile(r"(?P<v>[aeiouy]|oe|ie|ij|ei|au|ou|aa|oo)[^aeiouy]*isch(?:e|en)?$"), "any"),
     (re.compile(r"(?P<v>e)um$"), "long"),
@@ -536,8 +537,10 @@ def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
 
 def _romance_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
     """Agenda, Johanna, Anita, cappuccino: -a/-o words stress a heavy or i penult."""
-    if len(nuclei) < 3 or base.endswith(("ica", "ika")):
+    if len(nuclei) < 3:
         return None
+    if base.endswith(("ica", "ika")):
+        return len(nuclei) - 3  # A-me-ri-ka, har-MO-ni-ka
     last, penult = nuclei[-1], nuclei[-2]
     if last.end != len(base) or last.spelling not in {"a", "o"}:
         return None
