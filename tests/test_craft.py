@@ -152,3 +152,15 @@ def test_never_crashes_on_any_text(text: str) -> None:
        st.text(alphabet="abcdefghijklmnopqrstuvwxyzëïé'", min_size=1, max_size=14))
 def test_rhyme_is_symmetric(a: str, b: str) -> None:
     assert rhymes(a, b) == rhymes(b, a)
+
+
+def test_craft_core_stays_free_of_torch_and_textual() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, smartlap.craft, smartlap.craft.originality, smartlap.cli.craft\n"
+            "smartlap.craft.rhyme_scheme(['mijn hart', 'vol smart'])\n"
+            "print(sorted(m for m in ('torch', 'textual', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent.parent).stdout
+    assert out.strip() == "[]"

@@ -43,7 +43,6 @@ _DIGRAPH_SOUND = {
 _SHORT = {"a": "A", "e": "E", "i": "I", "o": "O", "u": "Y", "y": "i"}
 _LONG = {"a": "a:", "e": "e:", "i": "i", "o": "o:", "u": "y", "y": "i"}
 
-_OBSTRUENTS = set("bdgkptfvcx")
 _DEVOICE = {"b": "p", "d": "t", "v": "f", "z": "s", "g": "x", "Z": "S"}
 
 
