@@ -164,3 +164,10 @@ def test_craft_core_stays_free_of_torch_and_textual() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).parent.parent).stdout
     assert out.strip() == "[]"
+
+
+def test_line_marks_for_the_gutter() -> None:
+    from smartlap.craft.scheme import line_marks
+
+    song = ["[Refrein]", "O mijn hart", "", "zo vol smart", "'k heb je lief"]
+    assert line_marks(song) == [(0, "-"), (3, "A"), (0, "-"), (3, "A"), (3, "-")]

@@ -50,6 +50,15 @@ def scheme_letters(lines: list[str]) -> list[str]:
     return out
 
 
+def line_marks(lines: list[str]) -> list[tuple[int, str]]:
+    """What a gutter shows per line: (syllables, rhyme letter); markers and blanks get 0, "-"."""
+    from smartlap.craft.syllables import syllables
+
+    letters = scheme_letters(lines)
+    return [(0 if not line.strip() or is_section_marker(line) else syllables(line), letter)
+            for line, letter in zip(lines, letters, strict=True)]
+
+
 def rhyme_scheme(lines: list[str]) -> str:
     """The scheme of a stanza or song, one character per line, e.g. "AABB" or "AB-B"."""
     return "".join(scheme_letters(lines))
