@@ -350,3 +350,34 @@ async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
         await pilot.pause()
         assert isinstance(app.screen, MarkdownScreen)
         assert "| 2 |" in app.screen.markdown and "**Samples**" in app.screen.markdown
+
+
+@pytest.mark.slow
+async def test_next_line_candidates_are_listed_best_first(tiny_model: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await _type(pilot, "in de kroeg brandt licht\n")
+        await pilot.press("ctrl+l")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        listing = app.query_one("#suggestion", TextArea).text
+        assert view.alternatives and listing.startswith("1. ")
+        assert len(listing.splitlines()) == len(view.alternatives)
+        await pilot.press("ctrl+o")
+        editor = app.query_one("#editor", TextArea).text
+        assert editor == "in de kroeg brandt licht\n" + view.alternatives[0]
+
+
+@pytest.mark.slow
+async def test_model_report_opens_as_markdown(tiny_model: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        table = app.query_one("#models-table", DataTable)
+        table.move_cursor(row=table.get_row_index("tiny"))
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MarkdownScreen)
+        assert "tiny" in app.screen.markdown

@@ -19,6 +19,8 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("Accept suggestion", "insert at the cursor (Ctrl+O)", "write-view", "accept"),
     ("Regenerate", "same prompt again (Ctrl+R)", "write-view", "regenerate"),
     ("Next alternative", "(Ctrl+T)", "write-view", "next_alternative"),
+    ("Next line that rhymes", "constrained candidates, best first (Ctrl+L)", "write-view",
+     "next_lines"),
     ("Generation settings", "temperature, top-p, max tokens, seed (F9)", "write-view",
      "settings"),
     ("Open song", "from the songbook (Ctrl+B)", "write-view", "songbook"),

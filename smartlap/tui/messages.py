@@ -88,3 +88,17 @@ class TrainingLaunched(Message):
 class SongSaved(Message):
     slug: str
     title: str
+
+
+@dataclass
+class CandidatesFound(Message):
+    """Constrained next-line candidates, best first (text, score, syllables, copied)."""
+
+    candidates: list[Any]
+    generation: int
+
+
+@dataclass
+class ReportBuilt(Message):
+    name: str
+    markdown: str

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Markdown, Static
 
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
-from smartlap.tui.messages import ModelPulled, WorkFailed
+from smartlap.tui.messages import ModelPulled, ReportBuilt, WorkFailed
 
 
 def _human_bytes(size: int | None) -> str:
@@ -233,13 +233,30 @@ class ModelsView(Vertical):
         info = get_model(name)
         report = next((p for p in (Path(info.path) / "REPORT.md", Path(info.path) / "report.md")
                        if p.is_file()), None)
-        if report is None:
-            self.app.notify(f"No analysis report for {name} yet.\n"
-                            f"hint: run 'smartlap report {name}' to write one.",
-                            severity="warning", markup=False)
+        if report is not None:
+            self.app.push_screen(MarkdownScreen(f"Report: {name}",
+                                                report.read_text(encoding="utf-8")))
             return
-        self.app.push_screen(MarkdownScreen(f"Report: {name}",
-                                            report.read_text(encoding="utf-8")))
+        self.query_one("#models-status", Static).update(f"Writing the report of {name}…")
+        self._build_report(name)
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def _build_report(self, name: str) -> None:
+        """The same analysis as `smartlap report NAME` (loads the model, so in a thread)."""
+        try:
+            from smartlap.lm.report import build_report
+
+            markdown = build_report(name)
+        except SmartlapError as error:
+            self.post_message(WorkFailed("report", error.message, error.hint))
+            return
+        self.post_message(ReportBuilt(name, markdown))
+
+    @on(ReportBuilt)
+    def _report_built(self, message: ReportBuilt) -> None:
+        message.stop()
+        self.query_one("#models-status", Static).update("")
+        self.app.push_screen(MarkdownScreen(f"Report: {message.name}", message.markdown))
 
 
 def _check_folder(text: str) -> str | None:

@@ -164,7 +164,10 @@ class TrainView(Horizontal):
             models = [m.name for m in list_models()]
         except SmartlapError:
             models = []
-        self.query_one("#train-model", Select).set_options([(m, m) for m in models])
+        model_select = self.query_one("#train-model", Select)
+        model_select.set_options([(m, m) for m in models])
+        if models:
+            model_select.value = models[0]
         try:
             from smartlap.store.datasets import list_datasets
 

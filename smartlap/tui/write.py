@@ -25,7 +25,14 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from smartlap.errors import SmartlapError
 from smartlap.store import songbook
 from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
-from smartlap.tui.messages import GenerationEnded, ModelLoaded, SongSaved, TokensArrived, WorkFailed
+from smartlap.tui.messages import (
+    CandidatesFound,
+    GenerationEnded,
+    ModelLoaded,
+    SongSaved,
+    TokensArrived,
+    WorkFailed,
+)
 from smartlap.tui.widgets.gutter import Gutter, LineFacts
 
 BATCH_SECONDS = 0.04
@@ -72,6 +79,17 @@ class GenerationBackend:
         return stream_generate(loaded, prompt, settings, stop=stop, style=chosen)
 
 
+    def next_lines(self, loaded: Any, context: str, style: str | None) -> list[Any]:
+        from smartlap.lm.constrained import next_line_candidates
+
+        chosen = None
+        if style:
+            from smartlap.styles import get_style
+
+            chosen = get_style(style)
+        return next_line_candidates(loaded, context, candidates=8, style=chosen)
+
+
 def _model_names() -> list[str]:
     from smartlap.store.models import DEFAULT_MODEL, list_models
 
@@ -103,6 +121,7 @@ class WriteView(Vertical):
         Binding("ctrl+o", "accept", "Accept", tooltip="Insert the suggestion at the cursor"),
         Binding("ctrl+r", "regenerate", "Again"),
         Binding("ctrl+t", "next_alternative", "Alt"),
+        Binding("ctrl+l", "next_lines", "Next line"),
         Binding("ctrl+b", "songbook", "Songs"),
         Binding("ctrl+n", "new_song", "New"),
         Binding("f9", "settings", "Settings"),
@@ -383,6 +402,52 @@ class WriteView(Vertical):
         self._generate(self.generation, model, prompt, self.controls, self._current_style(),
                        self._stop)
 
+    def action_next_lines(self) -> None:
+        """Rhyme- and syllable-aware candidates for the next line, best first."""
+        value = self.query_one("#song-model", Select).value
+        if value is Select.NULL:
+            self.app.notify("There is no model to generate with.", severity="error")
+            return
+        self._stop.set()
+        self._stop = threading.Event()
+        self.generation += 1
+        self.alternatives, self.shown, self.stats = [], 0, {}
+        self.query_one("#suggestion", TextArea).load_text("")
+        self.generating = True
+        self._show_head()
+        self._set_status("Looking for a next line that rhymes and scans…")
+        self._candidates(self.generation, str(value), self._prompt(), self._current_style())
+
+    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
+    def _candidates(self, generation: int, model: str, context: str, style: str) -> None:
+        try:
+            if self.loaded_name != model:
+                self.loaded, self.loaded_name = None, None
+                self.loaded = self.backend.load(model)
+                self.loaded_name = model
+            found = self.backend.next_lines(self.loaded, context, style or None)
+            self.post_message(CandidatesFound(list(found), generation))
+        except SmartlapError as error:
+            self.post_message(WorkFailed("generate", error.message, error.hint))
+        except Exception as error:
+            self.post_message(WorkFailed("generate", f"Next-line search failed: {error}",
+                                         "Run 'smartlap --debug craft ...' for details."))
+        finally:
+            self.post_message(GenerationEnded(0, "done", 0, 0.0, None, generation))
+
+    @on(CandidatesFound)
+    def _candidates_found(self, message: CandidatesFound) -> None:
+        message.stop()
+        if message.generation != self.generation or not self.generating:
+            return
+        self.alternatives = [clean_text(c.text) + "\n" for c in message.candidates]
+        listing = "\n".join(
+            f"{i + 1}. {clean_text(c.text)}  ({c.syllables} syl{', copied' if c.copied else ''})"
+            for i, c in enumerate(message.candidates))
+        self.query_one("#suggestion", TextArea).load_text(listing)
+        self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
+                         "the first, Ctrl+T picks the next.")
+
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(self, generation: int, model: str, prompt: str,
                   controls: GenerationControls, style: str, stop: threading.Event) -> None:
@@ -504,6 +569,7 @@ class WriteView(Vertical):
             return
         self.shown = (self.shown + 1) % len(self.alternatives)
         self.query_one("#suggestion", TextArea).load_text(self.alternatives[self.shown])
+        self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.")
         self._show_head()
 
     def action_settings(self) -> None:
