@@ -26,7 +26,7 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "tiny": Preset(vocab_size=512, context=128, n_embd=64, n_layer=2, n_head=2),
-    "mini": Preset(vocab_size=8000, context=256, n_embd=256, n_layer=6, n_head=8),
+    "mini": Preset(vocab_size=8000, context=256, n_embd=192, n_layer=4, n_head=4),
 }
 
 

@@ -1,0 +1,178 @@
+"""Model analysis documents in the shape of the seeds' reports, generated from the real model.
+
+A report has the seeds' sections: general information (class, parameters, vocabulary,
+context), the architecture as a mermaid graph walked from the loaded module tree, the
+dataset it was trained on, the test results (Time, Memory (MB), Loss (Avg), plus validation
+loss and perplexity, from the run recorded in smartlap.json) and text generated from a
+fixed prompt and seed. ``compare_report`` puts several models side by side.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from smartlap.lm.train.config import DEFAULT_SAMPLE_PROMPT
+
+REPORT_SEED = 42
+REPORT_TOKENS = 120
+MAX_GRAPH_DEPTH = 6
+
+
+def mermaid_graph(model: Any) -> str:
+    """``graph TD`` of the module tree; repeated blocks (a ModuleList) are drawn once."""
+    ids = (f"N{i}" for i in itertools.count())
+    lines = ["graph TD"]
+    root = next(ids)
+    lines.append(f"  {root}[{type(model).__name__}]")
+
+    def walk(module: Any, parent: str, depth: int) -> None:
+        if depth > MAX_GRAPH_DEPTH:
+            return
+        for name, child in module.named_children():
+            node = next(ids)
+            kind = type(child).__name__
+            if kind == "ModuleList" and len(child) > 0:
+                lines.append(f"  {parent} --> {node}[{kind}_{name}]")
+                block = next(ids)
+                count = f" x{len(child)}" if len(child) > 1 else ""
+                lines.append(f"  {node} --> {block}(({type(child[0]).__name__}{count}))")
+                walk(child[0], block, depth + 1)
+            else:
+                lines.append(f"  {parent} --> {node}[{kind}_{name}]")
+                walk(child, node, depth + 1)
+
+    walk(model, root, 1)
+    return "\n".join(lines)
+
+
+def _count(model: Any) -> int:
+    seen = {id(p): p.numel() for p in model.parameters()}
+    return sum(seen.values())
+
+
+def _dataset_section(name: str | None) -> list[str]:
+    if not name:
+        return ["No training dataset is recorded for this model."]
+    try:
+        from smartlap.store.datasets import get_dataset
+
+        info = get_dataset(name)
+    except Exception:  # the dataset may have been deleted since
+        return [f"Trained on the dataset `{name}` (no longer in this data home)."]
+    return [f"Trained on the dataset `{info.name}`: {info.songs} songs "
+            f"({info.train_songs} train, {info.val_songs} validation), {info.lines} lines, "
+            f"{info.words} words."]
+
+
+def _results(training: dict[str, Any] | None) -> dict[str, Any]:
+    return dict((training or {}).get("results") or {})
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def results_table(training: dict[str, Any] | None) -> list[str]:
+    results = _results(training)
+    if not results:
+        return ["No training run is recorded for this model."]
+    return ["| Time (min) | Memory (MB) | Loss (Avg) | Val loss | Perplexity | Epochs |",
+            "| --- | --- | --- | --- | --- | --- |",
+            f"| {results.get('time', '-')} | {_fmt(results.get('memory_mb'))} | "
+            f"{_fmt(results.get('loss_avg'))} | {_fmt(results.get('val_loss'))} | "
+            f"{_fmt(results.get('perplexity'), 2)} | {_fmt(results.get('epochs'))} |"]
+
+
+def history_table(training: dict[str, Any] | None) -> list[str]:
+    history = (training or {}).get("history") or []
+    if not history:
+        return []
+    rows = ["| Epoch | Train loss | Val loss | Perplexity | Seconds | Tokens/s |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for entry in history:
+        rows.append(f"| {entry['epoch']}{' *' if entry.get('best') else ''} | "
+                    f"{_fmt(entry.get('train_loss'))} | {_fmt(entry.get('val_loss'))} | "
+                    f"{_fmt(entry.get('perplexity'), 2)} | {_fmt(entry.get('seconds'), 1)} | "
+                    f"{_fmt(entry.get('tokens_per_s'), 0)} |")
+    return rows
+
+
+def generate_sample(loaded: Any, prompt: str, seed: int = REPORT_SEED,
+                    max_new_tokens: int = REPORT_TOKENS) -> str:
+    """The prompt and its continuation, sampled with a fixed seed (comparable across models)."""
+    from smartlap.lm.generation import GenerationSettings, generate_text
+
+    settings = GenerationSettings(seed=seed, max_new_tokens=max_new_tokens)
+    ends = generate_text(loaded, prompt, settings)
+    text = (ends[0].text or "") if ends else ""
+    return text if text.startswith(prompt) else prompt + text
+
+
+def build_report(name: str, prompt: str = DEFAULT_SAMPLE_PROMPT, device: str | None = None,
+                 seed: int = REPORT_SEED) -> str:
+    """The Markdown analysis of one model."""
+    from smartlap.lm.loading import load_model
+
+    loaded = load_model(name, device=device)
+    info, model = loaded.info, loaded.model
+    training = info.training
+    title = f"Model analysis {info.name}"
+    lines = [f"# {title}", "",
+             "- [Model description](#model-description)",
+             "  - [General Information](#general-information)",
+             "  - [Dataset](#dataset)", "  - [Model Architecture](#model-architecture)",
+             "- [Tests](#tests)", "  - [Test Results](#test-results)",
+             "  - [Generated Text](#generated-text)", "",
+             "## Model description", "", "### General Information", "",
+             "| | |", "| --- | --- |",
+             f"| Class | {type(model).__name__} |",
+             f"| Parameters | {_count(model):,} |",
+             f"| Vocabulary | {len(loaded.tokenizer):,} tokens |",
+             f"| Context | {loaded.context_length} tokens |",
+             f"| Layers | {getattr(model.config, 'n_layer', None) or getattr(model.config, 'num_layers', '-')} |",  # noqa: E501
+             f"| Hidden size | {getattr(model.config, 'n_embd', None) or getattr(model.config, 'hidden_size', '-')} |",  # noqa: E501
+             f"| Origin | {info.origin} |",
+             f"| Base | {info.base or info.hub_id or '-'} |",
+             f"| Training mode | {(training or {}).get('mode', '-')} |", "",
+             "### Dataset", "", *_dataset_section(info.dataset), "",
+             "### Model Architecture", "", "```mermaid", mermaid_graph(model), "```", "",
+             "## Tests", ""]
+    results = _results(training)
+    heading = f"{results.get('epochs', '?')} Epochs - {results.get('device', 'unknown device')}"
+    lines += [f"### {heading}" if results else "### Test run", "",
+              "#### Test Results", "", *results_table(training), ""]
+    history = history_table(training)
+    if history:
+        lines += ["Per epoch (* = best by validation loss):", "", *history, ""]
+    lines += ["#### Generated Text", "",
+              f"Prompt and seed {seed}, {REPORT_TOKENS} new tokens:", "",
+              "```text", generate_sample(loaded, prompt, seed), "```", ""]
+    return "\n".join(lines)
+
+
+def compare_report(names: Sequence[str], prompt: str = DEFAULT_SAMPLE_PROMPT,
+                   device: str | None = None, seed: int = REPORT_SEED) -> str:
+    """Several checkpoints' results and fixed-seed samples side by side."""
+    from smartlap.lm.loading import load_model
+
+    rows = ["| Model | Class | Parameters | Time (min) | Memory (MB) | Loss (Avg) | "
+            "Val loss | Perplexity |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    samples = []
+    for name in names:
+        loaded = load_model(name, device=device)
+        results = _results(loaded.info.training)
+        rows.append(f"| {loaded.info.name} | {type(loaded.model).__name__} | "
+                    f"{_count(loaded.model):,} | {results.get('time', '-')} | "
+                    f"{_fmt(results.get('memory_mb'))} | {_fmt(results.get('loss_avg'))} | "
+                    f"{_fmt(results.get('val_loss'))} | {_fmt(results.get('perplexity'), 2)} |")
+        samples += [f"### {loaded.info.name}", "", "```text",
+                    generate_sample(loaded, prompt, seed), "```", ""]
+        del loaded
+    return "\n".join([f"# Model comparison: {', '.join(names)}", "", "## Test Results", "",
+                      *rows, "", f"## Generated Text (seed {seed})", "", *samples])

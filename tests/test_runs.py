@@ -1,0 +1,120 @@
+"""The runs store and the `smartlap runs` command, on run folders written like a real run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from smartlap import events
+from smartlap.cli import main
+from smartlap.errors import NotFoundError, TrainingError, UsageError
+from smartlap.store import runs
+
+
+def fake_run(config: dict | None = None, *, pid: int | None = None,
+             kinds: tuple[str, ...] = ("started", "epoch", "finished")) -> str:
+    path = runs.create_run(config or {"model": "m", "dataset": "demo", "epochs": 2,
+                                      "name": "out"}, pid=pid)
+    run_id = path.name
+    if "started" in kinds:
+        runs.append_event(run_id, events.RunStarted(run_id=run_id, config={}, model="m",
+                                                    dataset="demo", device="cpu", params=10))
+    if "epoch" in kinds:
+        for epoch, val in ((1, 3.0), (2, 2.5)):
+            runs.append_event(run_id, events.Step(epoch=epoch, step=1, loss=3.1, lr=1e-3,
+                                                  tokens_per_s=100.0, total_steps=1))
+            runs.append_event(run_id, events.EpochEnd(
+                epoch=epoch, train_loss=val + 0.1, val_loss=val, perplexity=2.718 ** val,
+                seconds=1.0, memory={"device": "cpu", "rss_mb": 100.0, "peak_rss_mb": 120.0},
+                epochs=2, best=True))
+            runs.append_event(run_id, events.Sample(epoch=epoch, prompt="ferry ", text="zingt"))
+    if "finished" in kinds:
+        runs.append_event(run_id, events.RunFinished(model="out", best_epoch=2,
+                                                     best_val_loss=2.5))
+    if "failed" in kinds:
+        runs.append_event(run_id, events.RunFailed(message="The GPU ran out of memory.",
+                                                   hint="Lower --batch-size"))
+    return run_id
+
+
+def test_run_ids_sort_by_time_and_never_escape() -> None:
+    first, second = runs.new_run_id(), runs.new_run_id()
+    assert first != second and len(first) == len("20261121-231500-a3f9")
+    for bad in ("../x", "a/b", ".locks", ""):
+        with pytest.raises(UsageError):
+            runs.run_path(bad)
+
+
+def test_status_comes_from_events_and_pid() -> None:
+    finished = fake_run()
+    failed = fake_run(kinds=("started", "epoch", "failed"))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    interrupted = fake_run(pid=int(dead), kinds=("started", "epoch"))
+    alive = fake_run(pid=__import__("os").getpid(), kinds=("started",))
+    assert runs.get_run(finished).status == "finished"
+    info = runs.get_run(failed)
+    assert info.status == "failed" and "out of memory" in info.message
+    assert runs.get_run(interrupted).status == "interrupted"
+    assert runs.get_run(alive).status == "running"
+    assert runs.get_run(finished).best_val_loss == 2.5 and runs.get_run(finished).epoch == 2
+    assert {r.id for r in runs.list_runs()} == {finished, failed, interrupted, alive}
+
+
+def test_a_resumed_run_is_judged_by_its_latest_attempt() -> None:
+    run_id = fake_run(pid=__import__("os").getpid(), kinds=("started",))
+    runs.append_event(run_id, events.RunCancelled(epoch=1))
+    assert runs.get_run(run_id).status == "cancelled"
+    runs.append_event(run_id, events.RunStarted(run_id=run_id, config={}, model="m",
+                                                dataset="demo", device="cpu", params=1,
+                                                resumed_from_epoch=1))
+    assert runs.get_run(run_id).status == "running"
+
+
+def test_unknown_run_and_cancel_of_a_dead_run_are_clear_errors() -> None:
+    with pytest.raises(NotFoundError):
+        runs.get_run("20200101-000000-dead")
+    with pytest.raises(TrainingError):
+        runs.cancel_run(fake_run())
+
+
+def test_output_lock_is_exclusive_and_released() -> None:
+    with runs.output_lock("mijn-model"):
+        with pytest.raises(TrainingError), runs.output_lock("mijn-model"):
+            pass
+        with runs.output_lock("ander-model"):
+            pass
+    with runs.output_lock("mijn-model"):
+        pass
+    assert [r.id for r in runs.list_runs()] == []  # the lock folder is not a run
+
+
+def test_runs_cli_list_show_and_tail_json(capsys) -> None:
+    run_id = fake_run()
+    assert main(["runs", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed[0]["id"] == run_id and listed[0]["status"] == "finished"
+    assert main(["runs", "show", run_id]) == 0
+    shown = capsys.readouterr().out
+    assert "finished" in shown and "2.5000" in shown and "ferry zingt" in shown
+    assert main(["runs", "tail", run_id, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["event"] for e in lines][0] == "run_started"
+    assert lines[-1]["event"] == "run_finished"
+    for line in lines:
+        events.from_dict(line)
+
+
+def test_runs_tail_renders_epochs_and_exits_when_the_run_ended(capsys) -> None:
+    run_id = fake_run(kinds=("started", "epoch", "failed"))
+    assert main(["runs", "tail", run_id]) == 1
+    out = capsys.readouterr().out
+    assert "failed" in out and "2.5000" in out
+
+
+def test_runs_cancel_of_unknown_run_prints_error(capsys) -> None:
+    assert main(["runs", "cancel", "20200101-000000-dead"]) == 1
+    assert "no run" in capsys.readouterr().err.lower()
