@@ -102,7 +102,7 @@ def test_runs_cli_list_show_and_tail_json(capsys) -> None:
     assert "finished" in shown and "2.5000" in shown and "ferry zingt" in shown
     assert main(["runs", "tail", run_id, "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [e["event"] for e in lines][0] == "run_started"
+    assert lines[0]["event"] == "run_started"
     assert lines[-1]["event"] == "run_finished"
     for line in lines:
         events.from_dict(line)

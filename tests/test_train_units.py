@@ -26,8 +26,8 @@ class FakeTokenizer:
 def test_songs_are_joined_with_eos_and_packed_without_padding() -> None:
     stream = token_stream(FakeTokenizer(), ["aa bbb", "c dddd e"])
     assert stream == [2, 3, 0, 1, 4, 1, 0]
-    blocks = pack(stream + stream + [5, 6], 4, pad_id=0)
-    assert blocks.input_ids.tolist() == [[2, 3, 0, 1], [4, 1, 0, 2], [3, 0, 1, 4]] + [[1, 0, 5, 6]]
+    blocks = pack([*stream, *stream, 5, 6], 4, pad_id=0)
+    assert blocks.input_ids.tolist() == [[2, 3, 0, 1], [4, 1, 0, 2], [3, 0, 1, 4], [1, 0, 5, 6]]
     assert (blocks.labels == blocks.input_ids).all()  # full blocks: nothing is ignored
     assert blocks.real_tokens == 16
 
