@@ -381,3 +381,15 @@ async def test_model_report_opens_as_markdown(tiny_model: str) -> None:
         await pilot.pause(0.2)
         assert isinstance(app.screen, MarkdownScreen)
         assert "tiny" in app.screen.markdown
+
+
+def test_gutter_facts_count_syllables_and_letter_rhymes() -> None:
+    from smartlap.tui.widgets.gutter import LineFacts
+
+    facts = LineFacts()
+    lines = ["[Refrein]", "de maan schijnt zo licht", "", "ik doe mijn ogen dicht"]
+    facts.count_lines(lines)
+    facts.letter_lines(lines)
+    assert facts.counts[0] is None and facts.counts[2] is None
+    assert facts.counts[1] == 5 and facts.counts[3] == 6
+    assert facts.letters == ["", "A", "", "A"]

@@ -273,7 +273,7 @@ class DatasetsView(Vertical):
 def _short_source(source: Any) -> str:
     if isinstance(source, dict):
         source = source.get("path") or source.get("kind") or ""
-    text = str(source or "")
+    text = Path(str(source)).name if source else ""  # the file name; the folder varies
     return text if len(text) <= 28 else "…" + text[-27:]
 
 

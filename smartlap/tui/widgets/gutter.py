@@ -20,12 +20,14 @@ _COUNT = Style(color="#8d99ae")
 _LETTER = Style(color="#f3722c", bold=True)
 
 
-def _craft() -> tuple[Callable[[str], int], Callable[[list[str]], str]] | None:
+def _craft() -> tuple[Callable[[str], int], Callable[[list[str]], list[str]],
+                      Callable[[str], bool]] | None:
     try:
-        from smartlap.craft import rhyme_scheme, syllables
+        from smartlap.craft import syllables
+        from smartlap.craft.scheme import is_section_marker, scheme_letters
     except ImportError:  # songcraft not installed in this build
         return None
-    return syllables, rhyme_scheme
+    return syllables, scheme_letters, is_section_marker
 
 
 class LineFacts:
@@ -42,13 +44,13 @@ class LineFacts:
         if self.craft is None:
             self.counts = [None] * len(lines)
             return
-        count = self.craft[0]
+        count, is_marker = self.craft[0], self.craft[2]
         cache = self._syllables
         if len(cache) > 5000:
             cache.clear()
         counts: list[int | None] = []
         for line in lines:
-            if not line.strip():
+            if not line.strip() or is_marker(line):
                 counts.append(None)
                 continue
             if line not in cache:
@@ -57,16 +59,11 @@ class LineFacts:
         self.counts = counts
 
     def letter_lines(self, lines: list[str]) -> None:
-        """Rhyme letters for the non-empty lines (a stanza break does not reset letters)."""
+        """Rhyme letters across the whole song; blank, marker and unrhymed lines get none."""
         if self.craft is None:
             self.letters = [""] * len(lines)
             return
-        filled = [i for i, line in enumerate(lines) if line.strip()]
-        scheme = self.craft[1]([lines[i] for i in filled]) if filled else ""
-        letters = [""] * len(lines)
-        for index, letter in zip(filled, scheme.replace(" ", ""), strict=False):
-            letters[index] = letter
-        self.letters = letters
+        self.letters = ["" if letter == "-" else letter for letter in self.craft[1](lines)]
 
 
 class Gutter(Widget):
