@@ -393,3 +393,18 @@ def test_gutter_facts_count_syllables_and_letter_rhymes() -> None:
     assert facts.counts[0] is None and facts.counts[2] is None
     assert facts.counts[1] == 5 and facts.counts[3] == 6
     assert facts.letters == ["", "A", "", "A"]
+
+
+async def test_pulling_offline_says_so_with_a_hint(smartlap_home: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen.query_one("#catalog-table", DataTable).row_count >= 1
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "hint:" in errors[-1]
+        assert not app.query_one("#pull-progress").display

@@ -9,7 +9,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Markdown, Static
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import DataTable, Label, Markdown, ProgressBar, Static
 
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
@@ -64,6 +66,40 @@ def _cell(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+class CatalogScreen(ModalScreen[str | None]):
+    """The seed models: size, licence and a memory guide; Enter pulls the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+
+    def __init__(self, entries: list[Any]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide"):
+            yield Label("Seed models — Enter pulls (needs the network once)",
+                        classes="dialog-question")
+            table = DataTable(id="catalog-table", cursor_type="row")
+            table.add_columns("hub id", "params", "download", "licence", "language")
+            for e in self.entries:
+                table.add_row(e.hub_id, _human_params(e.params), f"{e.download_mb} MB",
+                              e.licence[:30], e.language, key=e.hub_id)
+            yield table
+            yield Static("", id="catalog-notes")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        entry = next((e for e in self.entries if e.hub_id == event.row_key.value), None)
+        if entry:
+            self.query_one("#catalog-notes", Static).update(
+                f"{entry.notes}\n[dim]{entry.memory_guide}[/]")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(str(event.row_key.value))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class ModelsView(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "catalog", "Pull"),
@@ -78,9 +114,13 @@ class ModelsView(Vertical):
             yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="model-details-box"):
                 yield Markdown("", id="model-details")
+        yield ProgressBar(id="pull-progress", show_eta=False)
         yield Static("", id="models-status")
 
+    _pull_timer: Timer | None = None
+
     def on_mount(self) -> None:
+        self.query_one("#pull-progress").display = False
         self.query_one(DataTable).add_columns("name", "origin", "class", "params", "size")
         self.action_refresh()
 
@@ -129,21 +169,40 @@ class ModelsView(Vertical):
 
     def action_catalog(self) -> None:
         try:
-            from smartlap.lm import catalog
+            from smartlap.lm.catalog import CATALOG
         except ImportError:
             self.app.notify("The seed model catalog is not available in this build.",
                             severity="warning")
             return
-        entries = getattr(catalog, "CATALOG", None) or getattr(catalog, "SEED_MODELS", [])
-        ids = [getattr(e, "hub_id", str(e)) for e in entries]
-        listing = "\n".join(f"- {i}" for i in ids)
 
         def chosen(hub_id: str | None) -> None:
             if hub_id:
-                self.query_one("#models-status", Static).update(f"Pulling {hub_id}…")
-                self._pull(hub_id.strip())
-        self.app.push_screen(PromptScreen(f"Pull which seed model?\n{listing}",
-                                          ids[0] if ids else ""), chosen)
+                self._start_pull(next(e for e in CATALOG if e.hub_id == hub_id))
+        self.app.push_screen(CatalogScreen(list(CATALOG)), chosen)
+
+    def _start_pull(self, entry: Any) -> None:
+        """Pull in a thread; the bar follows the bytes arriving in the hub cache folder."""
+        bar = self.query_one("#pull-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=entry.download_mb * 1024 * 1024, progress=0)
+        self.query_one("#models-status", Static).update(f"Pulling {entry.hub_id}…")
+        cache = _hub_cache_folder(entry.hub_id)
+        if self._pull_timer is not None:
+            self._pull_timer.stop()
+        if cache is not None:
+            from smartlap.fsutil import dir_size
+
+            def tick() -> None:
+                if cache.is_dir():
+                    bar.update(progress=dir_size(cache))
+            self._pull_timer = self.set_interval(0.5, tick)
+        self._pull(entry.hub_id)
+
+    def _end_pull(self) -> None:
+        if self._pull_timer is not None:
+            self._pull_timer.stop()
+            self._pull_timer = None
+        self.query_one("#pull-progress").display = False
 
     @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
     def _pull(self, hub_id: str) -> None:
@@ -163,12 +222,15 @@ class ModelsView(Vertical):
     @on(ModelPulled)
     def _pulled(self, message: ModelPulled) -> None:
         message.stop()
+        self._end_pull()
         self.app.notify(f"Pulled {message.name}.", title="Models")
         self.action_refresh()
 
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
         message.stop()
+        if message.action == "pull":
+            self._end_pull()
         self.query_one("#models-status", Static).update(f"{message.action} failed.")
         self.app.show_error(SmartlapError(message.message, message.hint))
 
@@ -266,3 +328,12 @@ def _check_folder(text: str) -> str | None:
     if not (path / "config.json").is_file():
         return "no config.json in that folder"
     return None
+
+
+def _hub_cache_folder(hub_id: str) -> Path | None:
+    """Where huggingface_hub puts a repo's blobs (models--org--name), if it can say."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return None
+    return Path(constants.HF_HUB_CACHE) / ("models--" + hub_id.replace("/", "--"))
