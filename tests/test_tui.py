@@ -408,3 +408,18 @@ async def test_pulling_offline_says_so_with_a_hint(smartlap_home: Path) -> None:
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert errors and "hint:" in errors[-1]
         assert not app.query_one("#pull-progress").display
+
+
+def test_model_details_show_training_results_and_history(tiny_gpt2_dir: Path) -> None:
+    from smartlap.store.models import get_model, register_model
+    from smartlap.tui.models import details_markdown
+
+    register_model(tiny_gpt2_dir, name="tuned", origin="fine-tuned", base="tiny",
+                   dataset="liedjes",
+                   training={"mode": "lora", "results": {"val_loss": 3.21, "epochs": 2},
+                             "history": [{"epoch": 1, "train_loss": 4.0, "val_loss": 3.5},
+                                         {"epoch": 2, "train_loss": 3.0, "val_loss": 3.21,
+                                          "best": True}]})
+    text = details_markdown(get_model("tuned"))
+    assert "- mode: lora" in text and "- dataset: liedjes" in text
+    assert "| 2 * | 3.000 | 3.210 |" in text and "3.210" in text.split("**History**")[0]

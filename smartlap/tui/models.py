@@ -50,20 +50,18 @@ def details_markdown(info: Any) -> str:
         lines.append(f"- dataset: {info.dataset}")
     training = info.training or {}
     if training:
+        # The same tables as `smartlap report` (lm.report's table helpers import no torch).
+        from smartlap.lm.report import history_table, results_table
+
         settings = {k: v for k, v in training.items() if not isinstance(v, (list, dict))}
         if settings:
             lines += ["", "**Training**", ""]
             lines += [f"- {k}: {v}" for k, v in settings.items()]
-        rows = training.get("results") or training.get("epochs") or []
-        if isinstance(rows, list) and rows and isinstance(rows[0], dict):
-            keys = list(rows[0])
-            lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-            lines += ["| " + " | ".join(_cell(r.get(k)) for k in keys) + " |" for r in rows]
+        lines += ["", "**Results**", "", *results_table(training)]
+        history = history_table(training)
+        if history:
+            lines += ["", "**History** (* best)", "", *history]
     return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 class CatalogScreen(ModalScreen[str | None]):
