@@ -120,8 +120,12 @@ async def test_worker_pane_marks_a_dead_process_as_interrupted(smartlap_home: Pa
     _write_run(smartlap_home, "r2", [started], pid=dead.pid)
     app = make_app(poll_interval=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
-        assert app.query_one(WorkerPane).runs["r2"].status == "interrupted"
+        pane = app.query_one(WorkerPane)
+        for _ in range(50):  # the pane checks pids every two seconds
+            await pilot.pause(0.1)
+            if "r2" in pane.runs and pane.runs["r2"].status == "interrupted":
+                break
+        assert pane.runs["r2"].status == "interrupted"
 
 
 # -- Write ------------------------------------------------------------------------------------
@@ -146,6 +150,15 @@ def tiny_model(tiny_gpt2_dir: Path) -> str:
     from smartlap.store.models import register_model
 
     return register_model(tiny_gpt2_dir, name="tiny").name
+
+
+async def _views_ready(pilot) -> None:
+    """The non-initial screens are mounted just after the first paint; wait for them."""
+    for _ in range(100):
+        if len(pilot.app.query("#datasets-view, #models-view, #train-view")) == 3:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screens were never built")
 
 
 async def _type(pilot, text: str) -> None:
@@ -260,6 +273,7 @@ async def test_import_a_dataset_and_see_its_report(tmp_path: Path) -> None:
     source.write_text("\n".join(rows) + "\n", encoding="utf-8")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
         await pilot.press("f2")
         await pilot.press("i")
         await pilot.pause()
@@ -279,7 +293,9 @@ async def test_import_a_dataset_and_see_its_report(tmp_path: Path) -> None:
 async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
         await pilot.press("f4")
+        app.query_one("#train-model").clear()
         app.query_one("#train-epochs", Input).value = "0"
         app.query_one("#train-lr", Input).value = "fast"
         await pilot.pause()
@@ -326,6 +342,7 @@ async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
     import_dataset(source, name="liedjes")
     app = make_app(poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
         await pilot.press("f4")
         app.query_one("#train-model").value = tiny_model
         app.query_one("#train-dataset").value = "liedjes"
@@ -344,6 +361,7 @@ async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
         assert "MB" in pane.query_one("#wp-memory").render().plain
         table = app.query_one("#runs-table", DataTable)
         assert table.row_count == 1
+        await _views_ready(pilot)
         await pilot.press("f4")
         table.focus()
         await pilot.press("enter")
@@ -373,13 +391,14 @@ async def test_next_line_candidates_are_listed_best_first(tiny_model: str) -> No
 async def test_model_report_opens_as_markdown(tiny_model: str) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
         await pilot.press("f3")
         table = app.query_one("#models-table", DataTable)
         table.move_cursor(row=table.get_row_index("tiny"))
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
-        assert isinstance(app.screen, MarkdownScreen)
+        assert isinstance(app.screen, MarkdownScreen), [n.message for n in app._notifications]
         assert "tiny" in app.screen.markdown
 
 
@@ -398,6 +417,7 @@ def test_gutter_facts_count_syllables_and_letter_rhymes() -> None:
 async def test_pulling_offline_says_so_with_a_hint(smartlap_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
         await pilot.press("f3")
         await pilot.press("p")
         await pilot.pause()

@@ -62,6 +62,10 @@ async def _settle(pilot) -> None:
 @pytest.mark.parametrize("key", ["f1", "f2", "f3", "f4"])
 def test_screen_snapshot(snap_compare, fixed_home: Path, key: str) -> None:
     async def before(pilot) -> None:
+        for _ in range(100):  # the other screens are built just after the first paint
+            if len(pilot.app.query("#datasets-view, #models-view, #train-view")) == 3:
+                break
+            await pilot.pause(0.05)
         await pilot.press(key)
         await _settle(pilot)
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)

@@ -6,24 +6,29 @@ imports torch: the Write screen's worker imports ``smartlap.lm`` on the first Ge
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from smartlap.errors import SmartlapError
 from smartlap.paths import get_paths
 from smartlap.tui.commands import StudioCommands
-from smartlap.tui.datasets import DatasetsView
 from smartlap.tui.messages import RunEventsArrived
-from smartlap.tui.models import ModelsView
-from smartlap.tui.train import TrainView
 from smartlap.tui.widgets.worker_pane import WorkerPane
 from smartlap.tui.write import GenerationBackend, WriteView
 
 TABS = ("write", "datasets", "models", "train")
+VIEWS = {"write": ("smartlap.tui.write", "WriteView"),
+         "datasets": ("smartlap.tui.datasets", "DatasetsView"),
+         "models": ("smartlap.tui.models", "ModelsView"),
+         "train": ("smartlap.tui.train", "TrainView")}
 
 
 class SmartlapApp(App[int]):
@@ -51,23 +56,34 @@ class SmartlapApp(App[int]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="♪")
         with TabbedContent(initial=self.initial_tab, id="tabs"):
-            with TabPane("Write", id="write"):
-                yield WriteView(self.backend, id="write-view")
-            with TabPane("Datasets", id="datasets"):
-                yield DatasetsView(id="datasets-view")
-            with TabPane("Models", id="models"):
-                yield ModelsView(id="models-view")
-            with TabPane("Train", id="train"):
-                yield TrainView(id="train-view")
+            for tab in TABS:
+                with TabPane(tab.capitalize(), id=tab):
+                    if tab == self.initial_tab:
+                        yield self._build_view(tab)
         yield WorkerPane(get_paths().runs, poll_interval=self.poll_interval, id="worker-pane")
         yield Footer()
+
+    def _build_view(self, tab: str) -> Widget:
+        module, name = VIEWS[tab]
+        view_class = getattr(importlib.import_module(module), name)
+        if tab == "write":
+            return view_class(self.backend, id="write-view")
+        return view_class(id=f"{tab}-view")
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.call_after_refresh(self._focus_tab, self.initial_tab)
+        self.call_after_refresh(self._build_other_views)
+
+    async def _build_other_views(self) -> None:
+        """Only the first screen is built (and imported) before the first paint."""
+        for tab in TABS:
+            if tab != self.initial_tab:
+                await self.query_one(f"#{tab}", TabPane).mount(self._build_view(tab))
 
     async def action_quit(self) -> None:
-        self.query_one(WriteView).flush_pending()
+        for view in self.query(WriteView):
+            view.flush_pending()
         self.exit()
 
     # -- navigation -----------------------------------------------------------------------
@@ -77,7 +93,10 @@ class SmartlapApp(App[int]):
         self._focus_tab(tab)
 
     def _focus_tab(self, tab: str) -> None:
-        view = self.query_one(f"#{tab}-view")
+        try:
+            view = self.query_one(f"#{tab}-view")
+        except NoMatches:
+            return
         focus = getattr(view, "focus_first", None)
         if focus:
             focus()
@@ -119,7 +138,8 @@ class SmartlapApp(App[int]):
                                        "from the Train screen.", "Cancel run"), confirmed)
 
     def on_run_events_arrived(self, message: RunEventsArrived) -> None:
-        self.query_one(TrainView)._run_events(message)
+        with contextlib.suppress(NoMatches):  # Train not built yet: it lists runs when it is
+            self.query_one("#train-view")._run_events(message)
 
     # -- errors ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, Static
+from textual.widgets import Button, Input, Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -80,6 +80,8 @@ class MarkdownScreen(ModalScreen[None]):
         self.title_text, self.markdown = title, markdown
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is not needed before first paint
+
         with Vertical(classes="dialog dialog-wide"):
             yield Label(self.title_text, classes="dialog-question")
             with VerticalScroll():

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Label, Markdown, ProgressBar, Static
+from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
@@ -111,6 +111,8 @@ class ModelsView(Vertical):
         with Horizontal():
             yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="model-details-box"):
+                from textual.widgets import Markdown  # imported late: markdown-it is slow
+
                 yield Markdown("", id="model-details")
         yield ProgressBar(id="pull-progress", show_eta=False)
         yield Static("", id="models-status")
@@ -161,9 +163,9 @@ class ModelsView(Vertical):
         try:
             info = get_model(name)
         except SmartlapError as error:
-            self.query_one("#model-details", Markdown).update(error.message)
+            self.query_one("#model-details").update(error.message)
             return
-        self.query_one("#model-details", Markdown).update(details_markdown(info))
+        self.query_one("#model-details").update(details_markdown(info))
 
     def action_catalog(self) -> None:
         try:

@@ -177,6 +177,14 @@ class WriteView(Vertical):
             self.open_song(songs[0].slug)
         self._show_head()
         self._set_status("Type a few lines, then Ctrl+G to let the model continue.")
+        self._warm_craft()
+
+    @work(thread=True, exclusive=True, group="warm", exit_on_error=False)
+    def _warm_craft(self) -> None:
+        """Load the syllable dictionaries after the first paint, not on the first keystroke."""
+        craft = self.facts.craft
+        if craft is not None:
+            craft[0]("warm")
 
     def focus_first(self) -> None:
         self.query_one("#editor", TextArea).focus()
@@ -192,7 +200,8 @@ class WriteView(Vertical):
         if song.style and any(song.style == value for _, value in style._options):
             style.value = song.style
         self.query_one("#editor", TextArea).load_text(song.lyrics)
-        self._refresh_gutter(full=True)
+        # After the paint: the first count loads the syllable lexicon.
+        self.call_after_refresh(self._refresh_gutter, True)
         self.call_after_refresh(self._done_loading)
 
     def _done_loading(self) -> None:
@@ -261,6 +270,8 @@ class WriteView(Vertical):
 
     @on(TextArea.Changed, "#editor")
     def _editor_changed(self) -> None:
+        if self._loading_song:
+            return  # open_song refreshes the gutter after the paint
         self._refresh_gutter(full=False)
         self._schedule_save()
 

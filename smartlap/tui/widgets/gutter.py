@@ -9,6 +9,7 @@ the editor (soft wrap is off in the editor so rows and lines match).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -35,9 +36,16 @@ class LineFacts:
 
     def __init__(self) -> None:
         self._syllables: dict[str, int] = {}
-        self.craft = _craft()
+        self._craft: Any = None
         self.counts: list[int | None] = []
         self.letters: list[str] = []
+
+    @property
+    def craft(self) -> Any:
+        """The songcraft functions, imported on first use (its lexicon loads in ~0.5 s)."""
+        if self._craft is None:
+            self._craft = _craft() or False
+        return self._craft or None
 
     def count_lines(self, lines: list[str]) -> None:
         """Cheap: only lines not seen before are counted."""
