@@ -31,6 +31,15 @@ from smartlap.store.models import (
 )
 
 
+@pytest.fixture(autouse=True)
+def no_bundled_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Registry tests start from an empty package, whether or not smartlap-mini is built."""
+    empty = tmp_path / "no-bundled-models"
+    empty.mkdir()
+    monkeypatch.setattr(registry, "bundled_models_dir", lambda: empty)
+    return empty
+
+
 def _cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
          timeout: int = 180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "smartlap", *args], capture_output=True,
@@ -235,7 +244,8 @@ def test_models_cli_add_list_show_rename_delete(tiny_gpt2_dir: Path) -> None:
     added = _cli("models", "add", str(tiny_gpt2_dir), "--name", "tiny", "--link")
     assert added.returncode == 0, added.stderr
     assert "linked" in added.stdout
-    listed = json.loads(_cli("models", "list", "--json").stdout)
+    listed = [m for m in json.loads(_cli("models", "list", "--json").stdout)
+              if m["origin"] != "bundled"]  # the real package may ship smartlap-mini
     assert [(m["name"], m["origin"], m["linked"]) for m in listed] == [("tiny", "local", True)]
     shown = json.loads(_cli("models", "show", "tiny", "--json").stdout)
     for key in ("architecture", "params", "vocab_size", "context_length", "dtype", "origin",
@@ -256,8 +266,12 @@ def test_models_pull_list_shows_catalog() -> None:
     assert len(json.loads(result.stdout)) == len(CATALOG)
 
 
-def test_generate_without_default_model_gives_hint() -> None:
-    result = _cli("generate", "--prompt", "In de kroeg")
+def test_generate_without_default_model_gives_hint(no_bundled_models: Path) -> None:
+    code = ("import sys; from smartlap.store import models; "
+            f"models.bundled_models_dir = lambda: models.Path({str(no_bundled_models)!r}); "
+            "from smartlap.cli import main; sys.exit(main(['generate', '--prompt', 'In de']))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=os.environ.copy(), timeout=120)
     assert result.returncode == 1
     assert "smartlap-mini" in result.stderr and "hint:" in result.stderr
     assert "Traceback" not in result.stderr
