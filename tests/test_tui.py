@@ -426,8 +426,8 @@ async def test_pulling_offline_says_so_with_a_hint(smartlap_home: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
         errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors and "hint:" in errors[-1]
-        assert not app.query_one("#pull-progress").display
+        assert errors and "hint:" in errors[-1], errors
+        assert not app.query_one("#pull-progress").display, errors
 
 
 def test_model_details_show_training_results_and_history(tiny_gpt2_dir: Path) -> None:

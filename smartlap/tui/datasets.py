@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
@@ -152,6 +154,12 @@ class DatasetsView(Vertical):
         yield Static("", id="datasets-status")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the studio quit while this screen was being built
+            return
+        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
+            self._setup()
+
+    def _setup(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("name", "songs", "lines", "words", "split", "source")
         self.action_refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, ProgressBar, Static
@@ -114,13 +116,20 @@ class ModelsView(Vertical):
                 from textual.widgets import Markdown  # imported late: markdown-it is slow
 
                 yield Markdown("", id="model-details")
-        yield ProgressBar(id="pull-progress", show_eta=False)
+        bar = ProgressBar(id="pull-progress", show_eta=False)
+        bar.display = False  # shown while a pull runs
+        yield bar
         yield Static("", id="models-status")
 
     _pull_timer: Timer | None = None
 
     def on_mount(self) -> None:
-        self.query_one("#pull-progress").display = False
+        if not self.is_attached:  # the studio quit while this screen was being built
+            return
+        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
+            self._setup()
+
+    def _setup(self) -> None:
         self.query_one(DataTable).add_columns("name", "origin", "class", "params", "size")
         self.action_refresh()
 

@@ -7,6 +7,7 @@ the run through its events log like any other run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -14,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap import events
@@ -148,6 +150,12 @@ class TrainView(Horizontal):
             yield Static("", id="train-status")
 
     def on_mount(self) -> None:
+        if not self.is_attached:  # the studio quit while this screen was being built
+            return
+        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
+            self._setup()
+
+    def _setup(self) -> None:
         self.query_one(RunsTable).add_columns("run", "model → dataset", "status", "epoch",
                                               "best val")
         self.query_one("#train-epochs", Input).value = "3"
