@@ -20,7 +20,7 @@ def _console_script() -> str | None:
     return str(local) if local.exists() else shutil.which("smartlap")
 
 
-def _wait_for(session: str, text: str, timeout: float = 20.0) -> str:
+def _wait_for(session: str, text: str, timeout: float = 45.0) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -53,7 +53,7 @@ def test_studio_opens_switches_screens_and_quits_in_tmux(smartlap_home: Path,
         subprocess.run(["tmux", "send-keys", "-t", session, "F2"], check=True)
         _wait_for(session, "dataset(s)")
         subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert marker.read_text().strip() == "0"
