@@ -56,7 +56,8 @@ def run_smartlap(model_dir: str, limit: int, max_steps: int | None) -> dict:
     from smartlap.lm.train.config import TrainConfig
     from smartlap.lm.train.engine import run_training
 
-    result = run_training(TrainConfig(model=model_dir, dataset="demo", name="bench", epochs=1,
+    name = f"bench-{Path(model_dir).name}"
+    result = run_training(TrainConfig(model=model_dir, dataset="demo", name=name, epochs=1,
                                       batch_size=BATCH, block_size=BLOCK, device="cpu",
                                       max_songs=limit, sample_tokens=1, lr=5e-4))
     entry = result.history[0]

@@ -129,11 +129,14 @@ def test_cuda_out_of_memory_becomes_run_failed_with_hint(tiny_gpt2_dir, dataset,
         assert word in failed.hint
 
 
-def test_dataset_smaller_than_one_block_fails_with_block_size_hint(tiny_gpt2_dir, dataset):
+def test_dataset_smaller_than_one_block_fails_with_block_size_hint(tiny_gpt2_dir, dataset,
+                                                                   monkeypatch) -> None:
+    from smartlap.lm.train import engine
+
+    monkeypatch.setattr(engine, "load_splits", lambda name, limit: (["kort lied"], ["ook"]))
     seen: list[events.Event] = []
     with pytest.raises(TrainingError) as info:
-        run_training(config_for(tiny_gpt2_dir, dataset, max_songs=1, block_size=128),
-                     on_event=seen.append)
+        run_training(config_for(tiny_gpt2_dir, dataset, block_size=128), on_event=seen.append)
     assert "--block-size" in info.value.hint
     assert "--block-size" in _failure(seen).hint
 
