@@ -28,32 +28,18 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a fsynced temp file in the same directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
-
-
 @contextlib.contextmanager
-def atomic_open_text(path: Path, newline: str | None = None) -> Iterator[Any]:
-    """Stream text into ``path`` atomically (for files too big to build in memory first)."""
+def atomic_open(path: Path, mode: str = "w", newline: str | None = None) -> Iterator[Any]:
+    """Open a temp sibling of ``path`` for writing; on success fsync it and rename it over
+    ``path``, on any error remove it. Streams big files without building them in memory."""
+    if mode not in ("w", "wb"):
+        raise ValueError("atomic_open writes text ('w') or bytes ('wb')")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+        text_args = {"encoding": "utf-8", "newline": newline} if mode == "w" else {}
+        with os.fdopen(fd, mode, **text_args) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -63,6 +49,17 @@ def atomic_open_text(path: Path, newline: str | None = None) -> Iterator[Any]:
             os.unlink(tmp_name)
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_open_text(path: Path, newline: str | None = None) -> contextlib.AbstractContextManager:
+    """Stream text into ``path`` atomically (see ``atomic_open``)."""
+    return atomic_open(path, "w", newline=newline)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a fsynced temp file in the same directory."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
