@@ -14,6 +14,7 @@ one and their character similarity is at least ``near_threshold``. Lines shorter
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -48,16 +49,30 @@ def _shingles(words: list[str]) -> set[str]:
 
 @dataclass(frozen=True)
 class Match:
-    """Why a line was flagged: ``copied`` or ``near``, the source line and the similarity."""
+    """Why a line was flagged: ``copied`` or ``near``, the source line and the similarity.
+
+    ``title`` is the source song's title when the index was built from songs.
+    """
 
     kind: str
     line: str
     source: str
     similarity: float
+    title: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "line": self.line, "source": self.source,
-                "similarity": round(self.similarity, 3)}
+                "similarity": round(self.similarity, 3), "title": self.title}
+
+    def describe(self, dataset: str | None = None) -> str:
+        """One plain line for a person: what was copied, from which dataset and song."""
+        where = ", ".join(part for part in (dataset, f"“{self.title}”" if self.title else "")
+                          if part)
+        where = f" ({where})" if where else ""
+        if self.kind == "copied":
+            return f"copied from training data{where}: {self.line}"
+        return (f"near copy of training data{where}, {self.similarity:.0%} like "
+                f"“{self.source}”: {self.line}")
 
 
 class OriginalityIndex:
@@ -70,7 +85,12 @@ class OriginalityIndex:
         self._exact: dict[int, int] = {}
         self._lines: list[str] = []
         self._originals: list[str] = []
+        self._titles: list[str | None] = []
         self._postings: dict[str, list[int]] = {}
+        self._add(lines, None)
+
+    def _add(self, lines: Iterable[str], title: str | None) -> None:
+        min_words = self.min_words
         for original in lines:
             norm = normalise_line(original)
             if not norm or len(norm.split()) < min_words:
@@ -82,6 +102,7 @@ class OriginalityIndex:
             self._exact[key] = line_id
             self._lines.append(norm)
             self._originals.append(original.strip())
+            self._titles.append(title)
             postings_of = self._postings
             for gram in _shingles(norm.split()):
                 postings = postings_of.get(gram)
@@ -98,6 +119,15 @@ class OriginalityIndex:
         """Index every line of every text (song lyrics, one line per line)."""
         return cls((line for text in texts for line in text.splitlines()), **options)  # type: ignore[arg-type]
 
+    @classmethod
+    def from_songs(cls, songs: Iterable[object], **options: object) -> OriginalityIndex:
+        """Index the lyrics of songs (objects with ``lyrics`` and ``title``), titles kept."""
+        index = cls((), **options)  # type: ignore[arg-type]
+        for song in songs:
+            index._add(str(getattr(song, "lyrics", "")).splitlines(),
+                       getattr(song, "title", None) or None)
+        return index
+
     def check(self, line: str) -> Match | None:
         """The reason ``line`` looks copied from the dataset, or None if it looks original."""
         norm = normalise_line(line)
@@ -106,7 +136,8 @@ class OriginalityIndex:
             return None
         exact = self._exact.get(hash(norm))
         if exact is not None and self._lines[exact] == norm:
-            return Match("copied", line.strip(), self._originals[exact], 1.0)
+            return Match("copied", line.strip(), self._originals[exact], 1.0,
+                         self._titles[exact])
         grams = _shingles(words)
         hits: Counter[int] = Counter()
         for gram in grams:
@@ -120,15 +151,31 @@ class OriginalityIndex:
                                          autojunk=False).ratio()
             if similarity >= self.near_threshold and (best is None
                                                       or similarity > best.similarity):
-                best = Match("near", line.strip(), self._originals[line_id], similarity)
+                best = Match("near", line.strip(), self._originals[line_id], similarity,
+                             self._titles[line_id])
         return best
 
     def check_text(self, text: str) -> list[Match]:
         """Every flagged line of a generated text, in order."""
         return [m for m in (self.check(line) for line in text.splitlines()) if m]
 
+    def check_sample(self, text: str, prompt: str = "") -> list[tuple[int, Match]]:
+        """Flagged lines of a generated continuation as (line number in ``text``, match).
+
+        When the prompt ends mid-line, the first generated line finishes the prompt's last
+        line, so that whole line is what gets checked: a model completing a line the person
+        began is still quoting it.
+        """
+        lines = text.split("\n")
+        if prompt and not prompt.endswith("\n") and lines:
+            head = prompt.rsplit("\n", 1)[-1]
+            lines = [head + lines[0], *lines[1:]]
+        return [(row, match) for row, match in
+                ((row, self.check(line)) for row, line in enumerate(lines)) if match]
+
 
 _CACHE: dict[tuple[str, str, float, int], OriginalityIndex] = {}
+_BUILDING = threading.Lock()  # the studio's workers may ask at once: build only once
 
 
 def index_for_dataset(name: str, split: str | None = "train") -> OriginalityIndex:
@@ -147,10 +194,10 @@ def index_for_dataset(name: str, split: str | None = "train") -> OriginalityInde
     except OSError:
         version = (0.0, 0)
     key = (info.name, split or "", *version)
-    if key not in _CACHE:
-        _CACHE[key] = OriginalityIndex.from_texts(
-            song.lyrics for song in iter_songs(info.name, split=split))
-    return _CACHE[key]
+    with _BUILDING:
+        if key not in _CACHE:
+            _CACHE[key] = OriginalityIndex.from_songs(iter_songs(info.name, split=split))
+        return _CACHE[key]
 
 
 def index_for_model(model_info: object) -> OriginalityIndex | None:
