@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from typing import TYPE_CHECKING, Any
 
 from smartlap.cli.console import err_console, out_console, print_json_line
-from smartlap.errors import InputError
+from smartlap.errors import InputError, SmartlapError
+
+if TYPE_CHECKING:
+    from smartlap.craft.originality import Match, OriginalityIndex
 
 HEADER_WIDTH = 40
 
@@ -41,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-pickle", action="store_true",
                         help="load pickled .bin weights (only if you trust their source)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--no-originality", action="store_true",
+                        help="do not check the samples for lines copied from the dataset the "
+                        "model was trained on")
     _add_candidate_options(parser)
     parser.set_defaults(func=run)
 
@@ -91,11 +98,12 @@ def run(args: argparse.Namespace) -> int:
     if args.rhyme_with is not None or args.syllables is not None or args.candidates is not None:
         return _run_candidates(args, loaded, prompt, settings, style)
     stop = threading.Event()
+    copies = None if args.no_originality else CopyCheck(loaded.info, prompt)
     try:
         if args.json:
-            _stream_json(loaded, prompt, settings, stop, style)
+            _stream_json(loaded, prompt, settings, stop, style, copies)
         else:
-            _stream_text(loaded, prompt, settings, stop, style)
+            _stream_text(loaded, prompt, settings, stop, style, copies)
     except KeyboardInterrupt:
         stop.set()
         if not args.json:
@@ -105,14 +113,77 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stream_json(loaded, prompt, settings, stop, style) -> None:
+class CopyCheck:
+    """Checks each sample against the dataset the model was trained on.
+
+    The dataset is the one recorded with the checkpoint; its index is built on the first
+    sample and reused for the rest of the process. No recorded dataset, or one no longer in
+    the store, means no check and no message: the check is a help, not a gate.
+    """
+
+    def __init__(self, model_info: Any, prompt: str = "") -> None:
+        self.dataset: str | None = getattr(model_info, "dataset", None) or None
+        self.prompt = prompt
+        self.skipped: str | None = None  # why a recorded dataset could not be checked
+        self._info = model_info
+        self._index: OriginalityIndex | None = None
+        self._ready = False
+
+    def index(self) -> OriginalityIndex | None:
+        if not self._ready:
+            self._ready = True
+            from smartlap.craft.originality import index_for_model
+
+            try:
+                self._index = index_for_model(self._info)
+            except (SmartlapError, OSError, ValueError) as error:
+                message = getattr(error, "message", None) or str(error)
+                self.skipped = f"originality check skipped: dataset {self.dataset}: {message}"
+        return self._index
+
+    def matches(self, text: str) -> list[Match]:
+        """The (near-)copied lines of one sample, in order."""
+        index = self.index()
+        if index is None:
+            return []
+        return [match for _, match in index.check_sample(text, self.prompt)]
+
+
+def copies_block(matches: list[Match], dataset: str | None) -> list[str]:
+    """Rich markup lines that flag a sample's copied lines (empty when there are none)."""
+    from rich.markup import escape
+
+    if not matches:
+        return []
+    count = f"{len(matches)} line{'s' if len(matches) != 1 else ''}"
+    lines = [f"[bold yellow]copied from training data[/] [yellow]({escape(dataset or '?')}): "
+             f"{count}[/]"]
+    for match in matches:
+        title = f"  [dim]“{escape(match.title)}”[/]" if match.title else ""
+        if match.kind == "copied":
+            lines.append(f"[yellow]  = {escape(match.line)}[/]{title}")
+        else:
+            lines.append(f"[yellow]  ≈ {escape(match.line)}[/]  [dim]{match.similarity:.0%} "
+                         f"like “{escape(match.source)}”[/]{title}")
+    return lines
+
+
+def _stream_json(loaded, prompt, settings, stop, style, copies: CopyCheck | None) -> None:
+    from smartlap.events import SampleEnd
     from smartlap.lm.generation import stream_generate
 
+    skipped_told = False
     for event in stream_generate(loaded, prompt, settings, stop=stop, style=style):
+        if isinstance(event, SampleEnd) and copies is not None:
+            matches = copies.matches(event.text or "")
+            event.notes.extend(match.describe(copies.dataset) for match in matches)
+            if copies.skipped and not skipped_told:
+                event.notes.append(copies.skipped)
+                skipped_told = True
         print_json_line(event.to_dict())
 
 
-def _stream_text(loaded, prompt, settings, stop, style) -> None:
+def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None) -> None:
     from smartlap.events import SampleEnd
     from smartlap.lm.generation import stream_generate
 
@@ -135,6 +206,11 @@ def _stream_text(loaded, prompt, settings, stop, style) -> None:
             sys.stdout.flush()
             for note in event.notes:
                 errors.print(f"[yellow]note:[/] {note}", highlight=False)
+            if copies is not None:
+                for line in copies_block(copies.matches(event.text or ""), copies.dataset):
+                    errors.print(line, highlight=False)
+                if copies.skipped and len(started) == 1:
+                    errors.print(f"[dim]{copies.skipped}[/]", highlight=False)
             rate = event.tokens / event.seconds if event.seconds > 0 else 0.0
             first = (f", first token {event.time_to_first_token:.2f} s"
                      if event.time_to_first_token is not None else "")
