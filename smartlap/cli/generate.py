@@ -208,7 +208,7 @@ def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None
                 errors.print(f"[yellow]note:[/] {note}", highlight=False)
             if copies is not None:
                 for line in copies_block(copies.matches(event.text or ""), copies.dataset):
-                    errors.print(line, highlight=False)
+                    errors.print(line, highlight=False, soft_wrap=True)
                 if copies.skipped and len(started) == 1:
                     errors.print(f"[dim]{copies.skipped}[/]", highlight=False)
             rate = event.tokens / event.seconds if event.seconds > 0 else 0.0

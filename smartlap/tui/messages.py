@@ -102,3 +102,17 @@ class CandidatesFound(Message):
 class ReportBuilt(Message):
     name: str
     markdown: str
+
+
+@dataclass
+class CopiesFound(Message):
+    """The originality check of one finished alternative: its copied lines.
+
+    ``rows`` pairs a line number of the alternative's text with its
+    ``smartlap.craft.originality.Match``; ``dataset`` is the training dataset checked.
+    """
+
+    sample: int
+    rows: list[tuple[int, Any]]
+    dataset: str | None
+    generation: int

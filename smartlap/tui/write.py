@@ -27,6 +27,7 @@ from smartlap.store import songbook
 from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
 from smartlap.tui.messages import (
     CandidatesFound,
+    CopiesFound,
     GenerationEnded,
     ModelLoaded,
     SongSaved,
@@ -39,6 +40,8 @@ BATCH_SECONDS = 0.04
 AUTOSAVE_SECONDS = 0.8
 GUTTER_DEBOUNCE_SECONDS = 0.15
 UNTITLED = "Naamloos"
+COPIED_MARK = "© "  # before a suggestion line copied from the model's training lyrics
+NEAR_MARK = "≈ "  # before a line that is a near copy of one
 _CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
 
 
@@ -88,6 +91,47 @@ class GenerationBackend:
 
             chosen = get_style(style)
         return next_line_candidates(loaded, context, candidates=8, style=chosen)
+
+    def copies(self, loaded: Any, prompt: str, text: str) -> tuple[str | None, list[Any]]:
+        """The training dataset and the (line number, match) pairs of text copied from it."""
+        from smartlap.craft.originality import index_for_model
+
+        info = getattr(loaded, "info", None)
+        try:
+            index = index_for_model(info)
+        except (SmartlapError, OSError, ValueError):
+            return None, []  # a damaged dataset: the check helps, it must not fail a suggestion
+        if index is None:
+            return None, []
+        return getattr(info, "dataset", None), index.check_sample(text, prompt)
+
+
+def mark_copies(text: str, rows: list[tuple[int, Any]]) -> str:
+    """The suggestion text with a mark before each copied (©) or near-copied (≈) line."""
+    kinds = {row: match.kind for row, match in rows}
+    if not kinds:
+        return text
+    return "\n".join(
+        (COPIED_MARK if kinds[row] == "copied" else NEAR_MARK) + line if row in kinds else line
+        for row, line in enumerate(text.split("\n")))
+
+
+def _candidate_match(candidate: Any) -> Any:
+    """A next-line candidate's copy flag as an originality Match, to mark it like a line."""
+    from smartlap.craft.originality import Match, normalise_line
+
+    source = candidate.source or ""
+    exact = normalise_line(source) == normalise_line(candidate.text)
+    return Match("copied" if exact else "near", candidate.text, source, 1.0 if exact else 0.0)
+
+
+def copies_notice(count: int, dataset: str | None, what: str = "line") -> str:
+    """The one-line notice under the suggestion ("2 lines copied from demo")."""
+    if not count:
+        return ""
+    plural = "s" if count != 1 else ""
+    source = dataset or "the training data"
+    return f"[yellow]{COPIED_MARK}{count} {what}{plural} copied from {source}[/]"
 
 
 def _model_names() -> list[str]:
@@ -142,6 +186,8 @@ class WriteView(Vertical):
         self.generation = 0
         self.last_prompt: str | None = None
         self.stats: dict[int, GenerationEnded] = {}
+        # alternative index -> (training dataset, [(line number, originality Match)])
+        self.copies: dict[int, tuple[str | None, list[tuple[int, Any]]]] = {}
         self._stop = threading.Event()
         self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
@@ -167,6 +213,9 @@ class WriteView(Vertical):
             with Vertical(id="suggestion-box"):
                 yield Static(id="suggestion-head")
                 yield TextArea(id="suggestion", read_only=True, soft_wrap=True)
+                notice = Static(id="suggestion-notice")
+                notice.display = False
+                yield notice
         yield Static(id="write-status")
 
     def on_mount(self) -> None:
@@ -407,6 +456,7 @@ class WriteView(Vertical):
         self.stats = {}
         self.shown = 0
         self.query_one("#suggestion", TextArea).load_text("")
+        self._clear_copies()
         self.generating = True
         self._show_head()
         self._set_status("Loading the model…" if model != self.loaded_name else "Generating…")
@@ -424,6 +474,7 @@ class WriteView(Vertical):
         self.generation += 1
         self.alternatives, self.shown, self.stats = [], 0, {}
         self.query_one("#suggestion", TextArea).load_text("")
+        self._clear_copies()
         self.generating = True
         self._show_head()
         self._set_status("Looking for a next line that rhymes and scans…")
@@ -453,9 +504,14 @@ class WriteView(Vertical):
             return
         self.alternatives = [clean_text(c.text) + "\n" for c in message.candidates]
         listing = "\n".join(
-            f"{i + 1}. {clean_text(c.text)}  ({c.syllables} syl{', copied' if c.copied else ''})"
+            f"{COPIED_MARK if c.copied else ''}{i + 1}. {clean_text(c.text)}  "
+            f"({c.syllables} syl{', copied' if c.copied else ''})"
             for i, c in enumerate(message.candidates))
         self.query_one("#suggestion", TextArea).load_text(listing)
+        dataset = getattr(getattr(self.loaded, "info", None), "dataset", None)
+        self.copies = {i: (dataset, [(0, _candidate_match(c))])
+                       for i, c in enumerate(message.candidates) if c.copied}
+        self._show_notice(copies_notice(len(self.copies), dataset, "candidate"))
         self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
                          "the first, Ctrl+T picks the next.")
 
@@ -524,6 +580,10 @@ class WriteView(Vertical):
         if message.sample:
             self.stats[message.sample] = message
             self._show_head()
+            index = message.sample - 1
+            if index < len(self.alternatives) and self.alternatives[index].strip():
+                self._check_copies(message.generation, message.sample, self.loaded,
+                                   self.last_prompt or "", self.alternatives[index])
             return
         if self.generating:
             self.generating = False
@@ -535,6 +595,42 @@ class WriteView(Vertical):
             else:
                 self._set_status("Done. Ctrl+O inserts the suggestion at the cursor.")
         self._show_head()
+
+    @work(thread=True, group="originality", exit_on_error=False)
+    def _check_copies(self, generation: int, sample: int, loaded: Any, prompt: str,
+                      text: str) -> None:
+        """Worker thread: check a finished alternative against the model's training lyrics."""
+        if loaded is None:
+            return
+        dataset, rows = self.backend.copies(loaded, prompt, text)
+        self.post_message(CopiesFound(sample, list(rows), dataset, generation))
+
+    @on(CopiesFound)
+    def _copies_found(self, message: CopiesFound) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        if not message.rows:
+            return  # nothing to mark: the suggestion stays as it streamed
+        self.copies[message.sample - 1] = (message.dataset, message.rows)
+        if message.sample - 1 == self.shown:
+            self._render_shown()
+
+    def _render_shown(self) -> None:
+        """The shown alternative, its copied lines marked, and the notice under it."""
+        text = self.alternatives[self.shown] if self.alternatives else ""
+        dataset, rows = self.copies.get(self.shown, (None, []))
+        self.query_one("#suggestion", TextArea).load_text(mark_copies(text, rows))
+        self._show_notice(copies_notice(len(rows), dataset))
+
+    def _clear_copies(self) -> None:
+        self.copies = {}
+        self._show_notice("")
+
+    def _show_notice(self, markup: str) -> None:
+        notice = self.query_one("#suggestion-notice", Static)
+        notice.update(markup)
+        notice.display = bool(markup)
 
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
@@ -579,7 +675,7 @@ class WriteView(Vertical):
         if len(self.alternatives) < 2:
             return
         self.shown = (self.shown + 1) % len(self.alternatives)
-        self.query_one("#suggestion", TextArea).load_text(self.alternatives[self.shown])
+        self._render_shown()
         self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.")
         self._show_head()
 
