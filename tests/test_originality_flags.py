@@ -162,7 +162,35 @@ def test_no_recorded_or_no_stored_dataset_means_no_check_and_no_error(
     assert ends and not any("copied" in note for note in ends[0]["notes"])
 
 
+@pytest.mark.slow
+def test_a_damaged_dataset_skips_the_check_with_a_note_and_generation_goes_on(
+        parrot_dir: Path, smartlap_home: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _import(tmp_path, "kapot")
+    with (smartlap_home / "datasets" / "kapot" / "songs.jsonl").open("ab") as songs:
+        songs.write(b"\xff\xfe not a song\n")
+    model = _register(parrot_dir, name="kapot-model", dataset="kapot")
+    assert main(["generate", "-m", model, *GREEDY]) == 0
+    captured = capsys.readouterr()
+    assert "In de kroeg op de hoek" in captured.out
+    assert "originality check skipped: dataset kapot:" in captured.err
+    assert "Traceback" not in captured.err
+
+
 # -- the Write screen ---------------------------------------------------------------------------
+
+def test_mark_copies_prefixes_exactly_the_flagged_lines() -> None:
+    from smartlap.tui.write import COPIED_MARK, NEAR_MARK, copies_notice, mark_copies
+
+    copied, near = SimpleNamespace(kind="copied"), SimpleNamespace(kind="near")
+    text = "een\ntwee\ndrie\n"
+    assert mark_copies(text, []) == text
+    assert mark_copies(text, [(0, copied), (2, near)]) == \
+        f"{COPIED_MARK}een\ntwee\n{NEAR_MARK}drie\n"
+    assert copies_notice(0, "demo") == ""
+    assert "2 lines copied from demo" in copies_notice(2, "demo")
+
+
 
 def _scripted_backend(samples: list[str]):
     from smartlap.lm.constrained import Candidate
