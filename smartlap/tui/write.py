@@ -4,6 +4,8 @@ Model loading and generation run in one exclusive thread worker. The thread neve
 widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI appends each batch
 to the suggestion area (an append, never a re-render of the whole text). Escape sets a
 ``threading.Event`` the generator checks every token, and the UI stops listening at once.
+When an alternative ends, another worker checks it against the model's training lyrics and
+the UI marks the copied lines it reports (``CopiesFound``).
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ class GenerationBackend:
 
     def load(self, name: str) -> Any:
         from smartlap.lm.loading import load_model
+        from smartlap.lm.threads import studio_generation_threads, use_threads
 
+        use_threads(studio_generation_threads())  # leave cores to the UI and training
         return load_model(name)
 
     def stream(self, loaded: Any, prompt: str, controls: GenerationControls,
