@@ -277,7 +277,8 @@ def _entry_info(name: str, entry_dir: Path, default_origin: str) -> ModelInfo:
     return describe_folder(target, name=name, origin=default_origin, metadata=meta)
 
 
-def _bundled_entries() -> dict[str, Path]:
+def bundled_entries() -> dict[str, Path]:
+    """The models shipped inside the package, by name (their names cannot be reused)."""
     root = bundled_models_dir()
     if not root.is_dir():
         return {}
@@ -295,7 +296,7 @@ def _user_entries() -> dict[str, Path]:
 
 def list_models() -> list[ModelInfo]:
     """Every model: the bundled ones first, then the person's, by name."""
-    infos = [_entry_info(n, p, "bundled") for n, p in _bundled_entries().items()]
+    infos = [_entry_info(n, p, "bundled") for n, p in bundled_entries().items()]
     bundled = {info.name for info in infos}
     infos += [_entry_info(n, p, "local") for n, p in _user_entries().items() if n not in bundled]
     return infos
@@ -311,7 +312,7 @@ def get_model(name_or_path: str | None = None) -> ModelInfo:
     With no name, the default model. Unknown names raise NotFoundError with a hint.
     """
     wanted = (name_or_path or DEFAULT_MODEL).strip()
-    bundled = _bundled_entries()
+    bundled = bundled_entries()
     if wanted in bundled:
         return _entry_info(wanted, bundled[wanted], "bundled")
     user = _user_entries()
@@ -357,7 +358,7 @@ def check_model_folder(directory: Path) -> None:
 def check_free_name(name: str, force: bool = False) -> Path:
     """The entry folder for a new model ``name``; refuses bundled or taken names."""
     name = validate_name(name, "model")
-    if name in _bundled_entries():
+    if name in bundled_entries():
         raise AlreadyExistsError(f"{name!r} is the name of a bundled model.",
                                  "Choose another name with --name.")
     target = _user_models_dir() / name
@@ -414,7 +415,7 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
 
 
 def _user_entry(name: str, action: str) -> Path:
-    if name in _bundled_entries():
+    if name in bundled_entries():
         raise UsageError(f"{name!r} is bundled with smartlap and cannot be {action}.",
                          "Bundled models are part of the package.")
     entry = _user_models_dir() / validate_name(name, "model")

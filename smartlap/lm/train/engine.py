@@ -183,10 +183,10 @@ class _Trainer:
 
     def _check_output_name(self) -> None:
         from smartlap.paths import get_paths
-        from smartlap.store.models import _bundled_entries, read_metadata
+        from smartlap.store.models import bundled_entries, read_metadata
 
         name = self.config.name
-        if name in _bundled_entries():
+        if name in bundled_entries():
             raise AlreadyExistsError(f"{name!r} is the name of a bundled model.",
                                      "Choose another name with --name.")
         existing = get_paths().models / name
