@@ -255,9 +255,11 @@ class _Sampler:
         banned.update(loaded.vocab_surplus_ids)
         banned = {i for i in banned if 0 <= i < vocab}
         self.banned = torch.tensor(sorted(banned), dtype=torch.long, device=device)
-        self.seen = torch.zeros(vocab, dtype=torch.bool, device=device)
+        self.device = device
         self.history = list(prompt_ids)
-        self.seen[torch.tensor(self.history, dtype=torch.long, device=device)] = True
+        # Seen ids as a short list: the penalty touches those rows, not the whole vocabulary.
+        self.seen = set(self.history)
+        self.seen_ids = torch.tensor(sorted(self.seen), dtype=torch.long, device=device)
         self.ngrams: dict[tuple[int, ...], set[int]] = {}
         n = settings.no_repeat_ngram_size
         if n > 0:
@@ -269,7 +271,10 @@ class _Sampler:
 
     def observe(self, token_id: int) -> None:
         self.history.append(token_id)
-        self.seen[token_id] = True
+        if token_id not in self.seen:
+            self.seen.add(token_id)
+            self.seen_ids = self.torch.cat(
+                [self.seen_ids, self.torch.tensor([token_id], device=self.device)])
         n = self.settings.no_repeat_ngram_size
         if n > 0 and len(self.history) >= n:
             self._add_ngram(self.history[-n:])
@@ -280,10 +285,10 @@ class _Sampler:
         logits = logits.float()
         if self.banned.numel():
             logits[self.banned] = -float("inf")
-        if s.repetition_penalty != 1.0:
-            penalised = torch.where(logits < 0, logits * s.repetition_penalty,
-                                    logits / s.repetition_penalty)
-            logits = torch.where(self.seen, penalised, logits)
+        if s.repetition_penalty != 1.0 and self.seen_ids.numel():
+            seen = logits[self.seen_ids]
+            logits[self.seen_ids] = torch.where(seen < 0, seen * s.repetition_penalty,
+                                                seen / s.repetition_penalty)
         n = s.no_repeat_ngram_size
         if n > 0 and len(self.history) >= n - 1:
             blocked = self.ngrams.get(tuple(self.history[len(self.history) - n + 1:]))
@@ -291,11 +296,11 @@ class _Sampler:
                 logits[list(blocked)] = -float("inf")
         if s.temperature == 0:
             return int(torch.argmax(logits))
-        logits = logits / s.temperature
         if s.top_k > 0 and s.top_k < logits.numel():
             values, indices = torch.topk(logits, s.top_k)
         else:
             values, indices = torch.sort(logits, descending=True)
+        values = values / s.temperature  # after top-k: the same order, k values not all
         if s.top_p < 1.0:
             probs = torch.softmax(values, dim=-1)
             keep = torch.cumsum(probs, dim=-1) - probs < s.top_p  # always keeps the best
