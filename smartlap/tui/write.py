@@ -193,6 +193,7 @@ class WriteView(Vertical):
         # alternative index -> (training dataset, [(line number, originality Match)])
         self.copies: dict[int, tuple[str | None, list[tuple[int, Any]]]] = {}
         self._stop = threading.Event()
+        self._head: str | None = None
         self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
         self._loading_song = False
@@ -701,9 +702,11 @@ class WriteView(Vertical):
                             for i in range(count)) + "  "
         state = "[green]streaming…[/] " if self.generating else ""
         seed = f" seed {c.seed}" if c.seed is not None else ""
-        self.query_one("#suggestion-head", Static).update(
-            f"{tabs}{state}[dim]t={c.temperature:g} p={c.top_p:g} "
-            f"max {c.max_new_tokens}{seed}[/]")
+        head = (f"{tabs}{state}[dim]t={c.temperature:g} p={c.top_p:g} "
+                f"max {c.max_new_tokens}{seed}[/]")
+        if head != self._head:  # an update re-lays out the screen: not per token batch
+            self._head = head
+            self.query_one("#suggestion-head", Static).update(head)
 
     def _set_status(self, text: str) -> None:
         self.query_one("#write-status", Static).update(text)
