@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -118,3 +119,15 @@ def test_runs_tail_renders_epochs_and_exits_when_the_run_ended(capsys) -> None:
 def test_runs_cancel_of_unknown_run_prints_error(capsys) -> None:
     assert main(["runs", "cancel", "20200101-000000-dead"]) == 1
     assert "no run" in capsys.readouterr().err.lower()
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
+def test_background_runs_yield_the_cpu_to_the_studio() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, child.pid)
+        runs.lower_priority(child.pid, 5)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, before + 5)
+    finally:
+        child.kill()
+        child.wait()
