@@ -11,6 +11,11 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The test models are tiny: intra-op threads gain them nothing, and on a busy 2-core machine
+# OpenMP threads spin-waiting for a descheduled sibling make each step up to 100x slower.
+# Set before torch is imported (here and in every subprocess the tests start).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
