@@ -359,8 +359,10 @@ class _Trainer:
         for batch in batches:
             batch_index += 1
             with accelerator.accumulate(model):
-                outputs = model(**batch)
-                loss = outputs.loss
+                # Only the loss is kept: holding the outputs would keep the logits (batch x
+                # block x vocab floats) alive through the optimizer step and the next forward.
+                # No KV cache in training: nothing reads it.
+                loss = model(**batch, use_cache=False).loss
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and self.config.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), self.config.max_grad_norm)
