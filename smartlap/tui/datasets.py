@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -10,7 +9,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
@@ -18,6 +16,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen
 from smartlap.tui.messages import DatasetImported, WorkFailed
+from smartlap.tui.view import LateBuiltView
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
            ("folder of .txt", "folder"), ("text dump", "txt"), ("LRC", "lrc")]
@@ -138,7 +137,7 @@ class ImportDialog(ModalScreen[tuple[str, str, str | None] | None]):
         self.dismiss(None)
 
 
-class DatasetsView(Vertical):
+class DatasetsView(LateBuiltView, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "import_dataset", "Import"),
         Binding("d,delete", "delete_dataset", "Delete"),
@@ -153,13 +152,7 @@ class DatasetsView(Vertical):
                 yield Static("", id="dataset-preview")
         yield Static("", id="datasets-status")
 
-    def on_mount(self) -> None:
-        if not self.is_attached:  # the studio quit while this screen was being built
-            return
-        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
-            self._setup()
-
-    def _setup(self) -> None:
+    def setup(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("name", "songs", "lines", "words", "split", "source")
         self.action_refresh()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -10,7 +9,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, ProgressBar, Static
@@ -18,6 +16,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, WorkFailed
+from smartlap.tui.view import LateBuiltView
 
 
 def _human_bytes(size: int | None) -> str:
@@ -100,7 +99,7 @@ class CatalogScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ModelsView(Vertical):
+class ModelsView(LateBuiltView, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "catalog", "Pull"),
         Binding("a", "add_local", "Add folder"),
@@ -123,13 +122,7 @@ class ModelsView(Vertical):
 
     _pull_timer: Timer | None = None
 
-    def on_mount(self) -> None:
-        if not self.is_attached:  # the studio quit while this screen was being built
-            return
-        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
-            self._setup()
-
-    def _setup(self) -> None:
+    def setup(self) -> None:
         self.query_one(DataTable).add_columns("name", "origin", "class", "params", "size")
         self.action_refresh()
 

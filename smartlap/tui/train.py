@@ -7,7 +7,6 @@ the run through its events log like any other run.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -15,13 +14,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap import events
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import MarkdownScreen
 from smartlap.tui.messages import RunEventsArrived
+from smartlap.tui.view import LateBuiltView
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -120,7 +119,7 @@ class RunsTable(DataTable):
         return self.query_ancestor(TrainView)
 
 
-class TrainView(Horizontal):
+class TrainView(LateBuiltView, Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "start", "Start run")]
 
     def compose(self) -> ComposeResult:
@@ -149,13 +148,7 @@ class TrainView(Horizontal):
             yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="train-status")
 
-    def on_mount(self) -> None:
-        if not self.is_attached:  # the studio quit while this screen was being built
-            return
-        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
-            self._setup()
-
-    def _setup(self) -> None:
+    def setup(self) -> None:
         self.query_one(RunsTable).add_columns("run", "model → dataset", "status", "epoch",
                                               "best val")
         self.query_one("#train-epochs", Input).value = "3"
