@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import TextArea
 
 from smartlap import events
 from smartlap.fsutil import append_jsonl, atomic_write_json
@@ -68,5 +69,8 @@ def test_screen_snapshot(snap_compare, fixed_home: Path, key: str) -> None:
             await pilot.pause(0.05)
         await pilot.press(key)
         await _settle(pilot)
+        for area in pilot.app.screen.query(TextArea):  # a blinking cursor makes the picture
+            area.cursor_blink = False                  # depend on when it is taken
+        await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
