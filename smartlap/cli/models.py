@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.units import human_bytes, human_params
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,21 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete.set_defaults(func=run_delete)
 
 
-def _size(nbytes: int | None) -> str:
-    if not nbytes:
-        return "-"
-    size = float(nbytes)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
 
 
-def _params(count: int | None) -> str:
-    if not count:
-        return "-"
-    return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}K"
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -100,8 +88,8 @@ def run_list(args: argparse.Namespace) -> int:
     for info in infos:
         marker = " (default)" if info.name == DEFAULT_MODEL else ""
         table.add_row(info.name + marker, info.origin, info.architecture or "?",
-                      _params(info.params), str(info.context_length or "-"),
-                      _size(info.size_bytes))
+                      human_params(info.params), str(info.context_length or "-"),
+                      human_bytes(info.size_bytes))
     console.print(table)
     return 0
 
@@ -116,7 +104,7 @@ def _show_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("context length", str(data.get("context_length") or "-")),
         ("dtype", data.get("dtype") or "-"),
         ("weights", data.get("weights") or "missing"),
-        ("size on disk", _size(data.get("size_bytes"))),
+        ("size on disk", human_bytes(data.get("size_bytes"))),
         ("path", data["path"] + (" (linked)" if data.get("linked") else "")),
     ]
     for key in ("hub_id", "base", "dataset"):
@@ -178,7 +166,7 @@ def run_pull(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info.to_dict())
     else:
-        out_console().print(f"Pulled [bold]{info.name}[/] ({_params(info.params)} params) "
+        out_console().print(f"Pulled [bold]{info.name}[/] ({human_params(info.params)} params) "
                             f"from {args.hub_id}.")
     return 0
 
@@ -190,7 +178,7 @@ def run_add(args: argparse.Namespace) -> int:
                           force=args.force)
     how = "linked" if args.transfer == "link" else "copied"
     out_console().print(f"Added [bold]{info.name}[/] ({info.architecture}, "
-                        f"{_params(info.params)} params, {how}).")
+                        f"{human_params(info.params)} params, {how}).")
     if info.weights == "pickle":
         err_console().print("[yellow]note:[/] this model has pickled weights only; loading "
                             "it needs --allow-pickle.")

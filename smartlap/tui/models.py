@@ -17,23 +17,7 @@ from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, WorkFailed
 from smartlap.tui.view import LateBuiltView
-
-
-def _human_bytes(size: int | None) -> str:
-    if not size:
-        return "–"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
-
-
-def _human_params(params: int | None) -> str:
-    if not params:
-        return "–"
-    return f"{params / 1e6:.1f}M" if params >= 1e6 else f"{params / 1e3:.0f}K"
+from smartlap.units import human_bytes, human_params
 
 
 def details_markdown(info: Any) -> str:
@@ -41,10 +25,10 @@ def details_markdown(info: Any) -> str:
     lines = [f"### {info.name}", "",
              f"- origin: {info.origin}" + (f" ({info.hub_id})" if info.hub_id else ""),
              f"- class: {info.architecture or '?'} ({info.model_type or '?'})",
-             f"- parameters: {_human_params(info.params)} · vocabulary {info.vocab_size or '?'}"
+             f"- parameters: {human_params(info.params)} · vocabulary {info.vocab_size or '?'}"
              f" · context {info.context_length or '?'}",
              f"- weights: {info.weights or 'missing'} · {info.dtype or '?'} · "
-             f"{_human_bytes(info.size_bytes)}"]
+             f"{human_bytes(info.size_bytes)}"]
     if info.base:
         lines.append(f"- base model: {info.base}")
     if info.dataset:
@@ -81,7 +65,7 @@ class CatalogScreen(ModalScreen[str | None]):
             table = DataTable(id="catalog-table", cursor_type="row")
             table.add_columns("hub id", "params", "download", "licence", "language")
             for e in self.entries:
-                table.add_row(e.hub_id, _human_params(e.params), f"{e.download_mb} MB",
+                table.add_row(e.hub_id, human_params(e.params), f"{e.download_mb} MB",
                               e.licence[:30], e.language, key=e.hub_id)
             yield table
             yield Static("", id="catalog-notes")
@@ -141,7 +125,7 @@ class ModelsView(LateBuiltView, Vertical):
             return
         for info in infos:
             table.add_row(info.name, info.origin, info.architecture or "?",
-                          _human_params(info.params), _human_bytes(info.size_bytes),
+                          human_params(info.params), human_bytes(info.size_bytes),
                           key=info.name)
         self.query_one("#models-status", Static).update(
             f"{len(infos)} model(s). p pulls a seed model, a adds a folder, r opens the report.")
