@@ -21,7 +21,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -315,6 +315,32 @@ class _Sampler:
 _DONE = object()
 
 
+def _next_token_logits(loaded: LoadedModel, max_length: int) -> Callable[[list[int]], Any]:
+    """A function from new token ids to the next token's logits, keeping its own cache.
+
+    smartlap's lean decoder for GPT-2 and GPT-Neo (``fast_decode``), else transformers'
+    forward with its KV cache.
+    """
+    import torch
+
+    from smartlap.lm.fast_decode import fast_decoder_for
+
+    decoder = fast_decoder_for(loaded.model, max_length)
+    if decoder is not None:
+        return decoder
+    model = loaded.model
+    cache: list[Any] = [None]
+
+    def forward(ids: list[int]) -> Any:
+        input_ids = torch.tensor([ids], dtype=torch.long, device=loaded.device)
+        result = model(input_ids=input_ids, past_key_values=cache[0], use_cache=True,
+                       logits_to_keep=1)
+        cache[0] = result.past_key_values
+        return result.logits[0, -1]
+
+    return forward
+
+
 def _decode_loop(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, out: queue.Queue,
                  halt: threading.Event, stop: threading.Event) -> None:
     """The worker: prefill, then one forward per token; ids (or an error) go to ``out``.
@@ -324,17 +350,16 @@ def _decode_loop(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, out: queue
     """
     import torch
 
-    model = loaded.model
     eos = loaded.tokenizer.eos_token_id
     try:
         with torch.inference_mode():
-            input_ids = torch.tensor([plan.prompt_ids], dtype=torch.long, device=loaded.device)
-            result = model(input_ids=input_ids, use_cache=True, logits_to_keep=1)
+            forward = _next_token_logits(loaded, len(plan.prompt_ids) + plan.max_new_tokens)
+            logits = forward(plan.prompt_ids)
             for _ in range(plan.max_new_tokens):
                 if halt.is_set() or stop.is_set():
                     out.put(("stopped", None))
                     return
-                token_id = sampler.pick(result.logits[0, -1])
+                token_id = sampler.pick(logits)
                 if token_id == eos:
                     out.put(("eos", None))
                     return
@@ -343,9 +368,7 @@ def _decode_loop(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, out: queue
                 if halt.is_set() or stop.is_set():
                     out.put(("stopped", None))
                     return
-                step = torch.tensor([[token_id]], dtype=torch.long, device=loaded.device)
-                result = model(input_ids=step, past_key_values=result.past_key_values,
-                               use_cache=True)
+                logits = forward([token_id])
             out.put(("length", None))
     except BaseException as exc:  # handed to the consumer, which raises it as a ModelError
         out.put(("error", exc))
