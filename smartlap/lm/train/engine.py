@@ -43,6 +43,7 @@ from smartlap.lm.train.data import (
     build_blocks,
     load_splits,
 )
+from smartlap.lm.train.loss import HiddenStates, supports_head_loss
 from smartlap.lm.train.modes import apply_mode, count_parameters, exportable, is_peft
 from smartlap.lm.train.state import TOKENIZER_DIR, has_state, load_state, save_state
 from smartlap.names import validate_name
@@ -305,6 +306,8 @@ class _Trainer:
                                        optimizer, scheduler))
         model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        unwrapped = accelerator.unwrap_model(model)
+        self.head_loss = HiddenStates(unwrapped) if supports_head_loss(unwrapped) else None
 
         self.log.emit(events.RunStarted(
             run_id=self.run_id or "", config=config.to_dict(), model=base_name,
@@ -359,10 +362,7 @@ class _Trainer:
         for batch in batches:
             batch_index += 1
             with accelerator.accumulate(model):
-                # Only the loss is kept: holding the outputs would keep the logits (batch x
-                # block x vocab floats) alive through the optimizer step and the next forward.
-                # No KV cache in training: nothing reads it.
-                loss = model(**batch, use_cache=False).loss
+                loss = self._loss(batch)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and self.config.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), self.config.max_grad_norm)
@@ -391,6 +391,21 @@ class _Trainer:
                 return False
         return True
 
+    def _loss(self, batch: dict[str, Any]) -> Any:
+        """The batch's mean next-token loss; only the loss is kept, never the logits.
+
+        A block with no padding needs no attention mask, and without one the attention runs
+        its causal kernel (the run_clm recipe's batches have none either). The LM head and
+        the cross-entropy go chunk by chunk where ``loss.py`` supports the model; otherwise
+        the model's own loss. No KV cache in training: nothing reads it.
+        """
+        inputs = dict(batch)
+        if bool(inputs["attention_mask"].all()):
+            del inputs["attention_mask"]
+        if self.head_loss is not None:
+            return self.head_loss.loss(self.model, inputs)
+        return self.model(**inputs, use_cache=False).loss
+
     def _stop_requested(self) -> bool:
         flag = self.stop.requested
         if self.accelerator.num_processes > 1:  # a signal to one rank stops them all
@@ -418,7 +433,7 @@ class _Trainer:
                      "attention_mask": blocks.attention_mask[chunk]}
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             with accelerator.autocast():
-                loss = model(**batch).loss
+                loss = self._loss(batch)
             tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
             loss_sum += float(loss) * tokens
             count += tokens
