@@ -6,8 +6,8 @@ Run: .venv/bin/python benchmarks/studio.py   (prints a Markdown table; about a m
   100x30); baseline is a bare Textual app with Header and Footer measured the same way.
 - Key latency: 200 key presses into the editor, each timed from the key event entering the
   app to the next frame written; idle studio as the baseline, then while a tiny model streams
-  generations (4 alternatives, restarted whenever one ends) and a `smartlap train` process
-  runs next to it.
+  generations (4 alternatives, restarted whenever one ends) and a `smartlap train` process,
+  started as the studio starts one (background priority), runs next to it.
 - Gutter: syllable counts and rhyme letters for a 200-line song, the per-keystroke part
   (one changed line, cached counts) against recounting every line.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -169,15 +170,25 @@ def main() -> None:
     idle = asyncio.run(key_latency(False))
     print("busy keys…", file=sys.stderr)
     print(f"load average before the busy run: {os.getloadavg()}", file=sys.stderr)
-    train = subprocess.Popen([sys.executable, "-m", "smartlap", "train", "--model", model,
-                              "--dataset", "liedjes", "--epochs", "50", "--json"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Started the way the studio's Train screen starts a run: detached, at the studio's
+    # background priority (store.runs.BACKGROUND_NICENESS).
+    from smartlap.store.runs import BACKGROUND_NICENESS, get_run, start_run_process
+
+    run_id = start_run_process(["--model", model, "--dataset", "liedjes", "--epochs", "50",
+                                "--json"])
     try:
         time.sleep(8)  # let the training process get past its imports
         busy = asyncio.run(key_latency(True))
     finally:
-        train.kill()
-        train.wait()
+        run = get_run(run_id)
+        if run.pid:
+            os.kill(run.pid, signal.SIGKILL)
+    from smartlap.events import read_events
+
+    kinds = [e.kind for e in read_events(run.events_path)]
+    print(f"training during the busy run: {run_id} wrote {kinds.count('step')} step and "
+          f"{kinds.count('epoch_end')} epoch_end events (pid {run.pid}, niceness "
+          f"+{BACKGROUND_NICENESS})", file=sys.stderr)
     full, keystroke, letters = gutter_costs()
     print("| measure | studio | baseline | ratio |")
     print("|---|---:|---:|---:|")

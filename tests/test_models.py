@@ -309,3 +309,28 @@ def test_generate_cli_json_and_text(tiny_gpt2_dir: Path) -> None:
     assert 1 <= len(rows) <= 3
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert {"text", "logprob", "rhyme", "syllables", "fit"} <= set(rows[0])
+
+
+def test_ctrl_c_stops_generate_cleanly(tiny_gpt2_dir: Path) -> None:
+    """A real SIGINT mid-stream: 'stopped.', exit 130, no traceback, the text so far kept."""
+    import signal
+    import time
+
+    assert _cli("models", "add", str(tiny_gpt2_dir), "--name", "tiny").returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smartlap", "generate", "-m", "tiny", "--prompt", "Mijn hart",
+         "--samples", "100000", "--max-new-tokens", "100", "--seed", "1", "--no-originality"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]  # the first sample has begun
+        assert any("SAMPLE 1" in line for line in lines), lines
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "stopped." in err and "Traceback" not in err
+    assert out.strip()  # what was streamed before the stop stays on screen
