@@ -7,13 +7,12 @@ on one CPU thread against ~28 ms of matrix-vector work); this decoder runs only 
 arithmetic, on the model's own weights:
 
 - a key/value cache allocated once per sample (no per-token concatenation);
-- every matrix used in ``x @ W`` (in, out) layout, which MKL's GEMV streams ~1.7x faster on
-  this kind of CPU than ``F.linear``'s (out, in) layout (docs/benchmarks.md, Generation).
-  GPT-2's Conv1D weights already are; for ``nn.Linear`` weights and the tied embedding / LM
-  head the parameter is re-laid-out in place on CPU (same values, a transposed view of a new
-  contiguous tensor), so no weight is held twice and transformers' forward still works;
-- attention through ``scaled_dot_product_attention``; GPT-Neo's local layers see only their
-  window, and its attention runs in fp32 with no scaling, as transformers does.
+- each weight matrix in the layout MKL's GEMV streams fastest for its shape (``x @ W`` with
+  W (in, out), or ``F.linear`` with (out, in); see ``_linear``), re-laid-out in place on CPU
+  so no weight is held twice and transformers' forward still works;
+- a single query's attention as three small ops, the prompt's through
+  ``scaled_dot_product_attention``; GPT-Neo's local layers see only their window, and its
+  attention runs in fp32 with no scaling, as transformers does.
 
 It covers exactly the configurations it reproduces (the tests compare its logits with
 transformers' for both architectures); anything else — another architecture, an adapter,
