@@ -1,6 +1,8 @@
-"""Human-readable sizes and parameter counts, shared by the CLI and the studio."""
+"""Human-readable sizes, parameter counts and table cells, shared by the CLI, reports and studio."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 def human_bytes(nbytes: int | None) -> str:
@@ -20,3 +22,12 @@ def human_params(count: int | None) -> str:
     if not count:
         return "-"
     return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}K"
+
+
+def table_cell(value: Any, digits: int = 3) -> str:
+    """A number for a results table: floats to ``digits`` places, '-' when missing."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)

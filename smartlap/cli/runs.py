@@ -17,6 +17,7 @@ from rich.table import Table
 
 from smartlap import events
 from smartlap.cli.console import out_console, print_json, print_json_line
+from smartlap.units import table_cell
 
 POLL_SECONDS = 0.25
 
@@ -49,14 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: run_list(argparse.Namespace(json=False)))
 
 
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
 def run_list(args: argparse.Namespace) -> int:
     from smartlap.store.runs import list_runs
 
@@ -75,7 +68,7 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_row(run.id, run.status + (" (resumable)" if run.resumable else ""),
                       str(config.get("model") or config.get("preset") or "-"),
                       str(config.get("dataset", "-")), str(config.get("name") or "-"), epoch,
-                      _fmt(run.best_val_loss))
+                      table_cell(run.best_val_loss, 4))
     console.print(table)
     return 0
 
@@ -92,8 +85,9 @@ def epoch_table(run_events: list[events.Event]) -> Table:
 def _epoch_cells(event: events.EpochEnd) -> list[str]:
     from smartlap.lm.train.memory import table_memory_mb
 
-    return [str(event.epoch), _fmt(event.train_loss), _fmt(event.val_loss),
-            _fmt(event.perplexity, 2), _fmt(event.seconds, 1), _fmt(event.tokens_per_s, 0),
+    return [str(event.epoch), table_cell(event.train_loss, 4), table_cell(event.val_loss, 4),
+            table_cell(event.perplexity, 2), table_cell(event.seconds, 1),
+            table_cell(event.tokens_per_s, 0),
             f"{table_memory_mb(event.memory):.0f}", "*" if event.best else ""]
 
 
@@ -177,7 +171,7 @@ class EventView:
             self._print(f"[dim]  best so far saved to {event.path}[/]")
         elif isinstance(event, events.RunFinished):
             self._print(f"[green]finished[/]: model {event.model!r} (best epoch "
-                        f"{event.best_epoch}, val loss {_fmt(event.best_val_loss)}"
+                        f"{event.best_epoch}, val loss {table_cell(event.best_val_loss, 4)}"
                         f"{', stopped early' if event.stopped_early else ''})")
         elif isinstance(event, events.RunCancelled):
             self._print(f"[yellow]cancelled[/] in epoch {event.epoch}"

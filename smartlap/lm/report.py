@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smartlap.lm.train.config import DEFAULT_SAMPLE_PROMPT
+from smartlap.units import table_cell
 
 REPORT_SEED = 42
 REPORT_TOKENS = 120
@@ -70,12 +71,8 @@ def _results(training: dict[str, Any] | None) -> dict[str, Any]:
     return dict((training or {}).get("results") or {})
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+def _row(*cells: Any) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
 def results_table(training: dict[str, Any] | None) -> list[str]:
@@ -84,9 +81,9 @@ def results_table(training: dict[str, Any] | None) -> list[str]:
         return ["No training run is recorded for this model."]
     return ["| Time (min) | Memory (MB) | Loss (Avg) | Val loss | Perplexity | Epochs |",
             "| --- | --- | --- | --- | --- | --- |",
-            f"| {results.get('time', '-')} | {_fmt(results.get('memory_mb'))} | "
-            f"{_fmt(results.get('loss_avg'))} | {_fmt(results.get('val_loss'))} | "
-            f"{_fmt(results.get('perplexity'), 2)} | {_fmt(results.get('epochs'))} |"]
+            _row(results.get("time", "-"), table_cell(results.get("memory_mb")),
+                 table_cell(results.get("loss_avg")), table_cell(results.get("val_loss")),
+                 table_cell(results.get("perplexity"), 2), table_cell(results.get("epochs")))]
 
 
 def history_table(training: dict[str, Any] | None) -> list[str]:
@@ -96,10 +93,11 @@ def history_table(training: dict[str, Any] | None) -> list[str]:
     rows = ["| Epoch | Train loss | Val loss | Perplexity | Seconds | Tokens/s |",
             "| --- | --- | --- | --- | --- | --- |"]
     for entry in history:
-        rows.append(f"| {entry['epoch']}{' *' if entry.get('best') else ''} | "
-                    f"{_fmt(entry.get('train_loss'))} | {_fmt(entry.get('val_loss'))} | "
-                    f"{_fmt(entry.get('perplexity'), 2)} | {_fmt(entry.get('seconds'), 1)} | "
-                    f"{_fmt(entry.get('tokens_per_s'), 0)} |")
+        rows.append(_row(f"{entry['epoch']}{' *' if entry.get('best') else ''}",
+                         table_cell(entry.get("train_loss")), table_cell(entry.get("val_loss")),
+                         table_cell(entry.get("perplexity"), 2),
+                         table_cell(entry.get("seconds"), 1),
+                         table_cell(entry.get("tokens_per_s"), 0)))
     return rows
 
 
@@ -167,10 +165,11 @@ def compare_report(names: Sequence[str], prompt: str = DEFAULT_SAMPLE_PROMPT,
     for name in names:
         loaded = load_model(name, device=device)
         results = _results(loaded.info.training)
-        rows.append(f"| {loaded.info.name} | {type(loaded.model).__name__} | "
-                    f"{_count(loaded.model):,} | {results.get('time', '-')} | "
-                    f"{_fmt(results.get('memory_mb'))} | {_fmt(results.get('loss_avg'))} | "
-                    f"{_fmt(results.get('val_loss'))} | {_fmt(results.get('perplexity'), 2)} |")
+        rows.append(_row(loaded.info.name, type(loaded.model).__name__,
+                         f"{_count(loaded.model):,}", results.get("time", "-"),
+                         table_cell(results.get("memory_mb")), table_cell(results.get("loss_avg")),
+                         table_cell(results.get("val_loss")),
+                         table_cell(results.get("perplexity"), 2)))
         samples += [f"### {loaded.info.name}", "", "```text",
                     generate_sample(loaded, prompt, seed), "```", ""]
         del loaded
