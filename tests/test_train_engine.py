@@ -208,3 +208,47 @@ def test_early_stopping_on_validation_loss(tiny_gpt2_dir, dataset, monkeypatch,
     meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
     assert meta["training"]["results"]["best_epoch"] == 2
     assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3, 4]
+
+
+def test_empty_sample_prompt_samples_from_end_of_text_without_warnings(
+        tiny_gpt2_dir, dataset, monkeypatch, capfd) -> None:
+    """The per-epoch sample passes its mask and pad id: nothing for transformers to warn."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    # The engine silences transformers' logger; keep it talking so a warning would show.
+    monkeypatch.setattr(hf_logging, "set_verbosity_error", hf_logging.set_verbosity_warning)
+    seen: list[events.Event] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, sample_prompt=""),
+                              on_event=seen.append)
+    assert result.status == "finished"
+    sample = next(e for e in seen if isinstance(e, events.Sample))
+    assert sample.prompt == "" and isinstance(sample.text, str)
+    stderr = capfd.readouterr().err.lower()
+    generation = [str(w.message) for w in caught if "generat" in str(w.filename)]
+    assert generation == []
+    for phrase in ("attention mask", "attention_mask", "pad token", "pad_token_id"):
+        assert phrase not in stderr
+
+
+def test_long_sample_prompt_keeps_its_last_tokens(tiny_gpt2_dir, dataset) -> None:
+    seen: list[events.Event] = []
+    prompt = "de haven van amsterdam " * 60  # far more tokens than the tiny model's context
+    run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, sample_prompt=prompt),
+                 on_event=seen.append)
+    assert any(isinstance(e, events.Sample) for e in seen)
+
+
+def test_cli_passes_an_empty_sample_prompt_through() -> None:
+    from smartlap.cli import build_parser
+    from smartlap.cli.train import build_config
+
+    args = build_parser().parse_args(["train", "--model", "m", "--dataset", "d",
+                                      "--sample-prompt", ""])
+    assert build_config(args).sample_prompt == ""
+    args = build_parser().parse_args(["train", "--model", "m", "--dataset", "d"])
+    default = TrainConfig(model="m", dataset="d")
+    assert build_config(args) == default  # unset options keep TrainConfig's defaults

@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--patience", type=int, default=3,
                         help="stop after N epochs without a better validation loss")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--sample-prompt", help="prompt for the per-epoch sample")
+    parser.add_argument("--sample-prompt",
+                        help="prompt for the per-epoch sample ('' for an unconditional one)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--max-songs", type=int, help="train on the first N songs only")
     parser.add_argument("--from-scratch", action="store_true",
@@ -70,7 +71,8 @@ def build_config(args: argparse.Namespace):
         grad_accum=args.grad_accum, block_size=args.block_size, mode=args.mode,
         precision=args.precision, gradient_checkpointing=args.gradient_checkpointing,
         patience=args.patience, seed=args.seed,
-        sample_prompt=args.sample_prompt or DEFAULT_SAMPLE_PROMPT, device=args.device,
+        sample_prompt=DEFAULT_SAMPLE_PROMPT if args.sample_prompt is None
+        else args.sample_prompt, device=args.device,
         max_songs=args.max_songs, from_scratch=args.from_scratch,
         preset=(args.preset or "mini") if args.from_scratch else None,
     ).validate()

@@ -442,19 +442,27 @@ class _Trainer:
         """Text from the fixed prompt and seed, without touching the training RNG."""
         model = self.accelerator.unwrap_model(self.model)
         tokenizer = self.tokenizer
-        prompt = self.config.sample_prompt
-        inputs = tokenizer(prompt, return_tensors="pt").to(self.accelerator.device)
+        context = int(getattr(model.config, "n_positions", None)
+                      or getattr(model.config, "max_position_embeddings", 1024))
+        max_new = min(self.config.sample_tokens, context - 1)
+        # An empty prompt samples unconditionally from end-of-text (as GPT-2 was trained);
+        # a long one keeps its last tokens. The mask is explicit: one unpadded row.
+        ids = tokenizer.encode(self.config.sample_prompt, add_special_tokens=False) or [
+            tokenizer.bos_token_id if tokenizer.bos_token_id is not None
+            else tokenizer.eos_token_id]
+        input_ids = torch.tensor([ids[-(context - max_new):]], device=self.accelerator.device)
         model.eval()
         devices = [self.accelerator.device] if self.device_kind == "cuda" else []
         with torch.random.fork_rng(devices=devices), torch.no_grad(), \
                 self.accelerator.autocast():
             torch.manual_seed(self.config.seed)
-            output = model.generate(**inputs, do_sample=True, top_k=40, top_p=0.95,
-                                    temperature=0.9, max_new_tokens=self.config.sample_tokens,
-                                    pad_token_id=tokenizer.eos_token_id,
+            output = model.generate(input_ids=input_ids,
+                                    attention_mask=torch.ones_like(input_ids),
+                                    do_sample=True, top_k=40, top_p=0.95, temperature=0.9,
+                                    max_new_tokens=max_new, pad_token_id=tokenizer.eos_token_id,
                                     eos_token_id=tokenizer.eos_token_id)
         model.train()
-        new_tokens = output[0, inputs["input_ids"].shape[1]:]
+        new_tokens = output[0, input_ids.shape[1]:]
         return tokenizer.decode(new_tokens, skip_special_tokens=True)
 
     def _end_epoch(self, epoch: int, seconds: float, train_blocks: Blocks) -> bool:
