@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from train_support import TRAIN_SONGS, training_dataset
 
 from smartlap import events
-from smartlap.errors import AlreadyExistsError, NotFoundError, TrainingError
+from smartlap.errors import AlreadyExistsError, NotFoundError, TrainingError, UsageError
 from smartlap.lm.train.config import TrainConfig
 from smartlap.lm.train.engine import run_training
 from smartlap.store import runs
@@ -252,3 +252,70 @@ def test_cli_passes_an_empty_sample_prompt_through() -> None:
     args = build_parser().parse_args(["train", "--model", "m", "--dataset", "d"])
     default = TrainConfig(model="m", dataset="d")
     assert build_config(args) == default  # unset options keep TrainConfig's defaults
+
+
+def _stop_after(monkeypatch, epoch: int, step: int):
+    """An on_event callback that asks the run to stop after ``step`` of ``epoch``.
+
+    It sets the run's own StopFlag, as SIGINT would; every step reports an event.
+    """
+    from smartlap.lm.train import engine
+
+    flags: list[engine.StopFlag] = []
+
+    class RecordedStopFlag(engine.StopFlag):
+        def __init__(self) -> None:
+            super().__init__()
+            flags.append(self)
+
+    monkeypatch.setattr(engine, "StopFlag", RecordedStopFlag)
+    monkeypatch.setattr(engine, "STEP_EVENT_INTERVAL", 0.0)
+
+    def on_event(event: events.Event) -> None:
+        if isinstance(event, events.Step) and (event.epoch, event.step) == (epoch, step):
+            flags[-1].requested = True
+
+    return on_event
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(tiny_gpt2_dir, dataset,
+                                                        smartlap_home) -> None:
+    config = config_for(tiny_gpt2_dir, dataset, epochs=1, lr=3e-3)
+    first = run_training(config)
+    assert first.status == "finished"
+    with pytest.raises(UsageError, match="finished"):  # nothing left without --epochs
+        run_training(config, resume=first.run_id)
+    steps_before = [e for e in run_events(first.run_id) if isinstance(e, events.Step)]
+
+    result = run_training(config, resume=first.run_id, resume_changes={"epochs": 3})
+    assert result.status == "finished"
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    logged = run_events(first.run_id)
+    assert [e.epoch for e in logged if isinstance(e, events.EpochEnd)] == [1, 2, 3]
+    assert [e.epochs for e in logged if isinstance(e, events.EpochEnd)] == [1, 3, 3]
+    started = [e for e in logged if isinstance(e, events.RunStarted)]
+    assert started[-1].resumed_from_epoch == 2 and started[-1].config["epochs"] == 3
+    assert [e.kind for e in logged].count("run_finished") == 2
+    # The cosine schedule now spans 3 epochs: its rate rises again from ~0 at the old end.
+    resumed_steps = [e for e in logged if isinstance(e, events.Step)][len(steps_before):]
+    assert steps_before[-1].lr < 1e-4 < resumed_steps[0].lr < config.lr
+    meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3]
+    assert runs.get_run(first.run_id).config["epochs"] == 3  # a later resume keeps it
+    with pytest.raises(UsageError, match="cannot be less than 3"):
+        run_training(config, resume=first.run_id, resume_changes={"epochs": 2})
+
+
+def test_resume_can_shorten_a_cancelled_run_but_not_below_its_progress(
+        tiny_gpt2_dir, dataset, monkeypatch) -> None:
+    config = config_for(tiny_gpt2_dir, dataset, epochs=4)
+    cancelled = run_training(config, on_event=_stop_after(monkeypatch, 2, 3))
+    assert cancelled.status == "cancelled"
+    with pytest.raises(UsageError, match="part of epoch 2") as info:
+        run_training(config, resume=cancelled.run_id, resume_changes={"epochs": 1})
+    assert "--epochs 2" in info.value.hint
+    with pytest.raises(UsageError, match="lr"):
+        run_training(config, resume=cancelled.run_id, resume_changes={"lr": 1e-3})
+    result = run_training(config, resume=cancelled.run_id, resume_changes={"epochs": 2})
+    assert result.status == "finished"
+    assert [h["epoch"] for h in result.history] == [1, 2]

@@ -170,3 +170,17 @@ def test_two_processes_under_torchrun_only_rank_zero_writes(tmp_path, tiny_gpt2_
     assert "2 processes" in started["device"]
     assert (smartlap_home / "models" / "ddp" / "model.safetensors").is_file()
     assert os.listdir(smartlap_home / "models") == ["ddp"]
+
+
+def test_resume_refuses_options_that_would_change_the_run(smartlap_home) -> None:
+    result = run_cli(smartlap_home, "train", "--resume", "20260101-000000-abcd", "--epochs",
+                     "20", "--lr", "1e-3", "--batch-size", "4", "--sample-prompt", "",
+                     "--patience", "5")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    error, hint = result.stderr.split("hint:")
+    assert "--lr, --batch-size, --sample-prompt" in error
+    for allowed in ("--epochs", "--patience"):
+        assert allowed not in error
+    assert "start a new run to change --lr" in " ".join(hint.split())
+    assert not (smartlap_home / "runs").exists() or not any((smartlap_home / "runs").iterdir())

@@ -3,7 +3,8 @@
 The run happens in this process, so it also works under ``torchrun`` and ``accelerate
 launch -m smartlap train ...``. Every event goes to ``runs/<id>/events.jsonl``; here it is
 also shown live (or printed as JSON lines with ``--json``). Ctrl+C finishes the current
-step, saves the state and exits; ``--resume RUN`` continues it exactly.
+step, saves the state and exits; ``--resume RUN`` continues it exactly (``--epochs N``
+with it lengthens or shortens the run; options that would change the run are refused).
 """
 
 from __future__ import annotations
@@ -19,39 +20,71 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="fine-tune a model on a dataset, or build one from scratch",
         description="Fine-tune a model on a dataset. Unset options get defaults chosen from "
         "the model's size, so the run fits a 12 GB GPU.")
+    # Options default to None (unset) so that "given with --resume" can be told apart from
+    # "left at its default"; the defaults themselves live in TrainConfig.
     parser.add_argument("--model", help="model name or folder (see 'smartlap models list')")
     parser.add_argument("--dataset", help="dataset name (see 'smartlap datasets list')")
     parser.add_argument("--name", help="name of the trained model (default: MODEL-DATASET)")
-    parser.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
+    parser.add_argument("--epochs", type=int,
+                        help="epochs (default 10); with --resume: the run's new total")
     parser.add_argument("--lr", type=float, help="peak learning rate (default: by size/mode)")
     parser.add_argument("--batch-size", type=int, help="blocks per step per device")
     parser.add_argument("--grad-accum", type=int, help="steps to accumulate per update")
     parser.add_argument("--block-size", type=int, help="tokens per training block")
-    parser.add_argument("--mode", choices=("full", "embeddings", "lora"), default="full",
+    parser.add_argument("--mode", choices=("full", "embeddings", "lora"),
                         help="which weights learn (default full)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
-                        default="auto", help="mixed precision (default: bf16/fp16 on GPU)")
+                        help="mixed precision (default auto: bf16/fp16 on GPU)")
     parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                         help="trade compute for memory (default: on for big models)")
-    parser.add_argument("--patience", type=int, default=3,
-                        help="stop after N epochs without a better validation loss")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--patience", type=int,
+                        help="stop after N epochs without a better validation loss (default 3)")
+    parser.add_argument("--seed", type=int, help="random seed (default 42)")
     parser.add_argument("--sample-prompt",
                         help="prompt for the per-epoch sample ('' for an unconditional one)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--max-songs", type=int, help="train on the first N songs only")
-    parser.add_argument("--from-scratch", action="store_true",
+    parser.add_argument("--from-scratch", action="store_true", default=None,
                         help="train a new GPT-2 and tokenizer instead of fine-tuning")
     parser.add_argument("--preset", choices=("mini", "tiny"),
                         help="size of the from-scratch model (default mini)")
-    parser.add_argument("--resume", metavar="RUN", help="continue a cancelled/killed run")
+    parser.add_argument("--resume", metavar="RUN",
+                        help="continue a cancelled, killed or finished run with its saved "
+                        "settings (only --epochs, --patience and --device may change)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--run-id", help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
+# The options that define what a run is; --resume keeps the saved ones (RESUME_CHANGES may
+# change), so giving one of these with --resume is refused rather than silently ignored.
+RUN_OPTIONS = ("model", "dataset", "name", "lr", "batch_size", "grad_accum", "block_size",
+               "mode", "precision", "gradient_checkpointing", "seed", "sample_prompt",
+               "max_songs", "from_scratch", "preset")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def resume_changes(args: argparse.Namespace) -> dict:
+    """The settings given with --resume that may change; UsageError naming any others."""
+    from smartlap.lm.train.config import RESUME_CHANGES
+
+    refused = [_flag(dest) for dest in RUN_OPTIONS if getattr(args, dest) is not None]
+    if refused:
+        names = ", ".join(refused)
+        raise UsageError(
+            f"--resume cannot be combined with {names}.",
+            f"--resume continues {args.resume} with its saved settings; start a new run to "
+            f"change {names}. With --resume only "
+            f"{', '.join(_flag(d) for d in RESUME_CHANGES)} may be given.")
+    return {dest: getattr(args, dest) for dest in RESUME_CHANGES
+            if getattr(args, dest) is not None}
+
+
 def build_config(args: argparse.Namespace):
-    from smartlap.lm.train.config import DEFAULT_SAMPLE_PROMPT, TrainConfig
+    from smartlap.lm.train.config import TrainConfig
 
     if not args.dataset:
         raise UsageError("Which dataset? --dataset is required.",
@@ -65,22 +98,21 @@ def build_config(args: argparse.Namespace):
                          "See 'smartlap models list'.")
     elif args.preset:
         raise UsageError("--preset only applies with --from-scratch.", "Add --from-scratch.")
-    return TrainConfig(
+    given = {key: getattr(args, key) for key in (
+        "name", "epochs", "lr", "batch_size", "grad_accum", "block_size", "mode", "precision",
+        "gradient_checkpointing", "patience", "seed", "sample_prompt", "device", "max_songs")}
+    return TrainConfig(  # unset options keep TrainConfig's defaults
         model=args.model or f"scratch:{args.preset or 'mini'}", dataset=args.dataset,
-        name=args.name, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-        grad_accum=args.grad_accum, block_size=args.block_size, mode=args.mode,
-        precision=args.precision, gradient_checkpointing=args.gradient_checkpointing,
-        patience=args.patience, seed=args.seed,
-        sample_prompt=DEFAULT_SAMPLE_PROMPT if args.sample_prompt is None
-        else args.sample_prompt, device=args.device,
-        max_songs=args.max_songs, from_scratch=args.from_scratch,
+        from_scratch=bool(args.from_scratch),
         preset=(args.preset or "mini") if args.from_scratch else None,
+        **{key: value for key, value in given.items() if value is not None},
     ).validate()
 
 
 def run(args: argparse.Namespace) -> int:
     from smartlap.cli.runs import EventView, _NoView
 
+    changes = resume_changes(args) if args.resume else None
     config = None if args.resume else build_config(args)
     from smartlap.lm.train.config import TrainConfig
     from smartlap.lm.train.engine import run_training
@@ -93,5 +125,6 @@ def run(args: argparse.Namespace) -> int:
 
     with (_NoView() if args.json else EventView()) as view:
         result = run_training(config or TrainConfig(model="", dataset=""), run_id=args.run_id,
-                              resume=args.resume, on_event=on_event)
+                              resume=args.resume, on_event=on_event,
+                              resume_changes=changes)
     return 130 if result.status == "cancelled" else 0

@@ -17,6 +17,10 @@ from smartlap.errors import UsageError
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEFAULT_SAMPLE_PROMPT = "ferry is een grappige man\nsmartlappen maken is zijn plan"
+# What ``--resume`` may change: none of them alters what the saved state means. ``epochs``
+# lengthens or shortens the run, ``patience`` only decides when it stops, ``device`` lets a
+# run move to another GPU (or the CPU) when the old one is gone or busy.
+RESUME_CHANGES = ("epochs", "patience", "device")
 
 
 @dataclass
@@ -54,6 +58,14 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_resume_changes(self, changes: dict[str, Any]) -> TrainConfig:
+        """This saved config with the few settings a resume may change (``RESUME_CHANGES``)."""
+        unknown = sorted(set(changes) - set(RESUME_CHANGES))
+        if unknown:
+            raise UsageError(f"A resumed run cannot change {', '.join(unknown)}.",
+                             "Start a new run to use other settings.")
+        return dataclasses.replace(self, **changes)
 
     def validate(self) -> TrainConfig:
         hint = "See 'smartlap train --help'."

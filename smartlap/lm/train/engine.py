@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from smartlap import __version__, events
-from smartlap.errors import AlreadyExistsError, TrainingError, UsageError
+from smartlap.errors import AlreadyExistsError, UsageError
 from smartlap.lm.train import failures, memory
 from smartlap.lm.train.config import TrainConfig, resolve
 from smartlap.lm.train.data import (
@@ -45,7 +45,13 @@ from smartlap.lm.train.data import (
 )
 from smartlap.lm.train.loss import HiddenStates, supports_head_loss
 from smartlap.lm.train.modes import apply_mode, count_parameters, exportable, is_peft
-from smartlap.lm.train.state import TOKENIZER_DIR, has_state, load_state, save_state
+from smartlap.lm.train.state import (
+    TOKENIZER_DIR,
+    has_state,
+    load_state,
+    resume_config,
+    save_state,
+)
 from smartlap.names import validate_name
 from smartlap.store import runs
 
@@ -122,18 +128,15 @@ def _process_state(device: str | None) -> Any:
 
 
 def run_training(config: TrainConfig, *, run_id: str | None = None, resume: str | None = None,
-                 on_event: EventSink | None = None) -> TrainResult:
-    """Run (or resume) one training run; raises SmartlapError after writing run_failed."""
+                 on_event: EventSink | None = None,
+                 resume_changes: dict[str, Any] | None = None) -> TrainResult:
+    """Run (or resume) one training run; raises SmartlapError after writing run_failed.
+
+    With ``resume`` the run's saved config is used (``config`` is ignored), changed only by
+    ``resume_changes`` (``config.RESUME_CHANGES``: e.g. more epochs).
+    """
     if resume:
-        run = runs.get_run(resume)
-        if not has_state(run.state_path):
-            raise TrainingError(f"Run {resume} has no saved state to resume from.",
-                                "Only runs that finished at least one epoch or were cancelled "
-                                "can be resumed; start a new run instead.")
-        if run.status == "running":
-            raise TrainingError(f"Run {resume} is still running (pid {run.pid}).",
-                                f"Follow it with 'smartlap runs tail {resume}'.")
-        config = TrainConfig.from_dict(run.config)
+        config = resume_config(runs.get_run(resume), resume_changes or {})
         run_id = resume
     config.validate()
     if not config.name:

@@ -15,8 +15,9 @@ from typing import Any
 
 import torch
 
-from smartlap.errors import TrainingError
+from smartlap.errors import TrainingError, UsageError
 from smartlap.fsutil import atomic_directory, atomic_write_json, read_json
+from smartlap.lm.train.config import TrainConfig
 
 WEIGHTS = "model.safetensors"
 OPTIMIZER = "optimizer.pt"
@@ -89,6 +90,36 @@ def load_progress(directory: Path) -> dict[str, Any]:
                             "Start a new run instead of resuming this one.") from None
 
 
+def resume_config(run: Any, changes: dict[str, Any]) -> TrainConfig:
+    """The config to continue ``run`` (a ``runs.RunInfo``) with, after checking it can be.
+
+    ``changes`` are the few settings a resume may change (``RESUME_CHANGES``). ``epochs``
+    may lengthen a run, even one that finished, or shorten it, but never below the epochs
+    it has already trained (the one in progress counts).
+    """
+    if not has_state(run.state_path):
+        raise TrainingError(f"Run {run.id} has no saved state to resume from.",
+                            "Only runs that finished at least one epoch or were cancelled "
+                            "can be resumed; start a new run instead.")
+    if run.status == "running":
+        raise TrainingError(f"Run {run.id} is still running (pid {run.pid}).",
+                            f"Follow it with 'smartlap runs tail {run.id}'.")
+    config = TrainConfig.from_dict(run.config).with_resume_changes(changes)
+    progress = load_progress(run.state_path)
+    done = int(progress["epoch"]) - 1
+    started = done + (1 if progress.get("batches_done") else 0)
+    more = f"'smartlap train --resume {run.id} --epochs {max(done + 1, 2 * done)}'"
+    if changes.get("epochs") is not None and config.epochs < max(started, 1):
+        partly = f" and part of epoch {started}" if started > done else ""
+        raise UsageError(f"Run {run.id} has already trained {done} epochs{partly}; --epochs "
+                         f"cannot be less than {max(started, 1)}.",
+                         f"Give --epochs {max(started, 1)} or more, e.g. {more}.")
+    if run.status == "finished" and (changes.get("epochs") is None or config.epochs <= done):
+        raise UsageError(f"Run {run.id} has finished ({done} epochs); there is nothing left "
+                         "to resume.", f"To train it further, give more epochs: {more}.")
+    return config.validate()
+
+
 def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
                scheduler: Any) -> dict[str, Any]:
     """Restore weights, optimizer, scheduler and RNGs in place; return the progress."""
@@ -105,7 +136,24 @@ def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
         raise TrainingError(f"The run's saved state is damaged ({type(exc).__name__}: {exc}).",
                             "Start a new run instead of resuming this one.") from None
     restore_rng(progress.pop("rng"), tensor_rng)
+    _follow_schedule(optimizer, scheduler)
     return progress
+
+
+def _follow_schedule(optimizer: Any, scheduler: Any) -> None:
+    """Set the optimizer's learning rates from the restored schedule position.
+
+    The saved rates came from the schedule the run had when it saved; a resume with more
+    ``--epochs`` builds a longer one. Without this the first step after resuming would
+    still use the old schedule's rate. For an unchanged schedule the value is the same.
+    """
+    lambdas = getattr(scheduler, "lr_lambdas", None)
+    if not lambdas:
+        return
+    rates = [base * fn(scheduler.last_epoch)
+             for base, fn in zip(scheduler.base_lrs, lambdas, strict=True)]
+    for group, rate in zip(optimizer.param_groups, rates, strict=True):
+        group["lr"] = rate
 
 
 def _to_lists(value: Any) -> Any:
