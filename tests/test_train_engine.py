@@ -319,3 +319,25 @@ def test_resume_can_shorten_a_cancelled_run_but_not_below_its_progress(
     result = run_training(config, resume=cancelled.run_id, resume_changes={"epochs": 2})
     assert result.status == "finished"
     assert [h["epoch"] for h in result.history] == [1, 2]
+
+
+@pytest.mark.parametrize("grad_accum", [1, 3])
+def test_cancel_mid_epoch_then_resume_matches_the_uninterrupted_losses(
+        grad_accum, tiny_gpt2_dir, dataset, monkeypatch) -> None:
+    """Stopped after step 5 of epoch 2 (as SIGINT would), resumed: the same losses."""
+    settings = dict(epochs=3, batch_size=2, block_size=32, lr=2e-3, seed=7, max_songs=4,
+                    patience=9, grad_accum=grad_accum)
+    reference = run_training(config_for(tiny_gpt2_dir, dataset, name="reference", **settings))
+    config = config_for(tiny_gpt2_dir, dataset, name="cut", **settings)
+    cancelled = run_training(config, on_event=_stop_after(monkeypatch, 2, 5))
+    assert cancelled.status == "cancelled"
+    saved = json.loads((runs.run_path(cancelled.run_id) / runs.STATE_DIR
+                        / "progress.json").read_text())
+    assert saved["epoch"] == 2 and saved["batches_done"] == 5 * grad_accum  # mid-epoch
+    resumed = run_training(config, resume=cancelled.run_id)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    for want, got in zip(reference.history, resumed.history, strict=True):
+        assert got["train_loss"] == pytest.approx(want["train_loss"], abs=1e-5)
+        assert got["val_loss"] == pytest.approx(want["val_loss"], abs=1e-5)
+    assert reference.history[1]["train_loss"] != reference.history[2]["train_loss"]
+
