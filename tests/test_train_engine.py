@@ -341,3 +341,13 @@ def test_cancel_mid_epoch_then_resume_matches_the_uninterrupted_losses(
         assert got["val_loss"] == pytest.approx(want["val_loss"], abs=1e-5)
     assert reference.history[1]["train_loss"] != reference.history[2]["train_loss"]
 
+
+def test_resume_after_a_background_launch_replaced_the_run_file(tiny_gpt2_dir,
+                                                                 dataset) -> None:
+    """The studio's Resume (start_run_process) rewrites run.json's config as its argv."""
+    config = config_for(tiny_gpt2_dir, dataset, epochs=1, max_songs=4)
+    first = run_training(config)
+    runs.create_run({"argv": ["--resume", first.run_id]}, first.run_id)
+    result = run_training(config, resume=first.run_id, resume_changes={"epochs": 2})
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert runs.get_run(first.run_id).config["model"] == str(tiny_gpt2_dir)

@@ -104,7 +104,7 @@ def resume_config(run: Any, changes: dict[str, Any]) -> TrainConfig:
     if run.status == "running":
         raise TrainingError(f"Run {run.id} is still running (pid {run.pid}).",
                             f"Follow it with 'smartlap runs tail {run.id}'.")
-    config = TrainConfig.from_dict(run.config).with_resume_changes(changes)
+    config = TrainConfig.from_dict(_saved_config(run)).with_resume_changes(changes)
     progress = load_progress(run.state_path)
     done = int(progress["epoch"]) - 1
     started = done + (1 if progress.get("batches_done") else 0)
@@ -118,6 +118,24 @@ def resume_config(run: Any, changes: dict[str, Any]) -> TrainConfig:
         raise UsageError(f"Run {run.id} has finished ({done} epochs); there is nothing left "
                          "to resume.", f"To train it further, give more epochs: {more}.")
     return config.validate()
+
+
+def _saved_config(run: Any) -> dict[str, Any]:
+    """The run's config: run.json's, or the one its last run_started event recorded.
+
+    A run started in the background (``runs.start_run_process``, the studio's Resume) gets
+    run.json's config replaced by the launch's argv until the process writes it again.
+    """
+    if "model" in run.config and "dataset" in run.config:
+        return run.config
+    from smartlap import events
+    from smartlap.store import runs
+
+    for event in reversed(runs.read_run_events(run.id)):
+        if isinstance(event, events.RunStarted) and event.config:
+            return event.config
+    raise TrainingError(f"Run {run.id} has no saved settings to resume with.",
+                        "Start a new run instead.")
 
 
 def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
