@@ -351,3 +351,18 @@ def test_resume_after_a_background_launch_replaced_the_run_file(tiny_gpt2_dir,
     result = run_training(config, resume=first.run_id, resume_changes={"epochs": 2})
     assert [h["epoch"] for h in result.history] == [1, 2]
     assert runs.get_run(first.run_id).config["model"] == str(tiny_gpt2_dir)
+
+
+def test_cli_resume_passes_only_the_changes_it_allows() -> None:
+    from smartlap.cli import build_parser
+    from smartlap.cli.train import resume_changes
+
+    parse = build_parser().parse_args
+    args = parse(["train", "--resume", "R", "--epochs", "20", "--patience", "5", "--json"])
+    assert resume_changes(args) == {"epochs": 20, "patience": 5}
+    assert resume_changes(parse(["train", "--resume", "R"])) == {}
+    with pytest.raises(UsageError) as info:
+        resume_changes(parse(["train", "--resume", "R", "--seed", "42", "--mode", "full",
+                              "--gradient-checkpointing", "--from-scratch"]))
+    assert info.value.message.endswith(
+        "--mode, --gradient-checkpointing, --seed, --from-scratch.")
