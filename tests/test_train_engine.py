@@ -374,3 +374,19 @@ def test_cli_resume_passes_only_the_changes_it_allows() -> None:
                               "--gradient-checkpointing", "--from-scratch"]))
     assert info.value.message.endswith(
         "--mode, --gradient-checkpointing, --seed, --from-scratch.")
+
+
+@pytest.mark.parametrize("text", ["[]", "{\"batches_done\": 0}", "{not json"])
+def test_resume_from_a_damaged_progress_file_is_one_clear_error(text, tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from smartlap.lm.train.state import PROGRESS, resume_config
+
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / PROGRESS).write_text(text)
+    run = SimpleNamespace(id="R", state_path=state, status="interrupted", pid=None,
+                          config={"model": "m", "dataset": "d"})
+    with pytest.raises(TrainingError) as info:
+        resume_config(run, {"epochs": 3})
+    assert "Start a new run" in info.value.hint

@@ -106,16 +106,20 @@ def resume_config(run: Any, changes: dict[str, Any]) -> TrainConfig:
                             f"Follow it with 'smartlap runs tail {run.id}'.")
     config = TrainConfig.from_dict(_saved_config(run)).with_resume_changes(changes)
     progress = load_progress(run.state_path)
-    done = int(progress["epoch"]) - 1
+    if not isinstance(progress, dict) or not isinstance(progress.get("epoch"), int):
+        raise TrainingError(f"Run {run.id}'s saved state is damaged (no epoch in it).",
+                            "Start a new run instead of resuming this one.")
+    done = progress["epoch"] - 1
     started = done + (1 if progress.get("batches_done") else 0)
     more = f"'smartlap train --resume {run.id} --epochs {max(done + 1, 2 * done)}'"
+    trained = f"{done} epoch" + ("" if done == 1 else "s")
     if changes.get("epochs") is not None and config.epochs < max(started, 1):
         partly = f" and part of epoch {started}" if started > done else ""
-        raise UsageError(f"Run {run.id} has already trained {done} epochs{partly}; --epochs "
+        raise UsageError(f"Run {run.id} has already trained {trained}{partly}; --epochs "
                          f"cannot be less than {max(started, 1)}.",
                          f"Give --epochs {max(started, 1)} or more, e.g. {more}.")
     if run.status == "finished" and (changes.get("epochs") is None or config.epochs <= done):
-        raise UsageError(f"Run {run.id} has finished ({done} epochs); there is nothing left "
+        raise UsageError(f"Run {run.id} has finished ({trained}); there is nothing left "
                          "to resume.", f"To train it further, give more epochs: {more}.")
     return config.validate()
 
