@@ -390,3 +390,32 @@ def test_resume_from_a_damaged_progress_file_is_one_clear_error(text, tmp_path) 
     with pytest.raises(TrainingError) as info:
         resume_config(run, {"epochs": 3})
     assert "Start a new run" in info.value.hint
+
+
+def test_restored_state_follows_a_longer_schedule_from_the_first_step(tmp_path) -> None:
+    """Resuming with more epochs: the next step already uses the new schedule's rate."""
+    from transformers import get_cosine_schedule_with_warmup
+
+    from smartlap.lm.train.state import load_state, save_state
+
+    def setup(total_steps: int):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 4)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        return model, optimizer, get_cosine_schedule_with_warmup(optimizer, 0, total_steps)
+
+    model, optimizer, scheduler = setup(10)
+    for _ in range(10):
+        model(torch.ones(1, 4)).sum().backward()
+        optimizer.step()
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    save_state(tmp_path / "state", model, optimizer, scheduler, {"epoch": 2})
+
+    same = setup(10)
+    load_state(tmp_path / "state", *same)
+    assert same[1].param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
+    longer = setup(20)
+    load_state(tmp_path / "state", *longer)
+    assert longer[2].last_epoch == 10
+    assert longer[1].param_groups[0]["lr"] == pytest.approx(0.5e-3)  # cosine half-way
