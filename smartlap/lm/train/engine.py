@@ -43,6 +43,7 @@ from smartlap.lm.train.data import (
     build_blocks,
     load_splits,
 )
+from smartlap.lm.train.lean_layers import make_lean
 from smartlap.lm.train.loss import HiddenStates, supports_head_loss
 from smartlap.lm.train.modes import apply_mode, count_parameters, exportable, is_peft
 from smartlap.lm.train.state import (
@@ -280,6 +281,7 @@ class _Trainer:
                                                 config.block_size)
 
         model = apply_mode(model, config.mode, config.lora_rank)
+        make_lean(model)  # same function, less kept for backward (see lean_layers.py)
         if config.gradient_checkpointing:
             model.gradient_checkpointing_enable(
                 gradient_checkpointing_kwargs={"use_reentrant": False})

@@ -1,0 +1,213 @@
+"""Layers that keep less for the backward pass, swapped in for training only.
+
+A training step's memory is mostly what the forward pass saves for the backward pass, and
+on CPU much of its time outside the matrix products goes to a few element-wise layers.
+Three of GPT-2's layers cost more than they need to:
+
+- **GELU.** GPT-2 and GPT-Neo use ``gelu_new``, which transformers writes as Python
+  arithmetic (``0.5 * x * (1 + tanh(...))``): autograd keeps four ``batch x block x 4d``
+  intermediates of every MLP. ``F.gelu(approximate="tanh")`` is the same function in one
+  kernel and keeps only its input (transformers calls it ``gelu_pytorch_tanh``).
+- **Attention with dropout on CPU.** PyTorch's CPU flash kernel has no dropout, so in
+  training ``sdpa`` falls back to its math path and keeps the ``batch x heads x block x
+  block`` scores, probabilities and dropout mask of every layer. The lean attention keeps
+  only q, k, v, the output and the dropout mask as booleans, and recomputes the
+  probabilities in the backward pass (the flash-attention recipe, in plain torch). GPUs
+  keep ``sdpa``: their kernels do dropout.
+- **Dropout on CPU.** ``bernoulli_`` draws 32 random bits per value; the lean dropout
+  draws 16 (the rate is exact to 1/65536), a fifth of the time.
+
+None changes what is learnt: the activation is the same function, the attention the same
+computation, and dropout the same distribution, drawn from torch's RNG (so a run still
+repeats exactly for a seed). The checkpoint is unchanged: modules are not saved, and the
+attention choice is not written into ``config.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+LEAN_ATTENTION = "smartlap_lean"
+GELU_TANH_NAMES = {"gelu_new", "gelu_fast", "gelu_pytorch_tanh"}
+LEAN_ATTENTION_MODEL_TYPES = {"gpt2"}  # GPT-Neo runs its own attention, not the interface
+
+
+class _RecomputedAttention(torch.autograd.Function):
+    """softmax(q kᵀ · scale + mask) with dropout, then · v; probabilities recomputed later.
+
+    Saved: q, k, v, the output and the dropout mask as booleans (a quarter of one float
+    matrix), where the math path keeps the scores, probabilities and dropped probabilities.
+    Queries go in row chunks, each against only the keys it may see, which skips most of
+    the causal mask's upper triangle (3/8 of the work with 4 chunks). The 1/(1-p) dropout
+    scale and the softmax scale ride on the small q/k/v tensors.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                allowed: torch.Tensor, scale: float, dropout: float) -> torch.Tensor:
+        output = torch.empty(query.shape, dtype=torch.float32, device=query.device)
+        scaled_value = value.float() / (1.0 - dropout)
+        masks = []
+        for rows, keys in _chunks(query.shape[-2], key.shape[-2]):
+            probs = _probabilities(query[..., rows, :], key[..., keys, :],
+                                   allowed[..., rows, keys], scale)
+            dropped = _drop_mask(probs.shape, dropout, probs.device)
+            torch.matmul(probs.masked_fill_(dropped, 0.0), scaled_value[..., keys, :],
+                         out=output[..., rows, :])
+            masks.append(dropped)
+        output = output.to(value.dtype)
+        ctx.save_for_backward(query, key, value, allowed, output, *masks)
+        ctx.scale, ctx.dropout = scale, dropout
+        return output
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+        query, key, value, allowed, output, *masks = ctx.saved_tensors
+        grad_output = grad_output.float()
+        scale, inverse_keep = ctx.scale, 1.0 / (1.0 - ctx.dropout)
+        scaled_query, scaled_key = query.float() * scale, key.float() * scale
+        scaled_value = value.float() * inverse_keep
+        # softmax backward: dS = P ⊙ (dP − rowsum(dO ⊙ O)), with dP = (dO vᵀ) ⊙ keep / (1-p)
+        delta = (grad_output * output.float()).sum(-1, keepdim=True)
+        grad_query = torch.empty_like(scaled_query)
+        grad_key = torch.zeros_like(scaled_key)
+        grad_value = torch.zeros_like(scaled_value)
+        chunks = _chunks(query.shape[-2], key.shape[-2])
+        for (rows, keys), dropped in zip(chunks, masks, strict=True):
+            probs = _probabilities(query[..., rows, :], key[..., keys, :],
+                                   allowed[..., rows, keys], scale)
+            grad_rows = grad_output[..., rows, :]
+            kept = probs.masked_fill(dropped, 0.0)
+            grad_value[..., keys, :] += kept.transpose(-1, -2) @ (grad_rows * inverse_keep)
+            del kept
+            grad_probs = grad_rows @ scaled_value[..., keys, :].transpose(-1, -2)
+            grad_scores = grad_probs.masked_fill_(dropped, 0.0).sub_(delta[..., rows, :])
+            grad_scores.mul_(probs)
+            torch.matmul(grad_scores, scaled_key[..., keys, :], out=grad_query[..., rows, :])
+            grad_key[..., keys, :] += grad_scores.transpose(-1, -2) @ scaled_query[..., rows, :]
+        return (grad_query.to(query.dtype), grad_key.to(key.dtype),
+                grad_value.to(value.dtype), None, None, None)
+
+
+def _chunks(q_length: int, k_length: int, count: int = 4) -> list[tuple[slice, slice]]:
+    """(query rows, the keys they may see) per chunk, for causal attention."""
+    size = max(64, -(-q_length // count))
+    offset = k_length - q_length  # queries are the last q_length positions
+    return [(slice(start, min(start + size, q_length)),
+             slice(0, min(start + size, q_length) + offset))
+            for start in range(0, q_length, size)]
+
+
+def _drop_mask(shape: torch.Size, dropout: float, device: torch.device) -> torch.Tensor:
+    """True where dropout drops a value, each with probability p (p to 1/65536).
+
+    16 random bits per value, four from each 64-bit draw of torch's generator: a quarter of
+    the generator calls of ``torch.rand(shape) < p`` (and a fifth of the time of
+    ``bernoulli_``), which dominated a CPU step's dropout time.
+    """
+    count = shape.numel()
+    draws = torch.randint(-(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64,
+                          device=device)
+    bits = draws.view(torch.int16)[:count].view(shape)
+    return bits < -(2**15) + round(dropout * 2**16)
+
+
+class _Dropout(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, inputs: torch.Tensor, dropout: float) -> torch.Tensor:
+        dropped = _drop_mask(inputs.shape, dropout, inputs.device)
+        ctx.save_for_backward(dropped)
+        ctx.scale = 1.0 / (1.0 - dropout)
+        return (inputs * ctx.scale).masked_fill_(dropped, 0.0)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+        (dropped,) = ctx.saved_tensors
+        return (grad_output * ctx.scale).masked_fill_(dropped, 0.0), None
+
+
+class LeanDropout(torch.nn.Dropout):
+    """``nn.Dropout`` with the cheaper mask on CPU (a boolean mask is kept, as torch does)."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if (not self.training or self.p == 0.0 or self.inplace
+                or inputs.device.type != "cpu" or not torch.is_grad_enabled()):
+            return super().forward(inputs)
+        if self.p == 1.0:
+            return inputs * 0.0
+        return _Dropout.apply(inputs, self.p)
+
+
+def _probabilities(query: torch.Tensor, key: torch.Tensor, allowed: torch.Tensor,
+                   scale: float) -> torch.Tensor:
+    """The attention probabilities; the same bits every time they are recomputed."""
+    scores = (query.float() * scale) @ key.float().transpose(-1, -2)  # (fp32 on purpose)
+    scores.masked_fill_(~allowed, float("-inf"))
+    return torch.softmax(scores, dim=-1)
+
+
+def lean_attention_forward(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor,
+                           value: torch.Tensor, attention_mask: torch.Tensor | None,
+                           dropout: float = 0.0, scaling: float | None = None,
+                           **kwargs: Any) -> tuple[torch.Tensor, None]:
+    """An attention function for transformers' interface: sdpa unless dropout needs us.
+
+    ``attention_mask`` is sdpa's: ``None`` for a plain causal block, else a boolean
+    ``(batch, 1, q, k)`` mask where True may attend.
+    """
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    if not (dropout > 0.0 and torch.is_grad_enabled() and query.device.type == "cpu"):
+        return sdpa_attention_forward(module, query, key, value, attention_mask,
+                                      dropout=dropout, scaling=scaling, **kwargs)
+    q_length, k_length = query.shape[-2], key.shape[-2]
+    allowed = torch.ones(q_length, k_length, dtype=torch.bool, device=query.device)
+    allowed = allowed.tril(k_length - q_length)[None, None]
+    if attention_mask is not None:
+        allowed = allowed & (attention_mask if attention_mask.dtype == torch.bool
+                             else attention_mask == 0)
+        allowed = allowed | ~allowed.any(-1, keepdim=True)  # a query with no key: no NaN
+    scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+    output = _RecomputedAttention.apply(query, key, value, allowed, float(scale),
+                                        float(dropout))
+    return output.transpose(1, 2).contiguous(), None
+
+
+def _register() -> None:
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(LEAN_ATTENTION, lean_attention_forward)
+    AttentionMaskInterface.register(LEAN_ATTENTION, sdpa_mask)
+
+
+def make_lean(model: torch.nn.Module) -> list[str]:
+    """Swap in the lean layers where they reproduce the model exactly; say which were."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = inner.config
+    changed = []
+    if getattr(config, "activation_function", None) in GELU_TANH_NAMES:
+        swapped = 0
+        for module in inner.modules():
+            if hasattr(module, "act") and type(module.act).__name__ in {
+                    "NewGELUActivation", "FastGELUActivation", "GELUTanh"}:
+                module.act = torch.nn.GELU(approximate="tanh")
+                swapped += 1
+        if swapped:
+            changed.append("gelu")
+    dropouts = [(parent, name) for parent in inner.modules()
+                for name, child in parent.named_children() if type(child) is torch.nn.Dropout]
+    for parent, name in dropouts:
+        setattr(parent, name, LeanDropout(getattr(parent, name).p))
+    if dropouts:
+        changed.append("dropout")
+    if (config.model_type in LEAN_ATTENTION_MODEL_TYPES
+            and config._attn_implementation in {"sdpa", "eager", None}
+            and not getattr(config, "reorder_and_upcast_attn", False)):
+        _register()
+        config._attn_implementation = LEAN_ATTENTION
+        changed.append("attention")
+    return changed
+

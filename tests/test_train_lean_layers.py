@@ -1,0 +1,222 @@
+"""The lean training layers compute what transformers' layers do, and keep less for backward."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from smartlap.lm.train import lean_layers  # noqa: E402
+from smartlap.lm.train.lean_layers import LEAN_ATTENTION, make_lean  # noqa: E402
+
+
+def _gpt2(dropout: float = 0.0, **extra):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4,
+                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=dropout, **extra)
+    return GPT2LMHeadModel(config).train()
+
+
+def _gptneo():
+    from transformers import GPTNeoConfig, GPTNeoForCausalLM
+
+    torch.manual_seed(0)
+    config = GPTNeoConfig(vocab_size=101, max_position_embeddings=64, hidden_size=32,
+                          num_layers=2, num_heads=4, attention_types=[[["global", "local"], 1]],
+                          window_size=8, resid_dropout=0.0, embed_dropout=0.0,
+                          attention_dropout=0.0)
+    return GPTNeoForCausalLM(config).train()
+
+
+def _batch(padded: bool = True):
+    generator = torch.Generator().manual_seed(3)
+    ids = torch.randint(0, 101, (3, 24), generator=generator)
+    mask = torch.ones_like(ids)
+    labels = ids.clone()
+    if padded:  # the last block is padded, as packing leaves it
+        mask[-1, 17:] = 0
+        labels[-1, 17:] = -100
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def _loss_and_grads(model, batch):
+    model.zero_grad(set_to_none=True)
+    loss = model(**batch, use_cache=False).loss
+    loss.backward()
+    return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}
+
+
+def _reference_attention(query, key, value, allowed, scale, keep):
+    """Plain autograd attention with a given (scaled) dropout mask."""
+    scores = (query @ key.transpose(-1, -2)) * scale
+    scores = scores.masked_fill(~allowed, float("-inf"))
+    return (torch.softmax(scores, dim=-1) * keep) @ value
+
+
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("length", [10, 150])  # one chunk of queries; three (64, 64, 22)
+def test_recomputed_attention_matches_autograd_with_the_same_dropout_mask(
+        padded, length, monkeypatch) -> None:
+    generator = torch.Generator().manual_seed(1)
+    shape = (2, 3, length, 8)
+    q, k, v = (torch.randn(shape, generator=generator, requires_grad=True) for _ in range(3))
+    allowed = torch.ones(length, length, dtype=torch.bool).tril()[None, None]
+    allowed = allowed.expand(2, 1, length, length).clone()
+    if padded:
+        allowed[1, :, :, length - 3:] = False  # the second row's last keys are padding
+    scale, dropout = 0.35, 0.25
+    drawn = []
+    draw = lean_layers._drop_mask
+    monkeypatch.setattr(lean_layers, "_drop_mask", lambda *a: drawn.append(draw(*a)) or drawn[-1])
+
+    got = lean_layers._RecomputedAttention.apply(q, k, v, allowed, scale, dropout)
+    grad_out = torch.randn(got.shape, generator=generator)
+    got_grads = torch.autograd.grad(got, (q, k, v), grad_out)
+
+    keep = torch.ones(2, 3, length, length)  # the masks the chunks drew, where they drew them
+    for (rows, keys), dropped in zip(lean_layers._chunks(length, length), drawn, strict=True):
+        keep[..., rows, keys] = (~dropped).float()
+    assert len(drawn) == (1 if length < 64 else 3)
+    seen = torch.ones(length, length, dtype=torch.bool).tril()
+    assert 0.1 < float((keep == 0)[..., seen].float().mean()) < 0.4  # a real dropout mask
+    expected = _reference_attention(q, k, v, allowed, scale, keep / (1 - dropout))
+    expected_grads = torch.autograd.grad(expected, (q, k, v), grad_out)
+
+    assert torch.allclose(got, expected, atol=1e-6)
+    for name, g, e in zip("qkv", got_grads, expected_grads, strict=True):
+        assert torch.allclose(g, e, atol=1e-5), name
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_lean_gpt2_gives_transformers_loss_and_gradients(padded, monkeypatch) -> None:
+    # Attention dropout is on, so the lean attention really runs, but so small (1e-9) that it
+    # drops nothing: both models compute the same function.
+    reference = _gpt2(dropout=0.0)
+    lean = copy.deepcopy(reference)
+    for block in lean.transformer.h:
+        block.attn.attn_dropout.p = 1e-9
+    calls = []
+    original = lean_layers._RecomputedAttention.apply
+    monkeypatch.setattr(lean_layers._RecomputedAttention, "apply",
+                        lambda *a: calls.append(1) or original(*a))
+
+    assert make_lean(lean) == ["gelu", "dropout", "attention"]
+    assert isinstance(lean.transformer.h[0].mlp.act, torch.nn.GELU)
+    batch = _batch(padded)
+    expected_loss, expected_grads = _loss_and_grads(reference, batch)
+    got_loss, got_grads = _loss_and_grads(lean, batch)
+
+    assert len(calls) == 2  # one per layer: the recomputing attention, not sdpa
+    assert torch.allclose(got_loss, expected_loss, atol=1e-6)
+    for name, grad in expected_grads.items():
+        assert torch.allclose(got_grads[name], grad, atol=1e-5), name
+
+
+def test_lean_gptneo_swaps_only_the_activation() -> None:
+    reference = _gptneo()
+    lean = copy.deepcopy(reference)
+    assert make_lean(lean) == ["gelu", "dropout"]
+    expected_loss, expected_grads = _loss_and_grads(reference, _batch())
+    got_loss, got_grads = _loss_and_grads(lean, _batch())
+    assert torch.allclose(got_loss, expected_loss, atol=1e-6)
+    for name, grad in expected_grads.items():
+        assert torch.allclose(got_grads[name], grad, atol=1e-5), name
+
+
+def _saved_for_backward(model, batch) -> list[tuple[torch.Size, torch.dtype]]:
+    shapes = []
+
+    def pack(tensor):
+        shapes.append((tensor.shape, tensor.dtype))
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        model(**batch, use_cache=False)
+    return shapes
+
+
+def test_lean_layers_keep_no_attention_matrix_and_less_overall_for_backward() -> None:
+    batch = _batch(padded=False)
+    original = _gpt2(dropout=0.1)
+    lean = copy.deepcopy(original)
+    make_lean(lean)
+    attention_matrix = (torch.Size([3, 4, 24, 24]), torch.float32)  # batch x heads x block^2
+    dropout_mask = (torch.Size([3, 4, 24, 24]), torch.bool)
+    mlp_wide = (torch.Size([3, 24, 128]), torch.float32)  # batch x block x 4 * n_embd
+
+    before, after = _saved_for_backward(original, batch), _saved_for_backward(lean, batch)
+
+    assert attention_matrix in before and attention_matrix not in after
+    assert after.count(dropout_mask) == 2  # one boolean mask per layer is all that is kept
+    assert before.count(mlp_wide) - after.count(mlp_wide) >= 2 * 3  # GELU: 4+ saved -> 1
+
+    def nbytes(saved):
+        return sum(shape.numel() * dtype.itemsize for shape, dtype in saved)
+
+    assert nbytes(after) < 0.6 * nbytes(before)
+
+
+def test_the_dropout_mask_drops_at_the_asked_rate() -> None:
+    torch.manual_seed(0)
+    for rate in (0.1, 0.5):
+        dropped = lean_layers._drop_mask(torch.Size([64, 64, 64]), rate, torch.device("cpu"))
+        assert dropped.dtype == torch.bool
+        assert abs(dropped.float().mean().item() - rate) < 0.003  # 262,144 draws
+
+
+def test_lean_dropout_scales_what_it_keeps_and_passes_gradients_the_same_way() -> None:
+    layer = lean_layers.LeanDropout(0.2).train()
+    inputs = torch.randn(32, 64, requires_grad=True)
+    outputs = layer(inputs)
+    kept = outputs != 0
+    assert 0.15 < 1 - kept.float().mean().item() < 0.25
+    assert torch.allclose(outputs[kept], inputs[kept] * 1.25)
+    outputs.sum().backward()
+    assert torch.equal(inputs.grad, kept.float() * 1.25)
+    assert torch.equal(layer.eval()(inputs), inputs)  # eval: no dropout at all
+
+
+def test_dropout_draws_follow_torch_seed() -> None:
+    model = _gpt2(dropout=0.3)
+    make_lean(model)
+    batch = _batch()
+    torch.manual_seed(5)
+    first = model(**batch, use_cache=False).loss
+    torch.manual_seed(5)
+    again = model(**batch, use_cache=False).loss
+    torch.manual_seed(6)
+    other = model(**batch, use_cache=False).loss
+    assert first == again and first != other
+
+
+def test_eval_and_generation_use_sdpa_and_the_saved_config_does_not_change(tmp_path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    model = _gpt2(dropout=0.1)
+    reference = copy.deepcopy(model).eval()
+    make_lean(model)
+    model.eval()
+    ids = _batch(padded=False)["input_ids"][:1, :8]
+    with torch.no_grad():
+        assert torch.allclose(model(ids).logits, reference(ids).logits, atol=1e-5)
+        assert torch.equal(model.generate(ids, max_new_tokens=5, do_sample=False),
+                           reference.generate(ids, max_new_tokens=5, do_sample=False))
+
+    model.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert LEAN_ATTENTION not in json.dumps(saved)
+    assert saved["activation_function"] == "gelu_new"
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert loaded.config._attn_implementation != LEAN_ATTENTION
+
+
+def test_models_it_cannot_reproduce_keep_their_layers() -> None:
+    model = _gpt2(dropout=0.1, reorder_and_upcast_attn=True)
+    model.config._attn_implementation = "eager"
+    assert make_lean(model) == ["gelu", "dropout"]
+    assert model.config._attn_implementation == "eager"
