@@ -22,14 +22,14 @@ def _gpt2(dropout: float = 0.0, **extra):
     return GPT2LMHeadModel(config).train()
 
 
-def _gptneo():
+def _gptneo(dropout: float = 0.0):
     from transformers import GPTNeoConfig, GPTNeoForCausalLM
 
     torch.manual_seed(0)
     config = GPTNeoConfig(vocab_size=101, max_position_embeddings=64, hidden_size=32,
                           num_layers=2, num_heads=4, attention_types=[[["global", "local"], 1]],
                           window_size=8, resid_dropout=0.0, embed_dropout=0.0,
-                          attention_dropout=0.0)
+                          attention_dropout=dropout)
     return GPTNeoForCausalLM(config).train()
 
 
@@ -117,15 +117,32 @@ def test_lean_gpt2_gives_transformers_loss_and_gradients(padded, monkeypatch) ->
         assert torch.allclose(got_grads[name], grad, atol=1e-5), name
 
 
-def test_lean_gptneo_swaps_only_the_activation() -> None:
+def test_lean_gptneo_gives_transformers_loss_and_gradients(monkeypatch) -> None:
+    # Its local layer (window 8) sees a 24-token block; dropout 1e-9 runs the lean attention
+    # but drops nothing, so both models compute the same function.
     reference = _gptneo()
     lean = copy.deepcopy(reference)
-    assert make_lean(lean) == ["gelu", "dropout"]
+    for module in lean.modules():
+        if type(module).__name__ == "GPTNeoSelfAttention":
+            module.attn_dropout.p = 1e-9
+    calls = []
+    original = lean_layers._RecomputedAttention.apply
+    monkeypatch.setattr(lean_layers._RecomputedAttention, "apply",
+                        lambda *a: calls.append(1) or original(*a))
+
+    assert make_lean(lean) == ["gelu", "dropout", "attention"]
     expected_loss, expected_grads = _loss_and_grads(reference, _batch())
     got_loss, got_grads = _loss_and_grads(lean, _batch())
+
+    assert len(calls) == 2  # the global and the local layer
     assert torch.allclose(got_loss, expected_loss, atol=1e-6)
     for name, grad in expected_grads.items():
         assert torch.allclose(got_grads[name], grad, atol=1e-5), name
+    lean.eval()
+    with torch.no_grad():  # outside training its own attention runs again
+        ids = _batch()["input_ids"]
+        assert torch.allclose(lean(ids).logits, reference.eval()(ids).logits, atol=1e-5)
+    assert len(calls) == 2
 
 
 def _saved_for_backward(model, batch) -> list[tuple[torch.Size, torch.dtype]]:
@@ -140,9 +157,10 @@ def _saved_for_backward(model, batch) -> list[tuple[torch.Size, torch.dtype]]:
     return shapes
 
 
-def test_lean_layers_keep_no_attention_matrix_and_less_overall_for_backward() -> None:
+@pytest.mark.parametrize("arch", ["gpt2", "gpt_neo"])
+def test_lean_layers_keep_no_attention_matrix_and_less_overall_for_backward(arch) -> None:
     batch = _batch(padded=False)
-    original = _gpt2(dropout=0.1)
+    original = _gpt2(dropout=0.1) if arch == "gpt2" else _gptneo(dropout=0.1)
     lean = copy.deepcopy(original)
     make_lean(lean)
     attention_matrix = (torch.Size([3, 4, 24, 24]), torch.float32)  # batch x heads x block^2
@@ -158,7 +176,7 @@ def test_lean_layers_keep_no_attention_matrix_and_less_overall_for_backward() ->
     def nbytes(saved):
         return sum(shape.numel() * dtype.itemsize for shape, dtype in saved)
 
-    assert nbytes(after) < 0.6 * nbytes(before)
+    assert nbytes(after) < 0.7 * nbytes(before)
 
 
 def test_the_dropout_mask_drops_at_the_asked_rate() -> None:

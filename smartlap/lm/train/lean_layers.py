@@ -13,7 +13,8 @@ Three of GPT-2's layers cost more than they need to:
   block`` scores, probabilities and dropout mask of every layer. The lean attention keeps
   only q, k, v, the output and the dropout mask as booleans, and recomputes the
   probabilities in the backward pass (the flash-attention recipe, in plain torch). GPUs
-  keep ``sdpa``: their kernels do dropout.
+  keep ``sdpa`` for GPT-2: their kernels do dropout. GPT-Neo has no ``sdpa`` path in
+  transformers, so its attention is replaced in training on every device.
 - **Dropout on CPU.** ``bernoulli_`` draws 32 random bits per value; the lean dropout
   draws 16 (the rate is exact to 1/65536), a fifth of the time.
 
@@ -25,13 +26,13 @@ attention choice is not written into ``config.json``.
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import torch
 
 LEAN_ATTENTION = "smartlap_lean"
 GELU_TANH_NAMES = {"gelu_new", "gelu_fast", "gelu_pytorch_tanh"}
-LEAN_ATTENTION_MODEL_TYPES = {"gpt2"}  # GPT-Neo runs its own attention, not the interface
 
 
 class _RecomputedAttention(torch.autograd.Function):
@@ -53,9 +54,10 @@ class _RecomputedAttention(torch.autograd.Function):
         for rows, keys in _chunks(query.shape[-2], key.shape[-2]):
             probs = _probabilities(query[..., rows, :], key[..., keys, :],
                                    allowed[..., rows, keys], scale)
-            dropped = _drop_mask(probs.shape, dropout, probs.device)
-            torch.matmul(probs.masked_fill_(dropped, 0.0), scaled_value[..., keys, :],
-                         out=output[..., rows, :])
+            dropped = _drop_mask(probs.shape, dropout, probs.device) if dropout else None
+            if dropped is not None:
+                probs.masked_fill_(dropped, 0.0)
+            torch.matmul(probs, scaled_value[..., keys, :], out=output[..., rows, :])
             masks.append(dropped)
         output = output.to(value.dtype)
         ctx.save_for_backward(query, key, value, allowed, output, *masks)
@@ -79,11 +81,13 @@ class _RecomputedAttention(torch.autograd.Function):
             probs = _probabilities(query[..., rows, :], key[..., keys, :],
                                    allowed[..., rows, keys], scale)
             grad_rows = grad_output[..., rows, :]
-            kept = probs.masked_fill(dropped, 0.0)
+            kept = probs if dropped is None else probs.masked_fill(dropped, 0.0)
             grad_value[..., keys, :] += kept.transpose(-1, -2) @ (grad_rows * inverse_keep)
             del kept
             grad_probs = grad_rows @ scaled_value[..., keys, :].transpose(-1, -2)
-            grad_scores = grad_probs.masked_fill_(dropped, 0.0).sub_(delta[..., rows, :])
+            if dropped is not None:
+                grad_probs.masked_fill_(dropped, 0.0)
+            grad_scores = grad_probs.sub_(delta[..., rows, :])
             grad_scores.mul_(probs)
             torch.matmul(grad_scores, scaled_key[..., keys, :], out=grad_query[..., rows, :])
             grad_key[..., keys, :] += grad_scores.transpose(-1, -2) @ scaled_query[..., rows, :]
@@ -148,11 +152,24 @@ def _probabilities(query: torch.Tensor, key: torch.Tensor, allowed: torch.Tensor
     return torch.softmax(scores, dim=-1)
 
 
+def _recomputed(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                allowed: torch.Tensor, mask: torch.Tensor | None, scale: float,
+                dropout: float) -> torch.Tensor:
+    """(batch, heads, q, d) attention output; ``allowed`` is the causal (or window) pattern.
+
+    ``mask`` is transformers' 4-D mask: boolean (True may attend) or additive (0 may).
+    """
+    if mask is not None:
+        allowed = allowed & (mask if mask.dtype == torch.bool else mask == 0)
+    allowed = allowed | ~allowed.any(-1, keepdim=True)  # a query with no key: no NaN
+    return _RecomputedAttention.apply(query, key, value, allowed, float(scale), float(dropout))
+
+
 def lean_attention_forward(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor,
                            value: torch.Tensor, attention_mask: torch.Tensor | None,
                            dropout: float = 0.0, scaling: float | None = None,
                            **kwargs: Any) -> tuple[torch.Tensor, None]:
-    """An attention function for transformers' interface: sdpa unless dropout needs us.
+    """GPT-2's attention function (transformers' interface): sdpa unless dropout needs us.
 
     ``attention_mask`` is sdpa's: ``None`` for a plain causal block, else a boolean
     ``(batch, 1, q, k)`` mask where True may attend.
@@ -163,16 +180,27 @@ def lean_attention_forward(module: torch.nn.Module, query: torch.Tensor, key: to
         return sdpa_attention_forward(module, query, key, value, attention_mask,
                                       dropout=dropout, scaling=scaling, **kwargs)
     q_length, k_length = query.shape[-2], key.shape[-2]
-    allowed = torch.ones(q_length, k_length, dtype=torch.bool, device=query.device)
-    allowed = allowed.tril(k_length - q_length)[None, None]
-    if attention_mask is not None:
-        allowed = allowed & (attention_mask if attention_mask.dtype == torch.bool
-                             else attention_mask == 0)
-        allowed = allowed | ~allowed.any(-1, keepdim=True)  # a query with no key: no NaN
+    causal = torch.ones(q_length, k_length, dtype=torch.bool, device=query.device)
+    causal = causal.tril(k_length - q_length)[None, None]
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-    output = _RecomputedAttention.apply(query, key, value, allowed, float(scale),
-                                        float(dropout))
+    output = _recomputed(query, key, value, causal, attention_mask, scale, dropout)
     return output.transpose(1, 2).contiguous(), None
+
+
+def _gptneo_attention(self: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                      attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
+    """GPT-Neo's ``_attn`` in training: fp32 scores, no scaling, its causal/local pattern.
+
+    GPT-Neo has no sdpa path in transformers, so on every device its own attention keeps
+    the full score and probability matrices; in training this one keeps neither.
+    """
+    if not (self.training and torch.is_grad_enabled()):
+        return self._smartlap_eager_attn(query, key, value, attention_mask)
+    q_length, k_length = query.shape[-2], key.shape[-2]
+    pattern = self.bias[:, :, k_length - q_length:k_length, :k_length]
+    output = _recomputed(query, key, value, pattern, attention_mask, 1.0,
+                         self.attn_dropout.p)
+    return output, None
 
 
 def _register() -> None:
@@ -203,11 +231,17 @@ def make_lean(model: torch.nn.Module) -> list[str]:
         setattr(parent, name, LeanDropout(getattr(parent, name).p))
     if dropouts:
         changed.append("dropout")
-    if (config.model_type in LEAN_ATTENTION_MODEL_TYPES
+    if (config.model_type == "gpt2"
             and config._attn_implementation in {"sdpa", "eager", None}
             and not getattr(config, "reorder_and_upcast_attn", False)):
         _register()
         config._attn_implementation = LEAN_ATTENTION
+        changed.append("attention")
+    if config.model_type == "gpt_neo" and config._attn_implementation in {"eager", None}:
+        for module in inner.modules():
+            if type(module).__name__ == "GPTNeoSelfAttention":
+                module._smartlap_eager_attn = module._attn
+                module._attn = types.MethodType(_gptneo_attention, module)
         changed.append("attention")
     return changed
 
