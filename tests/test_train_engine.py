@@ -167,7 +167,7 @@ def test_disk_full_while_saving_keeps_the_previous_best(tiny_gpt2_dir, dataset, 
     monkeypatch.setattr(PreTrainedModel, "save_pretrained", save_until_full)
     seen: list[events.Event] = []
     with pytest.raises(TrainingError) as info:
-        run_training(config_for(tiny_gpt2_dir, dataset, epochs=3, lr=3e-3),
+        run_training(config_for(tiny_gpt2_dir, dataset, epochs=3, lr=3e-3, max_songs=4),
                      on_event=seen.append)
     assert "disk is full" in info.value.message
     assert _failure(seen).hint
@@ -189,9 +189,9 @@ def test_output_name_locked_by_another_run(tiny_gpt2_dir, dataset) -> None:
 
 
 def test_existing_model_name_is_not_overwritten(tiny_gpt2_dir, dataset, smartlap_home) -> None:
-    run_training(config_for(tiny_gpt2_dir, dataset, epochs=1))
+    run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, max_songs=4))
     with pytest.raises(AlreadyExistsError):
-        run_training(config_for(tiny_gpt2_dir, dataset, epochs=1))
+        run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, max_songs=4))
 
 
 def test_early_stopping_on_validation_loss(tiny_gpt2_dir, dataset, monkeypatch,
@@ -200,7 +200,8 @@ def test_early_stopping_on_validation_loss(tiny_gpt2_dir, dataset, monkeypatch,
 
     scripted = iter([3.0, 2.0, 2.5, 2.6, 2.7, 2.8])
     monkeypatch.setattr(_Trainer, "_validate", lambda self: next(scripted))
-    result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=6, patience=2))
+    result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=6, patience=2,
+                                     max_songs=4))
     finished = next(e for e in run_events(result.run_id) if isinstance(e, events.RunFinished))
     assert finished.stopped_early is True
     assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
@@ -229,7 +230,7 @@ def test_empty_sample_prompt_samples_from_end_of_text_without_warnings(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=1,
+            result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, max_songs=4,
                                              sample_prompt=""), on_event=seen.append)
     finally:
         hf_logging.get_logger().removeHandler(listener)
@@ -245,7 +246,8 @@ def test_empty_sample_prompt_samples_from_end_of_text_without_warnings(
 def test_long_sample_prompt_keeps_its_last_tokens(tiny_gpt2_dir, dataset) -> None:
     seen: list[events.Event] = []
     prompt = "de haven van amsterdam " * 60  # far more tokens than the tiny model's context
-    run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, sample_prompt=prompt),
+    run_training(config_for(tiny_gpt2_dir, dataset, epochs=1, max_songs=4,
+                            sample_prompt=prompt),
                  on_event=seen.append)
     assert any(isinstance(e, events.Sample) for e in seen)
 
@@ -288,7 +290,7 @@ def _stop_after(monkeypatch, epoch: int, step: int):
 
 def test_resume_with_more_epochs_extends_a_finished_run(tiny_gpt2_dir, dataset,
                                                         smartlap_home) -> None:
-    config = config_for(tiny_gpt2_dir, dataset, epochs=1, lr=3e-3)
+    config = config_for(tiny_gpt2_dir, dataset, epochs=1, lr=3e-3, max_songs=4)
     first = run_training(config)
     assert first.status == "finished"
     with pytest.raises(UsageError, match="finished"):  # nothing left without --epochs
@@ -316,7 +318,7 @@ def test_resume_with_more_epochs_extends_a_finished_run(tiny_gpt2_dir, dataset,
 
 def test_resume_can_shorten_a_cancelled_run_but_not_below_its_progress(
         tiny_gpt2_dir, dataset, monkeypatch) -> None:
-    config = config_for(tiny_gpt2_dir, dataset, epochs=4)
+    config = config_for(tiny_gpt2_dir, dataset, epochs=4, max_songs=4)
     cancelled = run_training(config, on_event=_stop_after(monkeypatch, 2, 3))
     assert cancelled.status == "cancelled"
     with pytest.raises(UsageError, match="part of epoch 2") as info:
