@@ -238,3 +238,22 @@ def test_models_it_cannot_reproduce_keep_their_layers() -> None:
     model.config._attn_implementation = "eager"
     assert make_lean(model) == ["gelu", "dropout"]
     assert model.config._attn_implementation == "eager"
+
+
+def test_on_other_devices_gpt2_keeps_the_library_kernels(monkeypatch) -> None:
+    # The device boundary, faked with the meta device: GPUs have dropout in sdpa and a fast
+    # bernoulli, so GPT-2's attention and dropout hand over to them there.
+    import transformers.integrations.sdpa_attention as sdpa_module
+
+    handed_over = []
+    monkeypatch.setattr(sdpa_module, "sdpa_attention_forward",
+                        lambda *a, **k: handed_over.append(k["dropout"]) or (a[1], None))
+    monkeypatch.setattr(lean_layers._RecomputedAttention, "apply",
+                        lambda *a: pytest.fail("the CPU attention ran on a GPU"))
+    monkeypatch.setattr(lean_layers._Dropout, "apply",
+                        lambda *a: pytest.fail("the CPU dropout ran on a GPU"))
+    q = torch.empty(2, 4, 16, 8, device="meta", requires_grad=True)
+    lean_layers.lean_attention_forward(None, q, q, q, None, dropout=0.1, scaling=0.3)
+    assert handed_over == [0.1]
+    dropped = lean_layers.LeanDropout(0.1).train()(torch.empty(2, 8, device="meta"))
+    assert dropped.shape == (2, 8)
