@@ -257,3 +257,6 @@ def test_on_other_devices_gpt2_keeps_the_library_kernels(monkeypatch) -> None:
     assert handed_over == [0.1]
     dropped = lean_layers.LeanDropout(0.1).train()(torch.empty(2, 8, device="meta"))
     assert dropped.shape == (2, 8)
+    monkeypatch.setattr(torch, "randint", lambda *a, **k: pytest.fail("16-bit draw on a GPU"))
+    mask = lean_layers._drop_mask(torch.Size([4, 4]), 0.1, torch.device("meta"))
+    assert mask.dtype == torch.bool and mask.device.type == "meta"  # GPT-Neo's, on a GPU
