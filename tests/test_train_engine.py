@@ -331,14 +331,16 @@ def test_resume_can_shorten_a_cancelled_run_but_not_below_its_progress(
     assert [h["epoch"] for h in result.history] == [1, 2]
 
 
-@pytest.mark.parametrize("grad_accum", [1, 3])
+@pytest.mark.parametrize(("arch_fixture", "grad_accum"),
+                         [("tiny_gpt2_dir", 1), ("tiny_gpt2_dir", 3), ("tiny_gptneo_dir", 1)])
 def test_cancel_mid_epoch_then_resume_matches_the_uninterrupted_losses(
-        grad_accum, tiny_gpt2_dir, dataset, monkeypatch) -> None:
+        arch_fixture, grad_accum, request, dataset, monkeypatch) -> None:
     """Stopped after step 5 of epoch 2 (as SIGINT would), resumed: the same losses."""
+    model_dir = request.getfixturevalue(arch_fixture)
     settings = dict(epochs=3, batch_size=2, block_size=32, lr=2e-3, seed=7, max_songs=4,
                     patience=9, grad_accum=grad_accum)
-    reference = run_training(config_for(tiny_gpt2_dir, dataset, name="reference", **settings))
-    config = config_for(tiny_gpt2_dir, dataset, name="cut", **settings)
+    reference = run_training(config_for(model_dir, dataset, name="reference", **settings))
+    config = config_for(model_dir, dataset, name="cut", **settings)
     cancelled = run_training(config, on_event=_stop_after(monkeypatch, 2, 5))
     assert cancelled.status == "cancelled"
     saved = json.loads((runs.run_path(cancelled.run_id) / runs.STATE_DIR
