@@ -16,7 +16,7 @@ longer than BLOCK into BLOCK-token rows (nothing is dropped, like packing), and
 ``DataCollatorForLanguageModeling`` pads each batch to its longest row — the waste packing
 removes. Real tokens/s counts non-pad tokens that went through a training step.
 
-    .venv/bin/python benchmarks/training.py [--songs 80] [--threads 1] [--large]
+    .venv/bin/python benchmarks/training.py [--songs 80] [--threads 1] [--large] [--repeats 3]
 
 ``--large`` adds one epoch over ``--large-songs`` songs at GPT-2 124M architecture
 (n_embd 768, 12 layers; with the benchmark's 8k vocabulary that is ~92M parameters).
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,7 @@ def run_smartlap(model_dir: str, limit: int) -> dict:
         if isinstance(event, events.Step) and event.step == event.total_steps:
             window_peak.append(vm_hwm_mb())  # last step of the epoch: end of the window
 
-    name = f"bench-{Path(model_dir).name}"
+    name = f"bench-{Path(model_dir).name}-{os.getpid()}"  # one per repeat
     result = run_training(TrainConfig(model=model_dir, dataset="demo", name=name, epochs=1,
                                       batch_size=BATCH, block_size=BLOCK, device="cpu",
                                       max_songs=limit, sample_tokens=1, lr=LR, patience=None),
@@ -181,6 +182,8 @@ def main() -> None:
     parser.add_argument("--large", action="store_true")
     parser.add_argument("--large-songs", type=int, default=24)
     parser.add_argument("--only", choices=CONTENDERS, action="append")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs per contender (interleaved); ratios of the medians")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -200,17 +203,24 @@ def main() -> None:
         build_model(model_dir, size, songs(limit))
         print(f"## GPT-2 {label} ({size}), {limit} demo songs, batch {BATCH} x {BLOCK}, "
               f"{threads} thread(s); load average {os.getloadavg()}", flush=True)
-        results = {}
-        for name in args.only or CONTENDERS:
-            command = [sys.executable, __file__, "--one", name, "--model-dir", str(model_dir),
-                       "--songs", str(limit), "--threads", threads]
-            output = subprocess.run(command, capture_output=True, text=True, env=env)
-            lines = [ln for ln in output.stdout.splitlines() if ln.startswith("{")]
-            if not lines:
-                print(name, "failed:", output.stderr[-2000:])
-                continue
-            results[name] = json.loads(lines[-1])
-            print(name, results[name], f"load {os.getloadavg()[0]:.2f}", flush=True)
+        runs: dict[str, list[dict]] = {}
+        for repeat in range(args.repeats):  # contenders interleaved: noise hits them alike
+            for name in args.only or CONTENDERS:
+                command = [sys.executable, __file__, "--one", name, "--model-dir",
+                           str(model_dir), "--songs", str(limit), "--threads", threads]
+                output = subprocess.run(command, capture_output=True, text=True, env=env)
+                lines = [ln for ln in output.stdout.splitlines() if ln.startswith("{")]
+                if not lines:
+                    print(name, "failed:", output.stderr[-2000:])
+                    continue
+                runs.setdefault(name, []).append(json.loads(lines[-1]))
+                print(f"{name} (run {repeat + 1})", runs[name][-1],
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+        results = {name: {key: statistics.median(r[key] for r in found)
+                          for key in ("tokens_per_s", "peak_rss_mb")}
+                   for name, found in runs.items()}
+        if args.repeats > 1:
+            print("medians:", results)
         if "smartlap" in results:
             ours = results["smartlap"]
             for name in ("trainer-padding", "run_clm"):
@@ -219,7 +229,6 @@ def main() -> None:
                     print(f"smartlap vs {name}: tokens/s x"
                           f"{ours['tokens_per_s'] / base['tokens_per_s']:.2f}, window peak RSS x"
                           f"{ours['peak_rss_mb'] / base['peak_rss_mb']:.2f}")
-
 
 if __name__ == "__main__":
     main()

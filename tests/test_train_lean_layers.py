@@ -106,7 +106,7 @@ def test_lean_gpt2_gives_transformers_loss_and_gradients(padded, monkeypatch) ->
                         lambda *a: calls.append(1) or original(*a))
 
     assert make_lean(lean) == ["gelu", "dropout", "attention"]
-    assert isinstance(lean.transformer.h[0].mlp.act, torch.nn.GELU)
+    assert isinstance(lean.transformer.h[0].mlp.act, lean_layers.LeanGELU)
     batch = _batch(padded)
     expected_loss, expected_grads = _loss_and_grads(reference, batch)
     got_loss, got_grads = _loss_and_grads(lean, batch)
@@ -177,6 +177,16 @@ def test_lean_layers_keep_no_attention_matrix_and_less_overall_for_backward(arch
         return sum(shape.numel() * dtype.itemsize for shape, dtype in saved)
 
     assert nbytes(after) < 0.7 * nbytes(before)
+
+
+def test_lean_gelu_is_the_tanh_gelu_with_its_gradient() -> None:
+    inputs = torch.linspace(-8, 8, 4001, requires_grad=True)
+    expected = torch.nn.functional.gelu(inputs, approximate="tanh")
+    (expected_grad,) = torch.autograd.grad(expected.sum(), inputs)
+    got = lean_layers.LeanGELU()(inputs)
+    (got_grad,) = torch.autograd.grad(got.sum(), inputs)
+    assert torch.allclose(got, expected, atol=2e-6)
+    assert torch.allclose(got_grad, expected_grad, atol=1e-6)
 
 
 def test_the_dropout_mask_drops_at_the_asked_rate() -> None:

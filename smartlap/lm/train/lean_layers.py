@@ -6,8 +6,9 @@ Three of GPT-2's layers cost more than they need to:
 
 - **GELU.** GPT-2 and GPT-Neo use ``gelu_new``, which transformers writes as Python
   arithmetic (``0.5 * x * (1 + tanh(...))``): autograd keeps four ``batch x block x 4d``
-  intermediates of every MLP. ``F.gelu(approximate="tanh")`` is the same function in one
-  kernel and keeps only its input (transformers calls it ``gelu_pytorch_tanh``).
+  intermediates of every MLP. The lean GELU keeps only its input, as torch's fused
+  ``F.gelu(approximate="tanh")`` does (transformers' ``gelu_pytorch_tanh``); on CPU its
+  forward is computed as x·σ(2z), the same function, since torch's CPU tanh is slow.
 - **Attention with dropout on CPU.** PyTorch's CPU flash kernel has no dropout, so in
   training ``sdpa`` falls back to its math path and keeps the ``batch x heads x block x
   block`` scores, probabilities and dropout mask of every layer. The lean attention keeps
@@ -26,6 +27,7 @@ attention choice is not written into ``config.json``.
 
 from __future__ import annotations
 
+import math
 import types
 from typing import Any
 
@@ -41,8 +43,9 @@ class _RecomputedAttention(torch.autograd.Function):
     Saved: q, k, v, the output and the dropout mask as booleans (a quarter of one float
     matrix), where the math path keeps the scores, probabilities and dropped probabilities.
     Queries go in row chunks, each against only the keys it may see, which skips most of
-    the causal mask's upper triangle (3/8 of the work with 4 chunks). The 1/(1-p) dropout
-    scale and the softmax scale ride on the small q/k/v tensors.
+    the causal mask's upper triangle (3/8 of the work with 4 chunks), and the mask is
+    applied only from a chunk's first blocked key on. The 1/(1-p) dropout scale and the
+    softmax scale ride on the small q/k/v tensors.
     """
 
     @staticmethod
@@ -50,23 +53,25 @@ class _RecomputedAttention(torch.autograd.Function):
                 allowed: torch.Tensor, scale: float, dropout: float) -> torch.Tensor:
         output = torch.empty(query.shape, dtype=torch.float32, device=query.device)
         scaled_value = value.float() / (1.0 - dropout)
+        blocked = ~allowed
+        plan = _plan(blocked, query.shape[-2], key.shape[-2])
         masks = []
-        for rows, keys in _chunks(query.shape[-2], key.shape[-2]):
+        for rows, keys, first in plan:
             probs = _probabilities(query[..., rows, :], key[..., keys, :],
-                                   allowed[..., rows, keys], scale)
+                                   blocked[..., rows, keys], first, scale)
             dropped = _drop_mask(probs.shape, dropout, probs.device) if dropout else None
             if dropped is not None:
                 probs.masked_fill_(dropped, 0.0)
             torch.matmul(probs, scaled_value[..., keys, :], out=output[..., rows, :])
             masks.append(dropped)
         output = output.to(value.dtype)
-        ctx.save_for_backward(query, key, value, allowed, output, *masks)
-        ctx.scale, ctx.dropout = scale, dropout
+        ctx.save_for_backward(query, key, value, blocked, output, *masks)
+        ctx.scale, ctx.dropout, ctx.plan = scale, dropout, plan
         return output
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
-        query, key, value, allowed, output, *masks = ctx.saved_tensors
+        query, key, value, blocked, output, *masks = ctx.saved_tensors
         grad_output = grad_output.float()
         scale, inverse_keep = ctx.scale, 1.0 / (1.0 - ctx.dropout)
         scaled_query, scaled_key = query.float() * scale, key.float() * scale
@@ -76,23 +81,34 @@ class _RecomputedAttention(torch.autograd.Function):
         grad_query = torch.empty_like(scaled_query)
         grad_key = torch.zeros_like(scaled_key)
         grad_value = torch.zeros_like(scaled_value)
-        chunks = _chunks(query.shape[-2], key.shape[-2])
-        for (rows, keys), dropped in zip(chunks, masks, strict=True):
+        for (rows, keys, first), dropped in zip(ctx.plan, masks, strict=True):
             probs = _probabilities(query[..., rows, :], key[..., keys, :],
-                                   allowed[..., rows, keys], scale)
+                                   blocked[..., rows, keys], first, scale)
             grad_rows = grad_output[..., rows, :]
-            kept = probs if dropped is None else probs.masked_fill(dropped, 0.0)
-            grad_value[..., keys, :] += kept.transpose(-1, -2) @ (grad_rows * inverse_keep)
-            del kept
-            grad_probs = grad_rows @ scaled_value[..., keys, :].transpose(-1, -2)
+            grad_scores = grad_rows @ scaled_value[..., keys, :].transpose(-1, -2)
             if dropped is not None:
-                grad_probs.masked_fill_(dropped, 0.0)
-            grad_scores = grad_probs.sub_(delta[..., rows, :])
-            grad_scores.mul_(probs)
+                grad_scores.masked_fill_(dropped, 0.0)
+            grad_scores.sub_(delta[..., rows, :]).mul_(probs)
             torch.matmul(grad_scores, scaled_key[..., keys, :], out=grad_query[..., rows, :])
             grad_key[..., keys, :] += grad_scores.transpose(-1, -2) @ scaled_query[..., rows, :]
+            del grad_scores
+            kept = probs if dropped is None else probs.masked_fill_(dropped, 0.0)
+            grad_value[..., keys, :] += kept.transpose(-1, -2) @ (grad_rows * inverse_keep)
         return (grad_query.to(query.dtype), grad_key.to(key.dtype),
                 grad_value.to(value.dtype), None, None, None)
+
+
+def _plan(blocked: torch.Tensor, q_length: int,
+          k_length: int) -> list[tuple[slice, slice, int | None]]:
+    """Per chunk: its query rows, the keys they may see, and the first key any row may not.
+
+    ``None`` when every row sees every key of its chunk.
+    """
+    plan = []
+    for rows, keys in _chunks(q_length, k_length):
+        columns = blocked[..., rows, keys].reshape(-1, keys.stop).any(0).nonzero()
+        plan.append((rows, keys, int(columns[0]) if len(columns) else None))
+    return plan
 
 
 def _chunks(q_length: int, k_length: int, count: int = 4) -> list[tuple[slice, slice]]:
@@ -102,6 +118,35 @@ def _chunks(q_length: int, k_length: int, count: int = 4) -> list[tuple[slice, s
     return [(slice(start, min(start + size, q_length)),
              slice(0, min(start + size, q_length) + offset))
             for start in range(0, q_length, size)]
+
+
+class _TanhGELU(torch.autograd.Function):
+    """GELU's tanh form as x · σ(2z): 0.5·(1 + tanh z) is σ(2z), and torch's CPU sigmoid is
+    several times faster than the tanh inside its GELU kernel. Backward is torch's own."""
+
+    @staticmethod
+    def forward(ctx: Any, inputs: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(inputs)
+        two_z = torch.addcmul(_TWO_C.to(inputs.dtype), inputs, inputs, value=_TWO_C_A)
+        return two_z.mul_(inputs).sigmoid_().mul_(inputs)  # x·σ(2c·(x + a·x³))
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+        (inputs,) = ctx.saved_tensors
+        return torch.ops.aten.gelu_backward(grad_output, inputs, approximate="tanh")
+
+
+_TWO_C = torch.tensor(2 * math.sqrt(2 / math.pi))
+_TWO_C_A = 2 * math.sqrt(2 / math.pi) * 0.044715
+
+
+class LeanGELU(torch.nn.Module):
+    """GELU, tanh approximation (``gelu_new``): one kernel's worth of memory, on CPU faster."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.device.type == "cpu" and inputs.dtype == torch.float32:
+            return _TanhGELU.apply(inputs)
+        return torch.nn.functional.gelu(inputs, approximate="tanh")
 
 
 def _drop_mask(shape: torch.Size, dropout: float, device: torch.device) -> torch.Tensor:
@@ -146,11 +191,12 @@ class LeanDropout(torch.nn.Dropout):
         return _Dropout.apply(inputs, self.p)
 
 
-def _probabilities(query: torch.Tensor, key: torch.Tensor, allowed: torch.Tensor,
-                   scale: float) -> torch.Tensor:
+def _probabilities(query: torch.Tensor, key: torch.Tensor, blocked: torch.Tensor,
+                   first_blocked: int | None, scale: float) -> torch.Tensor:
     """The attention probabilities; the same bits every time they are recomputed."""
     scores = (query.float() * scale) @ key.float().transpose(-1, -2)  # (fp32 on purpose)
-    scores.masked_fill_(~allowed, float("-inf"))
+    if first_blocked is not None:
+        scores[..., first_blocked:].masked_fill_(blocked[..., first_blocked:], float("-inf"))
     return torch.softmax(scores, dim=-1)
 
 
@@ -223,7 +269,7 @@ def make_lean(model: torch.nn.Module) -> list[str]:
         for module in inner.modules():
             if hasattr(module, "act") and type(module.act).__name__ in {
                     "NewGELUActivation", "FastGELUActivation", "GELUTanh"}:
-                module.act = torch.nn.GELU(approximate="tanh")
+                module.act = LeanGELU()
                 swapped += 1
         if swapped:
             changed.append("gelu")
