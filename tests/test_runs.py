@@ -75,6 +75,25 @@ def test_a_resumed_run_is_judged_by_its_latest_attempt() -> None:
     assert runs.get_run(run_id).status == "running"
 
 
+def test_a_background_resume_keeps_the_runs_training_config(monkeypatch) -> None:
+    run_id = fake_run({"model": "m", "dataset": "demo", "epochs": 2, "name": "out"})
+    launched = []
+
+    class Launched:
+        pid = 4242
+
+    monkeypatch.setattr(runs.subprocess, "Popen",
+                        lambda command, **kwargs: launched.append(command) or Launched())
+    assert runs.start_run_process(["--resume", run_id], run_id=run_id, niceness=0) == run_id
+    record = json.loads((runs.run_path(run_id) / runs.RUN_FILE).read_text())
+    assert record["config"]["model"] == "m" and record["pid"] == 4242
+    assert launched[-1][-4:] == ["--resume", run_id, "--run-id", run_id]
+
+    fresh = runs.start_run_process(["--model", "x", "--dataset", "demo"], niceness=0)
+    record = json.loads((runs.run_path(fresh) / runs.RUN_FILE).read_text())
+    assert record["config"] == {"argv": ["--model", "x", "--dataset", "demo"]}
+
+
 def test_unknown_run_and_cancel_of_a_dead_run_are_clear_errors() -> None:
     with pytest.raises(NotFoundError):
         runs.get_run("20200101-000000-dead")

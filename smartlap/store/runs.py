@@ -223,8 +223,10 @@ def start_run_process(argv: Sequence[str], run_id: str | None = None,
     events at once; stdout/stderr go to ``runs/<id>/output.log``. The process runs at a
     lower CPU priority (``niceness``; 0 keeps the studio's).
     """
+    reused = run_id is not None and (run_path(run_id) / RUN_FILE).exists()
     run_id = run_id or new_run_id()
-    path = create_run({"argv": list(argv)}, run_id)
+    # A resumed run keeps its training config; a new one records its argv until it starts.
+    path = create_run({} if reused else {"argv": list(argv)}, run_id)
     command = [sys.executable, "-m", "smartlap", "train", *argv, "--run-id", run_id]
     with open(path / OUTPUT_LOG, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
