@@ -423,3 +423,21 @@ def test_restored_state_follows_a_longer_schedule_from_the_first_step(tmp_path) 
     load_state(tmp_path / "state", *longer)
     assert longer[2].last_epoch == 10
     assert longer[1].param_groups[0]["lr"] == pytest.approx(0.5e-3)  # cosine half-way
+
+
+@pytest.mark.parametrize("arch_fixture", ["tiny_gpt2_dir", "tiny_gptneo_dir"])
+def test_activation_checkpointing_trains_the_same_losses_without_warnings(
+        arch_fixture, request, dataset, recwarn) -> None:
+    # Checkpointing recomputes each block (and its lean attention's dropout) in the backward
+    # pass from the same RNG state, so the losses must not change.
+    model_dir = request.getfixturevalue(arch_fixture)
+    plain = run_training(config_for(model_dir, dataset, max_songs=4, epochs=1, name="plain"))
+    checkpointed = run_training(config_for(model_dir, dataset, max_songs=4, epochs=1,
+                                           name="ckpt", gradient_checkpointing=True))
+    started = next(e for e in run_events(checkpointed.run_id)
+                   if isinstance(e, events.RunStarted))
+    assert started.config["gradient_checkpointing"] is True
+    assert checkpointed.history[0]["train_loss"] == pytest.approx(
+        plain.history[0]["train_loss"], abs=1e-5)
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)
+                and "checkpointing" in str(w.message)]

@@ -121,6 +121,20 @@ def default_output_name(config: TrainConfig) -> str:
     return validate_name(f"{base}-{config.dataset}"[:64].rstrip("-. "), "model")
 
 
+def _enable_activation_checkpointing(model: Any) -> None:
+    """Recompute each block's activations in the backward pass (non-reentrant).
+
+    transformers 5.23 renamed ``gradient_checkpointing_enable`` (which now warns) to
+    ``activation_checkpointing_enable``; use whichever this version has.
+    """
+    enable = getattr(model, "activation_checkpointing_enable", None)
+    if enable is not None:
+        enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(
+            gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def _process_state(device: str | None) -> Any:
     """The process's place in a (possibly multi-process) launch, before the model loads."""
     from accelerate import PartialState
@@ -283,8 +297,7 @@ class _Trainer:
         model = apply_mode(model, config.mode, config.lora_rank)
         make_lean(model)  # same function, less kept for backward (see lean_layers.py)
         if config.gradient_checkpointing:
-            model.gradient_checkpointing_enable(
-                gradient_checkpointing_kwargs={"use_reentrant": False})
+            _enable_activation_checkpointing(model)
             model.config.use_cache = False
         model.train()
         total_params, trainable = count_parameters(model)
