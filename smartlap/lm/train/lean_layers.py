@@ -120,77 +120,6 @@ def _chunks(q_length: int, k_length: int, count: int = 4) -> list[tuple[slice, s
             for start in range(0, q_length, size)]
 
 
-class _TanhGELU(torch.autograd.Function):
-    """GELU's tanh form as x · σ(2z): 0.5·(1 + tanh z) is σ(2z), and torch's CPU sigmoid is
-    several times faster than the tanh inside its GELU kernel. Backward is torch's own."""
-
-    @staticmethod
-    def forward(ctx: Any, inputs: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(inputs)
-        two_z = torch.addcmul(_TWO_C.to(inputs.dtype), inputs, inputs, value=_TWO_C_A)
-        return two_z.mul_(inputs).sigmoid_().mul_(inputs)  # x·σ(2c·(x + a·x³))
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
-        (inputs,) = ctx.saved_tensors
-        return torch.ops.aten.gelu_backward(grad_output, inputs, approximate="tanh")
-
-
-_TWO_C = torch.tensor(2 * math.sqrt(2 / math.pi))
-_TWO_C_A = 2 * math.sqrt(2 / math.pi) * 0.044715
-
-
-class LeanGELU(torch.nn.Module):
-    """GELU, tanh approximation (``gelu_new``): one kernel's worth of memory, on CPU faster."""
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.device.type == "cpu" and inputs.dtype == torch.float32:
-            return _TanhGELU.apply(inputs)
-        return torch.nn.functional.gelu(inputs, approximate="tanh")
-
-
-def _drop_mask(shape: torch.Size, dropout: float, device: torch.device) -> torch.Tensor:
-    """True where dropout drops a value, each with probability p (p to 1/65536).
-
-    16 random bits per value, four from each 64-bit draw of torch's generator: a quarter of
-    the generator calls of ``torch.rand(shape) < p`` (and a fifth of the time of
-    ``bernoulli_``), which dominated a CPU step's dropout time.
-    """
-    if torch.device(device).type != "cpu":  # GPUs draw random floats fast enough
-        return torch.rand(shape, device=device) < dropout
-    count = shape.numel()
-    draws = torch.randint(-(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64,
-                          device=device)
-    bits = draws.view(torch.int16)[:count].view(shape)
-    return bits < -(2**15) + round(dropout * 2**16)
-
-
-class _Dropout(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, inputs: torch.Tensor, dropout: float) -> torch.Tensor:
-        dropped = _drop_mask(inputs.shape, dropout, inputs.device)
-        ctx.save_for_backward(dropped)
-        ctx.scale = 1.0 / (1.0 - dropout)
-        return (inputs * ctx.scale).masked_fill_(dropped, 0.0)
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
-        (dropped,) = ctx.saved_tensors
-        return (grad_output * ctx.scale).masked_fill_(dropped, 0.0), None
-
-
-class LeanDropout(torch.nn.Dropout):
-    """``nn.Dropout`` with the cheaper mask on CPU (a boolean mask is kept, as torch does)."""
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        if (not self.training or self.p == 0.0 or self.inplace
-                or inputs.device.type != "cpu" or not torch.is_grad_enabled()):
-            return super().forward(inputs)
-        if self.p == 1.0:
-            return inputs * 0.0
-        return _Dropout.apply(inputs, self.p)
-
-
 def _probabilities(query: torch.Tensor, key: torch.Tensor, blocked: torch.Tensor,
                    first_blocked: int | None, scale: float) -> torch.Tensor:
     """The attention probabilities; the same bits every time they are recomputed."""
@@ -259,6 +188,77 @@ def _register() -> None:
     AttentionMaskInterface.register(LEAN_ATTENTION, sdpa_mask)
 
 
+_TWO_C = torch.tensor(2 * math.sqrt(2 / math.pi))
+_TWO_C_A = 2 * math.sqrt(2 / math.pi) * 0.044715
+
+
+class _TanhGELU(torch.autograd.Function):
+    """GELU's tanh form as x · σ(2z): 0.5·(1 + tanh z) is σ(2z), and torch's CPU sigmoid is
+    several times faster than the tanh inside its GELU kernel. Backward is torch's own."""
+
+    @staticmethod
+    def forward(ctx: Any, inputs: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(inputs)
+        two_z = torch.addcmul(_TWO_C, inputs, inputs, value=_TWO_C_A)
+        return two_z.mul_(inputs).sigmoid_().mul_(inputs)  # x·σ(2c·(x + a·x³))
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+        (inputs,) = ctx.saved_tensors
+        return torch.ops.aten.gelu_backward(grad_output, inputs, approximate="tanh")
+
+
+class LeanGELU(torch.nn.Module):
+    """GELU, tanh approximation (``gelu_new``): one kernel's worth of memory, on CPU faster."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.device.type == "cpu" and inputs.dtype == torch.float32:
+            return _TanhGELU.apply(inputs)
+        return torch.nn.functional.gelu(inputs, approximate="tanh")
+
+
+def _drop_mask(shape: torch.Size, dropout: float, device: torch.device) -> torch.Tensor:
+    """True where dropout drops a value, each with probability p (p to 1/65536).
+
+    16 random bits per value, four from each 64-bit draw of torch's generator: a quarter of
+    the generator calls of ``torch.rand(shape) < p`` (and a fifth of the time of
+    ``bernoulli_``), which dominated a CPU step's dropout time.
+    """
+    if torch.device(device).type != "cpu":  # GPUs draw random floats fast enough
+        return torch.rand(shape, device=device) < dropout
+    count = shape.numel()
+    draws = torch.randint(-(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64,
+                          device=device)
+    bits = draws.view(torch.int16)[:count].view(shape)
+    return bits < -(2**15) + round(dropout * 2**16)
+
+
+class _Dropout(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, inputs: torch.Tensor, dropout: float) -> torch.Tensor:
+        dropped = _drop_mask(inputs.shape, dropout, inputs.device)
+        ctx.save_for_backward(dropped)
+        ctx.scale = 1.0 / (1.0 - dropout)
+        return (inputs * ctx.scale).masked_fill_(dropped, 0.0)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+        (dropped,) = ctx.saved_tensors
+        return (grad_output * ctx.scale).masked_fill_(dropped, 0.0), None
+
+
+class LeanDropout(torch.nn.Dropout):
+    """``nn.Dropout`` with the cheaper mask on CPU (a boolean mask is kept, as torch does)."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if (not self.training or self.p == 0.0 or self.inplace
+                or inputs.device.type != "cpu" or not torch.is_grad_enabled()):
+            return super().forward(inputs)
+        if self.p == 1.0:
+            return inputs * 0.0
+        return _Dropout.apply(inputs, self.p)
+
+
 def make_lean(model: torch.nn.Module) -> list[str]:
     """Swap in the lean layers where they reproduce the model exactly; say which were."""
     inner = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -287,7 +287,8 @@ def make_lean(model: torch.nn.Module) -> list[str]:
         changed.append("attention")
     if config.model_type == "gpt_neo" and config._attn_implementation in {"eager", None}:
         for module in inner.modules():
-            if type(module).__name__ == "GPTNeoSelfAttention":
+            if (type(module).__name__ == "GPTNeoSelfAttention"
+                    and not hasattr(module, "_smartlap_eager_attn")):
                 module._smartlap_eager_attn = module._attn
                 module._attn = types.MethodType(_gptneo_attention, module)
         changed.append("attention")
