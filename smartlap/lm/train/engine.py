@@ -287,8 +287,8 @@ class _Trainer:
         model, tokenizer, base_name = self._load_model(train_texts)
         self.tokenizer = tokenizer
         self.base_name = base_name
-        context = int(getattr(model.config, "n_positions", None)
-                      or getattr(model.config, "max_position_embeddings", 1024))
+        context = self.context = int(getattr(model.config, "n_positions", None)
+                                     or getattr(model.config, "max_position_embeddings", 1024))
         total_params, _ = count_parameters(model)
         config = self.config = resolve(config, total_params, context)
         train_blocks, val_blocks = build_blocks(tokenizer, train_texts, val_texts,
@@ -460,8 +460,7 @@ class _Trainer:
         """Text from the fixed prompt and seed, without touching the training RNG."""
         model = self.accelerator.unwrap_model(self.model)
         tokenizer = self.tokenizer
-        context = int(getattr(model.config, "n_positions", None)
-                      or getattr(model.config, "max_position_embeddings", 1024))
+        context = self.context
         max_new = min(self.config.sample_tokens, context - 1)
         # An empty prompt samples unconditionally from end-of-text (as GPT-2 was trained);
         # a long one keeps its last tokens. The mask is explicit: one unpadded row.
