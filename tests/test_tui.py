@@ -17,7 +17,7 @@ from smartlap.errors import ModelError
 from smartlap.fsutil import append_jsonl, atomic_write_json
 from smartlap.store import songbook
 from smartlap.tui.app import make_app
-from smartlap.tui.dialogs import MarkdownScreen
+from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import GenerationEnded, TokensArrived
 from smartlap.tui.run_state import RunState
 from smartlap.tui.widgets.loss_chart import draw
@@ -305,6 +305,69 @@ async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Pat
         assert "5e-5" in str(app.query_one("#train-lr-error").render())
         assert "choose a model" in str(app.query_one("#train-model-error").render())
         assert not (smartlap_home / "runs").exists()
+
+
+def _run_with_state(monkeypatch: pytest.MonkeyPatch, planned: int, trained: int,
+                    ending: events.Event) -> tuple[str, list[list[str]]]:
+    """A run that trained ``trained`` of ``planned`` epochs, saved state and ended so;
+    launching it again only records the argv."""
+    from smartlap.store import runs
+
+    run_id = runs.create_run({"model": "tiny", "dataset": "demo", "epochs": planned}).name
+    runs.append_event(run_id, events.RunStarted(run_id=run_id, config={"epochs": planned},
+                                                model="tiny", dataset="demo", device="cpu",
+                                                params=1))
+    for epoch in range(1, trained + 1):
+        runs.append_event(run_id, events.EpochEnd(epoch=epoch, train_loss=3.0, val_loss=3.0,
+                                                  perplexity=20.0, seconds=1.0, memory={},
+                                                  epochs=planned, best=True))
+    runs.append_event(run_id, ending)
+    (runs.run_path(run_id) / runs.STATE_DIR).mkdir()
+    launched: list[list[str]] = []
+    monkeypatch.setattr(runs, "start_run_process",
+                        lambda argv, run_id=None: launched.append(argv) or run_id)
+    return run_id, launched
+
+
+async def _press_resume(app, pilot) -> Input:
+    await _views_ready(pilot)
+    await pilot.press("f4")
+    app.query_one("#runs-table", DataTable).focus()
+    await pilot.press("u")
+    await pilot.pause()
+    assert isinstance(app.screen, PromptScreen)
+    return app.screen.query_one("#answer", Input)
+
+
+async def test_resume_key_trains_a_finished_run_further_for_the_chosen_epochs(
+        smartlap_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id, launched = _run_with_state(monkeypatch, 2, 2, events.RunFinished(
+        model="out", best_epoch=2, best_val_loss=3.0))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        answer = await _press_resume(app, pilot)
+        assert answer.value == "4"  # twice the two epochs it trained
+        answer.value = "2"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "at least 3" in str(app.screen.query_one("#answer-error").render())
+        answer.value = "5"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert launched == [["--resume", run_id, "--epochs", "5"]]
+
+
+async def test_resume_key_continues_a_cancelled_run_as_planned(
+        smartlap_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id, launched = _run_with_state(monkeypatch, 4, 1, events.RunCancelled(
+        epoch=2, resumable=True))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        answer = await _press_resume(app, pilot)
+        assert answer.value == "4"  # the run's own plan
+        await pilot.press("enter")
+        await pilot.pause()
+    assert launched == [["--resume", run_id]]  # nothing changed: an exact resume
 
 
 # -- import hygiene ----------------------------------------------------------------------------

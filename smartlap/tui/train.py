@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap import events
 from smartlap.errors import SmartlapError
-from smartlap.tui.dialogs import MarkdownScreen
+from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived
 from smartlap.tui.view import LateBuiltView
 
@@ -301,17 +301,40 @@ class TrainView(LateBuiltView, Horizontal):
                                                 results_markdown(run, read_run_events(run_id))))
 
     def action_resume(self) -> None:
+        """Continue a stopped run, or train a finished one further, for a chosen total."""
         from smartlap.store.runs import get_run
 
         run_id = self._selected()
         if not run_id:
             return
         run = get_run(run_id)
-        if not run.resumable:
+        further = run.status == "finished" and run.state_path.is_dir()
+        if not (run.resumable or further):
             self.app.notify(f"Run {run_id} cannot be resumed (status: {run.status}).",
                             severity="warning")
             return
-        self.launch(["--resume", run_id], run_id=run_id)
+        done = run.epoch or 0
+        least = done + 1
+        planned = int(run.epochs or least)
+        proposed = max(2 * done, least) if further else max(planned, least)
+
+        def check(text: str) -> str | None:
+            value = text.strip()
+            if not value.isdigit() or int(value) < least:
+                return f"a whole number of epochs, at least {least}"
+            return None
+
+        def chosen(answer: str | None) -> None:
+            if answer is None:
+                return
+            argv = ["--resume", run_id]
+            if further or int(answer) != planned:
+                argv += ["--epochs", answer.strip()]
+            self.launch(argv, run_id=run_id)
+
+        question = (f"Train {run_id} further: epochs in total ({done} trained)" if further
+                    else f"Resume {run_id}: epochs in total ({done} of {planned} trained)")
+        self.app.push_screen(PromptScreen(question, str(proposed), check=check), chosen)
 
     def action_cancel(self) -> None:
         run_id = self._selected()
