@@ -425,6 +425,34 @@ def test_restored_state_follows_a_longer_schedule_from_the_first_step(tmp_path) 
     assert longer[1].param_groups[0]["lr"] == pytest.approx(0.5e-3)  # cosine half-way
 
 
+def test_an_fp16_runs_loss_scale_is_saved_and_restored(tmp_path: Path) -> None:
+    # The GPU boundary, faked: accelerate's GradScaler for fp16 exists only on a GPU; the
+    # state files carry whatever its state_dict holds, and a run without one has none.
+    from smartlap.lm.train.state import SCALER, load_state, save_state
+
+    class Scaler:
+        def __init__(self, scale: float, tracker: int) -> None:
+            self.state = {"scale": scale, "_growth_tracker": tracker}
+
+        def state_dict(self) -> dict:
+            return dict(self.state)
+
+        def load_state_dict(self, state: dict) -> None:
+            self.state = dict(state)
+
+    model = torch.nn.Linear(4, 4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    save_state(tmp_path / "fp16", model, optimizer, scheduler, {"epoch": 2},
+               scaler=Scaler(2048.0, 37))
+    fresh = Scaler(65536.0, 0)
+    load_state(tmp_path / "fp16", model, optimizer, scheduler, fresh)
+    assert fresh.state == {"scale": 2048.0, "_growth_tracker": 37}
+
+    save_state(tmp_path / "fp32", model, optimizer, scheduler, {"epoch": 2})
+    assert not (tmp_path / "fp32" / SCALER).exists()
+
+
 @pytest.mark.parametrize("arch_fixture", ["tiny_gpt2_dir", "tiny_gptneo_dir"])
 def test_activation_checkpointing_trains_the_same_losses_without_warnings(
         arch_fixture, request, dataset, recwarn) -> None:

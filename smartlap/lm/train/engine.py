@@ -321,7 +321,7 @@ class _Trainer:
         if self.resuming:
             assert self.run_id is not None
             progress.update(load_state(runs.run_path(self.run_id) / runs.STATE_DIR, model,
-                                       optimizer, scheduler))
+                                       optimizer, scheduler, accelerator.scaler))
         model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         unwrapped = accelerator.unwrap_model(model)
@@ -533,7 +533,7 @@ class _Trainer:
         path = runs.run_path(self.run_id) / runs.STATE_DIR
         try:
             save_state(path, self.accelerator.unwrap_model(self.model), self.optimizer.optimizer,
-                       self.scheduler, self.progress, self.tokenizer)
+                       self.scheduler, self.progress, self.tokenizer, self.accelerator.scaler)
         except OSError as error:
             if failures.is_disk_full(error):
                 raise failures.disk_full("resumable state", self.run_id) from None

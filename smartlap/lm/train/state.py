@@ -23,6 +23,7 @@ WEIGHTS = "model.safetensors"
 OPTIMIZER = "optimizer.pt"
 SCHEDULER = "scheduler.pt"
 TORCH_RNG = "rng.pt"
+SCALER = "scaler.pt"  # fp16 only: the loss scale and its growth tracker
 PROGRESS = "progress.json"
 TOKENIZER_DIR = "tokenizer"
 
@@ -58,11 +59,12 @@ def restore_rng(plain: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None
 
 
 def save_state(directory: Path, model: torch.nn.Module, optimizer: Any, scheduler: Any,
-               progress: dict[str, Any], tokenizer: Any = None) -> None:
+               progress: dict[str, Any], tokenizer: Any = None, scaler: Any = None) -> None:
     """Write the whole state to a temp sibling, then swap it in.
 
     The tokenizer and model config are kept too, so a run built from scratch (whose
-    tokenizer was trained at its start) resumes with exactly the same vocabulary.
+    tokenizer was trained at its start) resumes with exactly the same vocabulary. An fp16
+    run's gradient ``scaler`` is kept, so its loss scale does not start over.
     """
     from safetensors.torch import save_model
 
@@ -72,6 +74,8 @@ def save_state(directory: Path, model: torch.nn.Module, optimizer: Any, schedule
         torch.save(optimizer.state_dict(), tmp / OPTIMIZER)
         torch.save(scheduler.state_dict(), tmp / SCHEDULER)
         torch.save(tensor_rng, tmp / TORCH_RNG)
+        if scaler is not None:
+            torch.save(scaler.state_dict(), tmp / SCALER)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / TOKENIZER_DIR)
             getattr(model, "config", None) and model.config.save_pretrained(tmp / TOKENIZER_DIR)
@@ -143,8 +147,11 @@ def _saved_config(run: Any) -> dict[str, Any]:
 
 
 def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
-               scheduler: Any) -> dict[str, Any]:
-    """Restore weights, optimizer, scheduler and RNGs in place; return the progress."""
+               scheduler: Any, scaler: Any = None) -> dict[str, Any]:
+    """Restore weights, optimizer, scheduler, RNGs (and an fp16 scaler) in place.
+
+    Returns the progress.
+    """
     from safetensors.torch import load_model
 
     directory = Path(directory)
@@ -154,6 +161,8 @@ def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
         optimizer.load_state_dict(torch.load(directory / OPTIMIZER, weights_only=True))
         scheduler.load_state_dict(torch.load(directory / SCHEDULER, weights_only=True))
         tensor_rng = torch.load(directory / TORCH_RNG, weights_only=True)
+        if scaler is not None and (directory / SCALER).is_file():
+            scaler.load_state_dict(torch.load(directory / SCALER, weights_only=True))
     except Exception as exc:  # any damage to the files means the same thing to the person
         raise TrainingError(f"The run's saved state is damaged ({type(exc).__name__}: {exc}).",
                             "Start a new run instead of resuming this one.") from None
