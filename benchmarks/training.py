@@ -230,5 +230,6 @@ def main() -> None:
                           f"{ours['tokens_per_s'] / base['tokens_per_s']:.2f}, window peak RSS x"
                           f"{ours['peak_rss_mb'] / base['peak_rss_mb']:.2f}")
 
+
 if __name__ == "__main__":
     main()

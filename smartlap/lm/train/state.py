@@ -131,8 +131,8 @@ def resume_config(run: Any, changes: dict[str, Any]) -> TrainConfig:
 def _saved_config(run: Any) -> dict[str, Any]:
     """The run's config: run.json's, or the one its last run_started event recorded.
 
-    A run started in the background (``runs.start_run_process``, the studio's Resume) gets
-    run.json's config replaced by the launch's argv until the process writes it again.
+    ``runs.start_run_process`` now keeps a re-used run's config; the event is the fallback
+    for run folders whose run.json an earlier version replaced with the launch's argv.
     """
     if "model" in run.config and "dataset" in run.config:
         return run.config
