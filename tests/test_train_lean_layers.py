@@ -71,16 +71,16 @@ def test_recomputed_attention_matches_autograd_with_the_same_dropout_mask(
         allowed[1, :, :, length - 3:] = False  # the second row's last keys are padding
     scale, dropout = 0.35, 0.25
     drawn = []
-    draw = lean_layers._drop_mask
-    monkeypatch.setattr(lean_layers, "_drop_mask", lambda *a: drawn.append(draw(*a)) or drawn[-1])
+    draw = lean_layers._keep_mask
+    monkeypatch.setattr(lean_layers, "_keep_mask", lambda *a: drawn.append(draw(*a)) or drawn[-1])
 
     got = lean_layers._RecomputedAttention.apply(q, k, v, allowed, scale, dropout)
     grad_out = torch.randn(got.shape, generator=generator)
     got_grads = torch.autograd.grad(got, (q, k, v), grad_out)
 
     keep = torch.ones(2, 3, length, length)  # the masks the chunks drew, where they drew them
-    for (rows, keys), dropped in zip(lean_layers._chunks(length, length), drawn, strict=True):
-        keep[..., rows, keys] = (~dropped).float()
+    for (rows, keys), kept in zip(lean_layers._chunks(length, length), drawn, strict=True):
+        keep[..., rows, keys] = kept.float().view(2, 3, *kept.shape[1:])
     assert len(drawn) == (1 if length < 64 else 3)
     seen = torch.ones(length, length, dtype=torch.bool).tril()
     assert 0.1 < float((keep == 0)[..., seen].float().mean()) < 0.4  # a real dropout mask
@@ -90,6 +90,32 @@ def test_recomputed_attention_matches_autograd_with_the_same_dropout_mask(
     assert torch.allclose(got, expected, atol=1e-6)
     for name, g, e in zip("qkv", got_grads, expected_grads, strict=True):
         assert torch.allclose(g, e, atol=1e-5), name
+
+
+def test_half_precision_attention_keeps_its_inputs_and_gives_the_fp32_result() -> None:
+    # bf16 inputs (CPU autocast) keep the bf16 q, k, v for backward, not fp32 copies.
+    generator = torch.Generator().manual_seed(2)
+    shape = (2, 3, 70, 8)
+    full = [torch.randn(shape, generator=generator) for _ in range(3)]
+    half = [t.bfloat16().requires_grad_() for t in full]
+    full = [t.bfloat16().float().requires_grad_() for t in full]  # the same values
+    allowed = torch.ones(70, 70, dtype=torch.bool).tril()[None, None]
+    grad_out = torch.randn(shape, generator=generator)
+    results = []
+    for inputs in (full, half):
+        saved: list[torch.dtype] = []
+        torch.manual_seed(9)
+        with torch.autograd.graph.saved_tensors_hooks(
+                lambda t, saved=saved: saved.append(t.dtype) or t, lambda t: t):
+            out = lean_layers._RecomputedAttention.apply(*inputs, allowed, 0.3, 0.2)
+        results.append((out, torch.autograd.grad(out, inputs, grad_out.to(out.dtype)), saved))
+    (out32, grads32, saved32), (out16, grads16, saved16) = results
+
+    assert out16.dtype == torch.bfloat16 and saved16.count(torch.bfloat16) == 4  # q, k, v, out
+    assert saved32.count(torch.float32) == 4
+    assert torch.allclose(out16.float(), out32, atol=2e-2)
+    for g16, g32 in zip(grads16, grads32, strict=True):
+        assert g16.dtype == torch.bfloat16 and torch.allclose(g16.float(), g32, atol=5e-2)
 
 
 @pytest.mark.parametrize("padded", [False, True])
@@ -164,13 +190,13 @@ def test_lean_layers_keep_no_attention_matrix_and_less_overall_for_backward(arch
     lean = copy.deepcopy(original)
     make_lean(lean)
     attention_matrix = (torch.Size([3, 4, 24, 24]), torch.float32)  # batch x heads x block^2
-    dropout_mask = (torch.Size([3, 4, 24, 24]), torch.bool)
+    dropout_mask = (torch.Size([3 * 4, 24, 24]), torch.uint8)  # (batch · heads) x block^2
     mlp_wide = (torch.Size([3, 24, 128]), torch.float32)  # batch x block x 4 * n_embd
 
     before, after = _saved_for_backward(original, batch), _saved_for_backward(lean, batch)
 
     assert attention_matrix in before and attention_matrix not in after
-    assert after.count(dropout_mask) == 2  # one boolean mask per layer is all that is kept
+    assert after.count(dropout_mask) == 2  # one byte mask per layer is all that is kept
     assert before.count(mlp_wide) - after.count(mlp_wide) >= 2 * 3  # GELU: 4+ saved -> 1
 
     def nbytes(saved):
@@ -192,9 +218,9 @@ def test_lean_gelu_is_the_tanh_gelu_with_its_gradient() -> None:
 def test_the_dropout_mask_drops_at_the_asked_rate() -> None:
     torch.manual_seed(0)
     for rate in (0.1, 0.5):
-        dropped = lean_layers._drop_mask(torch.Size([64, 64, 64]), rate, torch.device("cpu"))
-        assert dropped.dtype == torch.bool
-        assert abs(dropped.float().mean().item() - rate) < 0.003  # 262,144 draws
+        kept = lean_layers._keep_mask(torch.Size([64, 64, 64]), rate, torch.device("cpu"))
+        assert kept.dtype == torch.uint8 and set(kept.unique().tolist()) == {0, 1}
+        assert abs(1 - kept.float().mean().item() - rate) < 0.003  # 262,144 draws
 
 
 def test_lean_dropout_scales_what_it_keeps_and_passes_gradients_the_same_way() -> None:
@@ -268,5 +294,5 @@ def test_on_other_devices_gpt2_keeps_the_library_kernels(monkeypatch) -> None:
     dropped = lean_layers.LeanDropout(0.1).train()(torch.empty(2, 8, device="meta"))
     assert dropped.shape == (2, 8)
     monkeypatch.setattr(torch, "randint", lambda *a, **k: pytest.fail("16-bit draw on a GPU"))
-    mask = lean_layers._drop_mask(torch.Size([4, 4]), 0.1, torch.device("meta"))
-    assert mask.dtype == torch.bool and mask.device.type == "meta"  # GPT-Neo's, on a GPU
+    mask = lean_layers._keep_mask(torch.Size([4, 4]), 0.1, torch.device("meta"))
+    assert mask.dtype == torch.uint8 and mask.device.type == "meta"  # GPT-Neo's, on a GPU

@@ -12,12 +12,13 @@ Three of GPT-2's layers cost more than they need to:
 - **Attention with dropout on CPU.** PyTorch's CPU flash kernel has no dropout, so in
   training ``sdpa`` falls back to its math path and keeps the ``batch x heads x block x
   block`` scores, probabilities and dropout mask of every layer. The lean attention keeps
-  only q, k, v, the output and the dropout mask as booleans, and recomputes the
+  only q, k, v, the output and the dropout mask as bytes, and recomputes the
   probabilities in the backward pass (the flash-attention recipe, in plain torch). GPUs
   keep ``sdpa`` for GPT-2: their kernels do dropout. GPT-Neo has no ``sdpa`` path in
   transformers, so its attention is replaced in training on every device.
 - **Dropout on CPU.** ``bernoulli_`` draws 32 random bits per value; the lean dropout
-  draws 16 (the rate is exact to 1/65536), a fifth of the time.
+  draws 16 (the rate is exact to 1/65536), a fifth of the time, and keeps a byte mask that
+  becomes a float multiplier in one pass.
 
 None changes what is learnt: the activation is the same function, the attention the same
 computation, and dropout the same distribution, drawn from torch's RNG (so a run still
@@ -40,62 +41,93 @@ GELU_TANH_NAMES = {"gelu_new", "gelu_fast", "gelu_pytorch_tanh"}
 class _RecomputedAttention(torch.autograd.Function):
     """softmax(q kᵀ · scale + mask) with dropout, then · v; probabilities recomputed later.
 
-    Saved: q, k, v, the output and the dropout mask as booleans (a quarter of one float
+    Saved: q, k, v, the output and the dropout masks as bytes (a quarter of one float
     matrix), where the math path keeps the scores, probabilities and dropped probabilities.
     Queries go in row chunks, each against only the keys it may see, which skips most of
     the causal mask's upper triangle (3/8 of the work with 4 chunks), and the mask is
-    applied only from a chunk's first blocked key on. The 1/(1-p) dropout scale and the
-    softmax scale ride on the small q/k/v tensors.
+    added only from a chunk's first blocked key on. Batch and heads are one dimension, so
+    a chunk is a strided view that ``bmm`` reads and writes in place. The 1/(1-p) dropout
+    scale and the softmax scale ride on the small q/k/v tensors.
     """
 
     @staticmethod
     def forward(ctx: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                 allowed: torch.Tensor, scale: float, dropout: float) -> torch.Tensor:
-        output = torch.empty(query.shape, dtype=torch.float32, device=query.device)
-        scaled_value = value.float() / (1.0 - dropout)
         blocked = ~allowed
         plan = _plan(blocked, query.shape[-2], key.shape[-2])
+        bias = _additive_mask(blocked, plan)
+        operands = _operands(query, key, value, scale, dropout)
+        scaled_query, flat_key, scaled_value = operands
+        output = torch.empty_like(scaled_query)
         masks = []
         for rows, keys, first in plan:
-            probs = _probabilities(query[..., rows, :], key[..., keys, :],
-                                   blocked[..., rows, keys], first, scale)
-            dropped = _drop_mask(probs.shape, dropout, probs.device) if dropout else None
-            if dropped is not None:
-                probs.masked_fill_(dropped, 0.0)
-            torch.matmul(probs, scaled_value[..., keys, :], out=output[..., rows, :])
-            masks.append(dropped)
-        output = output.to(value.dtype)
-        ctx.save_for_backward(query, key, value, blocked, output, *masks)
+            probs = _probabilities(scaled_query[:, rows], flat_key[:, keys], bias,
+                                   query.shape[:2], rows, keys, first)
+            kept = _keep_mask(probs.shape, dropout, probs.device) if dropout else None
+            if kept is not None:
+                probs.mul_(kept.to(probs.dtype))
+            torch.bmm(probs, scaled_value[:, keys], out=output[:, rows])
+            masks.append(kept)
+        output = output.view(query.shape).to(value.dtype)
+        # fp32 inputs: keep the flat operands (the same memory; no copies in backward).
+        # Half-precision ones: keep the inputs, half the memory, and redo the operands.
+        ctx.flat = query.dtype == torch.float32
+        inputs = operands if ctx.flat else (query, key, value)
+        ctx.save_for_backward(*inputs, blocked, output, *masks)
         ctx.scale, ctx.dropout, ctx.plan = scale, dropout, plan
+        ctx.inputs = [(t.shape, t.dtype) for t in (query, key, value)]
         return output
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
-        query, key, value, blocked, output, *masks = ctx.saved_tensors
-        grad_output = grad_output.float()
-        scale, inverse_keep = ctx.scale, 1.0 / (1.0 - ctx.dropout)
-        scaled_query, scaled_key = query.float() * scale, key.float() * scale
-        scaled_value = value.float() * inverse_keep
+        saved = ctx.saved_tensors  # once: activation checkpointing unpacks only once
+        (*inputs, blocked, output), masks = saved[:5], saved[5:]
+        scale, inverse_keep, plan = ctx.scale, 1.0 / (1.0 - ctx.dropout), ctx.plan
+        scaled_query, flat_key, scaled_value = (
+            inputs if ctx.flat else _operands(*inputs, scale, ctx.dropout))
+        bias = _additive_mask(blocked, plan)
+        grad_output = _flat(grad_output)
         # softmax backward: dS = P ⊙ (dP − rowsum(dO ⊙ O)), with dP = (dO vᵀ) ⊙ keep / (1-p)
-        delta = (grad_output * output.float()).sum(-1, keepdim=True)
+        delta = (grad_output * _flat(output)).sum(-1, keepdim=True)
+        scaled_grad_output = grad_output * inverse_keep
         grad_query = torch.empty_like(scaled_query)
-        grad_key = torch.zeros_like(scaled_key)
+        grad_key = torch.zeros_like(flat_key)
         grad_value = torch.zeros_like(scaled_value)
-        for (rows, keys, first), dropped in zip(ctx.plan, masks, strict=True):
-            probs = _probabilities(query[..., rows, :], key[..., keys, :],
-                                   blocked[..., rows, keys], first, scale)
-            grad_rows = grad_output[..., rows, :]
-            grad_scores = grad_rows @ scaled_value[..., keys, :].transpose(-1, -2)
-            if dropped is not None:
-                grad_scores.masked_fill_(dropped, 0.0)
-            grad_scores.sub_(delta[..., rows, :]).mul_(probs)
-            torch.matmul(grad_scores, scaled_key[..., keys, :], out=grad_query[..., rows, :])
-            grad_key[..., keys, :] += grad_scores.transpose(-1, -2) @ scaled_query[..., rows, :]
+        for (rows, keys, first), kept in zip(plan, masks, strict=True):
+            probs = _probabilities(scaled_query[:, rows], flat_key[:, keys], bias,
+                                   ctx.inputs[0][0][:2], rows, keys, first)
+            keep = kept.to(probs.dtype) if kept is not None else None
+            grad_scores = torch.bmm(grad_output[:, rows], scaled_value[:, keys].transpose(1, 2))
+            if keep is not None:
+                grad_scores.mul_(keep)
+            grad_scores.sub_(delta[:, rows]).mul_(probs)
+            torch.bmm(grad_scores, flat_key[:, keys], out=grad_query[:, rows])
+            grad_key[:, keys] += torch.bmm(grad_scores.transpose(1, 2), scaled_query[:, rows])
             del grad_scores
-            kept = probs if dropped is None else probs.masked_fill_(dropped, 0.0)
-            grad_value[..., keys, :] += kept.transpose(-1, -2) @ (grad_rows * inverse_keep)
-        return (grad_query.to(query.dtype), grad_key.to(key.dtype),
-                grad_value.to(value.dtype), None, None, None)
+            if keep is not None:
+                probs.mul_(keep)
+            grad_value[:, keys] += torch.bmm(probs.transpose(1, 2), scaled_grad_output[:, rows])
+        grads = (grad_query.mul_(scale), grad_key, grad_value)
+        return (*(grad.view(shape).to(dtype)
+                  for grad, (shape, dtype) in zip(grads, ctx.inputs, strict=True)),
+                None, None, None)
+
+
+def _operands(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float,
+              dropout: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """q · scale, k and v / (1 − p), each fp32 (batch · heads, length, d) and contiguous."""
+    return _flat(query, scale), _flat(key), _flat(value, 1.0 / (1.0 - dropout))
+
+
+def _flat(tensor: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """(batch, heads, length, d) as contiguous fp32 (batch · heads, length, d), scaled.
+
+    A view of ``tensor`` when it already is one and the scale is 1, else one new tensor.
+    """
+    flat = tensor.float().contiguous()
+    if scale != 1.0:
+        flat = flat * scale if flat is tensor else flat.mul_(scale)
+    return flat.view(-1, *tensor.shape[-2:])
 
 
 def _plan(blocked: torch.Tensor, q_length: int,
@@ -120,12 +152,30 @@ def _chunks(q_length: int, k_length: int, count: int = 4) -> list[tuple[slice, s
             for start in range(0, q_length, size)]
 
 
-def _probabilities(query: torch.Tensor, key: torch.Tensor, blocked: torch.Tensor,
-                   first_blocked: int | None, scale: float) -> torch.Tensor:
-    """The attention probabilities; the same bits every time they are recomputed."""
-    scores = (query.float() * scale) @ key.float().transpose(-1, -2)  # (fp32 on purpose)
-    if first_blocked is not None:
-        scores[..., first_blocked:].masked_fill_(blocked[..., first_blocked:], float("-inf"))
+_BLOCKED_SCORE = -1e30  # exp(-1e30 - max) is 0, as for -inf; every row has an allowed key
+
+
+def _additive_mask(blocked: torch.Tensor, plan: list[tuple[slice, slice, int | None]]
+                   ) -> torch.Tensor | None:
+    """``blocked`` (batch or 1, 1, q, k) as a float to add to the scores: 0 or -1e30.
+
+    An addition of a broadcast float is one vectorised pass; ``masked_fill`` with a boolean
+    mask is several times slower on CPU. ``None`` when no chunk has a blocked key.
+    """
+    if all(first is None for _, _, first in plan):
+        return None
+    return blocked.view(torch.uint8).to(torch.float32).mul_(_BLOCKED_SCORE)
+
+
+def _probabilities(scaled_query: torch.Tensor, key: torch.Tensor, bias: torch.Tensor | None,
+                   heads: torch.Size, rows: slice, keys: slice,
+                   first_blocked: int | None) -> torch.Tensor:
+    """One chunk's attention probabilities (batch · heads, rows, keys); the same bits every
+    time they are recomputed."""
+    scores = torch.bmm(scaled_query, key.transpose(1, 2))  # (fp32 on purpose)
+    if first_blocked is not None and bias is not None:
+        grouped = scores.view(*heads, *scores.shape[1:])
+        grouped[..., first_blocked:] += bias[..., rows, first_blocked:keys.stop]
     return torch.softmax(scores, dim=-1)
 
 
@@ -217,34 +267,37 @@ class LeanGELU(torch.nn.Module):
         return torch.nn.functional.gelu(inputs, approximate="tanh")
 
 
-def _drop_mask(shape: torch.Size, dropout: float, device: torch.device) -> torch.Tensor:
-    """True where dropout drops a value, each with probability p (p to 1/65536).
+def _keep_mask(shape: torch.Size, dropout: float, device: torch.device) -> torch.Tensor:
+    """1 where dropout keeps a value, 0 where it drops it (probability p, to 1/65536); bytes.
 
     16 random bits per value, four from each 64-bit draw of torch's generator: a quarter of
     the generator calls of ``torch.rand(shape) < p`` (and a fifth of the time of
-    ``bernoulli_``), which dominated a CPU step's dropout time.
+    ``bernoulli_``), which dominated a CPU step's dropout time. Bytes, not booleans: the same
+    memory, and on CPU a byte mask turns into a float multiplier in one vectorised pass
+    where a boolean mask (``masked_fill``, ``where``) takes several times longer.
     """
+    kept = torch.empty(shape, dtype=torch.uint8, device=device)
     if torch.device(device).type != "cpu":  # GPUs draw random floats fast enough
-        return torch.rand(shape, device=device) < dropout
+        return torch.ge(torch.rand(shape, device=device), dropout, out=kept)
     count = shape.numel()
     draws = torch.randint(-(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64,
                           device=device)
     bits = draws.view(torch.int16)[:count].view(shape)
-    return bits < -(2**15) + round(dropout * 2**16)
+    return torch.ge(bits, -(2**15) + round(dropout * 2**16), out=kept)
 
 
 class _Dropout(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, inputs: torch.Tensor, dropout: float) -> torch.Tensor:
-        dropped = _drop_mask(inputs.shape, dropout, inputs.device)
-        ctx.save_for_backward(dropped)
+        kept = _keep_mask(inputs.shape, dropout, inputs.device)
+        ctx.save_for_backward(kept)
         ctx.scale = 1.0 / (1.0 - dropout)
-        return (inputs * ctx.scale).masked_fill_(dropped, 0.0)
+        return (inputs * ctx.scale).mul_(kept.to(inputs.dtype))
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
-        (dropped,) = ctx.saved_tensors
-        return (grad_output * ctx.scale).masked_fill_(dropped, 0.0), None
+        (kept,) = ctx.saved_tensors
+        return (grad_output * ctx.scale).mul_(kept.to(grad_output.dtype)), None
 
 
 class LeanDropout(torch.nn.Dropout):
