@@ -94,3 +94,23 @@ def test_no_grad_validation_computes_the_loss_only() -> None:
         hidden = HiddenStates(model)
         got = hidden.loss(model, batch)
     assert torch.allclose(got, expected, atol=1e-6) and not got.requires_grad
+
+
+@pytest.mark.parametrize("vocab", [11, 128])  # padded to 64-row multiples; already one
+def test_far_off_targets_give_the_exact_finite_loss_and_gradients(vocab: int) -> None:
+    # Logits hundreds apart: the target's softmax probability underflows to 0 in fp32, yet
+    # the loss is logsumexp - picked, finite and equal to torch's cross-entropy.
+    generator = torch.Generator().manual_seed(4)
+    weight = (torch.randn(vocab, 8, generator=generator) * 30).requires_grad_()
+    hidden = (torch.randn(2, 7, 8, generator=generator) * 30).requires_grad_()
+    labels = torch.randint(0, vocab, (2, 7), generator=generator)
+    expected = torch.nn.functional.cross_entropy(
+        (hidden[:, :-1] @ weight.t()).reshape(-1, vocab), labels[:, 1:].reshape(-1))
+    expected_grads = torch.autograd.grad(expected, (hidden, weight))
+    got = linear_cross_entropy(hidden, weight, labels, chunk_rows=5)
+    got_grads = torch.autograd.grad(got, (hidden, weight))
+
+    assert float(expected.detach()) > 100 and torch.isfinite(got)
+    assert torch.allclose(got, expected, rtol=1e-5)
+    for g, e in zip(got_grads, expected_grads, strict=True):
+        assert g.shape == e.shape and torch.allclose(g, e, atol=1e-5)
