@@ -264,10 +264,11 @@ def test_cli_passes_an_empty_sample_prompt_through() -> None:
     assert build_config(args) == default  # unset options keep TrainConfig's defaults
 
 
-def _stop_after(monkeypatch, epoch: int, step: int):
+def _stop_after(monkeypatch, epoch: int, step: int | None):
     """An on_event callback that asks the run to stop after ``step`` of ``epoch``.
 
-    It sets the run's own StopFlag, as SIGINT would; every step reports an event.
+    It sets the run's own StopFlag, as SIGINT would; every step reports an event. ``None``
+    is the epoch's last step.
     """
     from smartlap.lm.train import engine
 
@@ -282,7 +283,8 @@ def _stop_after(monkeypatch, epoch: int, step: int):
     monkeypatch.setattr(engine, "STEP_EVENT_INTERVAL", 0.0)
 
     def on_event(event: events.Event) -> None:
-        if isinstance(event, events.Step) and (event.epoch, event.step) == (epoch, step):
+        if isinstance(event, events.Step) and event.epoch == epoch and event.step == (
+                step or event.total_steps):
             flags[-1].requested = True
 
     return on_event
@@ -352,6 +354,25 @@ def test_cancel_mid_epoch_then_resume_matches_the_uninterrupted_losses(
         assert got["train_loss"] == pytest.approx(want["train_loss"], abs=1e-5)
         assert got["val_loss"] == pytest.approx(want["val_loss"], abs=1e-5)
     assert reference.history[1]["train_loss"] != reference.history[2]["train_loss"]
+
+
+def test_a_stop_during_an_epochs_last_step_ends_the_run_before_the_next_epoch(
+        tiny_gpt2_dir, dataset, monkeypatch) -> None:
+    config = config_for(tiny_gpt2_dir, dataset, epochs=3, max_songs=4)
+    cancelled = run_training(config, on_event=_stop_after(monkeypatch, 1, None))
+
+    assert cancelled.status == "cancelled"
+    logged = run_events(cancelled.run_id)
+    assert [e.epoch for e in logged if isinstance(e, events.EpochEnd)] == [1]
+    assert {e.epoch for e in logged if isinstance(e, events.Step)} == {1}  # not one of 2
+    assert isinstance(logged[-1], events.RunCancelled)
+    assert (logged[-1].epoch, logged[-1].resumable) == (2, True)
+    assert [e.kind for e in logged].count("checkpoint_saved") == 2  # best + state, once
+    saved = json.loads((runs.run_path(cancelled.run_id) / runs.STATE_DIR
+                        / "progress.json").read_text())
+    assert (saved["epoch"], saved["batches_done"]) == (2, 0)
+    resumed = run_training(config, resume=cancelled.run_id)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
 
 
 def test_resume_after_a_background_launch_replaced_the_run_file(tiny_gpt2_dir,

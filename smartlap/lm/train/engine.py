@@ -339,8 +339,11 @@ class _Trainer:
         self.val_blocks = val_blocks
         self.precision = precision
         elapsed_before = float(progress["seconds"])
+        state_saved = False
         while progress["epoch"] <= config.epochs:
             epoch = progress["epoch"]
+            if state_saved and self._stop_requested():  # asked during the last batch or
+                return self._cancel(epoch, state_saved)  # the epoch's end: stop right here
             memory.reset_peak(self.device_kind)
             epoch_started = time.monotonic()
             finished_epoch = self._train_epoch(loader, sampler, epoch, batches_per_epoch,
@@ -350,6 +353,7 @@ class _Trainer:
                 return self._cancel(epoch)
             stop_early = self._end_epoch(epoch, time.monotonic() - epoch_started,
                                          train_blocks)
+            state_saved = True
             if stop_early:
                 break
         return self._finish(time.monotonic() - started + elapsed_before, stop_early=(
@@ -616,8 +620,8 @@ class _Trainer:
 
     # -- endings -------------------------------------------------------------------------
 
-    def _cancel(self, epoch: int) -> TrainResult:
-        if self.accelerator.is_main_process:
+    def _cancel(self, epoch: int, state_saved: bool = False) -> TrainResult:
+        if self.accelerator.is_main_process and not state_saved:
             self._save_state(epoch)
         self.accelerator.wait_for_everyone()
         self.log.emit(events.RunCancelled(epoch=epoch, resumable=True))
