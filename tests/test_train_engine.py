@@ -446,6 +446,24 @@ def test_restored_state_follows_a_longer_schedule_from_the_first_step(tmp_path) 
     assert longer[1].param_groups[0]["lr"] == pytest.approx(0.5e-3)  # cosine half-way
 
 
+@pytest.mark.parametrize(("device_kind", "fused"), [("cpu", True), ("cuda", True),
+                                                    ("mps", None), ("xpu", None)])
+def test_the_optimizer_is_torchs_fused_adamw_where_it_has_the_kernel(device_kind,
+                                                                     fused) -> None:
+    # The device boundary, faked: only the device kind decides; elsewhere torch's default.
+    from types import SimpleNamespace
+
+    from smartlap.lm.train.engine import _Trainer
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    trainer = SimpleNamespace(device_kind=device_kind,
+                              config=TrainConfig(model="m", dataset="d", lr=1e-3))
+    optimizer, _ = _Trainer._optimizer(trainer, model, total_steps=10)
+    assert [group["fused"] for group in optimizer.param_groups] == [fused, fused]
+    assert [group["weight_decay"] for group in optimizer.param_groups] == [
+        trainer.config.weight_decay, 0.0]  # matrices decay; biases and norms do not
+
+
 def test_an_fp16_runs_loss_scale_is_saved_and_restored(tmp_path: Path) -> None:
     # The GPU boundary, faked: accelerate's GradScaler for fp16 exists only on a GPU; the
     # state files carry whatever its state_dict holds, and a run without one has none.

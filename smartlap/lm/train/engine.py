@@ -59,6 +59,7 @@ from smartlap.store import runs
 EventSink = Callable[[events.Event], None]
 STEP_EVENT_INTERVAL = 1.0  # seconds between step events (the last step of an epoch always)
 MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
+FUSED_ADAMW_DEVICES = {"cpu", "cuda"}  # where torch has a fused AdamW kernel
 
 
 @dataclass
@@ -262,7 +263,11 @@ class _Trainer:
                 (decay if param.dim() >= 2 else no_decay).append(param)
         groups = [{"params": decay, "weight_decay": self.config.weight_decay},
                   {"params": no_decay, "weight_decay": 0.0}]
-        optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=self.config.lr)
+        # torch's fused AdamW: one pass per tensor instead of a dozen (measured 2-4x faster
+        # steps and a little less memory on CPU). Only where torch has the kernel.
+        fused = True if self.device_kind in FUSED_ADAMW_DEVICES else None
+        optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=self.config.lr,
+                                      fused=fused)
         warmup = int(total_steps * self.config.warmup_fraction)
         scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
         return optimizer, scheduler
