@@ -50,7 +50,8 @@ def test_loss_and_every_gradient_match_transformers(arch: str, chunk_rows: int,
 
     import smartlap.lm.train.loss as loss_module
 
-    monkeypatch.setattr(loss_module, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(loss_module, "CHUNK_BYTES", chunk_rows * 4 * 101)  # vocabulary 101
+    monkeypatch.setattr(loss_module, "MIN_CHUNK_ROWS", 1)
     hidden = HiddenStates(model)
     got = hidden.loss(model, batch)
     got.backward()

@@ -21,7 +21,8 @@ from typing import Any
 import torch
 
 IGNORE_INDEX = -100
-CHUNK_ROWS = 1024  # rows of logits alive at a time: 1024 x 50,257 fp32 is ~200 MB
+CHUNK_BYTES = 128 * 2**20  # fp32 logits alive at a time, and as much for their softmax
+MIN_CHUNK_ROWS = 256  # fewer rows and the matrix products slow down
 ALIGN_ROWS = 64  # the head is padded to a multiple of this many vocabulary rows
 
 
@@ -100,8 +101,11 @@ def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, labels: tor
     d = hidden.shape[-1]
     shifted_hidden = hidden[:, :-1].reshape(-1, d)
     shifted_labels = labels[:, 1:].reshape(-1)
-    return _LinearCrossEntropy.apply(shifted_hidden, weight, shifted_labels,
-                                     chunk_rows or CHUNK_ROWS)
+    if chunk_rows is None:  # ≤ 667 rows with GPT-2's vocabulary; small ones in one chunk
+        chunk_rows = max(MIN_CHUNK_ROWS, CHUNK_BYTES // (4 * weight.shape[0]))
+    rows = max(len(shifted_labels), 1)
+    even_rows = -(-rows // -(-rows // chunk_rows))  # the same count, no small last chunk
+    return _LinearCrossEntropy.apply(shifted_hidden, weight, shifted_labels, even_rows)
 
 
 HEAD_LOSS_MODEL_TYPES = {"gpt2", "gpt_neo"}
