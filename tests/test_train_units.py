@@ -122,7 +122,7 @@ def test_cpu_memory_reports_rss_and_peak() -> None:
     assert real["rss_mb"] > 10
 
 
-def test_modes_set_trainable_parameters(tiny_gpt2_dir) -> None:
+def test_modes_set_trainable_parameters(tiny_gpt2_dir, recwarn) -> None:
     from transformers import AutoModelForCausalLM
 
     from smartlap.lm.train.modes import apply_mode, count_parameters
@@ -137,3 +137,4 @@ def test_modes_set_trainable_parameters(tiny_gpt2_dir) -> None:
     assert names and all("lora_" in n for n in names)
     assert any("c_attn" in n for n in names) and any("c_fc" in n for n in names)
     assert count_parameters(lora)[1] < total / 2
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]  # none shown

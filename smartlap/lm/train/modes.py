@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import torch
 
@@ -46,7 +47,10 @@ def apply_mode(model: torch.nn.Module, mode: str, lora_rank: int = 8) -> torch.n
         config = LoraConfig(r=lora_rank, lora_alpha=2 * lora_rank, lora_dropout=0.05,
                             target_modules=targets, task_type="CAUSAL_LM",
                             fan_in_fan_out=model_type == "gpt2")
-        return get_peft_model(model, config)
+        with warnings.catch_warnings():  # peft asks transformers' deprecated property; a
+            warnings.filterwarnings(  # warning about library internals helps no songwriter
+                "ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+            return get_peft_model(model, config)
     raise UsageError(f"Unknown mode {mode!r}.", "Use full, embeddings or lora.")
 
 
