@@ -347,8 +347,8 @@ class _Trainer:
         state_saved = False
         while progress["epoch"] <= config.epochs:
             epoch = progress["epoch"]
-            if state_saved and self._stop_requested():  # asked during the last batch or
-                return self._cancel(epoch, state_saved)  # the epoch's end: stop right here
+            if state_saved and self._stop_requested():  # asked during the last epoch's
+                return self._cancel(epoch - 1, state_saved)  # last batch or its end
             memory.reset_peak(self.device_kind)
             epoch_started = time.monotonic()
             finished_epoch = self._train_epoch(loader, sampler, epoch, batches_per_epoch,
