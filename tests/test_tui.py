@@ -506,3 +506,23 @@ def test_model_details_show_training_results_and_history(tiny_gpt2_dir: Path) ->
     text = details_markdown(get_model("tuned"))
     assert "- mode: lora" in text and "- dataset: liedjes" in text
     assert "| 2 * | 3.000 | 3.210 |" in text and "3.210" in text.split("**History**")[0]
+
+
+@pytest.mark.parametrize(("view_id", "box"), [("#datasets-view", "#dataset-preview-box"),
+                                             ("#models-view", "#model-details")])
+async def test_a_row_highlight_arriving_after_the_views_widgets_are_gone_is_ignored(
+        smartlap_home: Path, view_id: str, box: str) -> None:
+    # Quitting right after start: the table's first highlight can still be queued while the
+    # view's widgets are removed. That must not end the studio with an error.
+    from textual.widgets._data_table import RowKey
+
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
+        await pilot.pause(0.1)
+        view = app.query_one(view_id)
+        table = view.query_one(DataTable)
+        await view.query_one(box).remove()
+        view.post_message(DataTable.RowHighlighted(table, 0, RowKey("gone")))
+        await pilot.pause(0.1)
+        assert app.return_code is None and app.is_running

@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen
 from smartlap.tui.messages import DatasetImported, WorkFailed
-from smartlap.tui.view import LateBuiltView
+from smartlap.tui.view import LateBuiltView, unless_torn_down
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
            ("folder of .txt", "folder"), ("text dump", "txt"), ("LRC", "lrc")]
@@ -191,7 +191,8 @@ class DatasetsView(LateBuiltView, Vertical):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None:
-            self._preview(str(event.row_key.value))
+            with unless_torn_down():  # the first row's highlight may arrive after a quit
+                self._preview(str(event.row_key.value))
 
     def _preview(self, name: str) -> None:
         store = _store()

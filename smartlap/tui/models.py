@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, WorkFailed
-from smartlap.tui.view import LateBuiltView
+from smartlap.tui.view import LateBuiltView, unless_torn_down
 from smartlap.units import human_bytes, human_params
 
 
@@ -141,7 +141,8 @@ class ModelsView(LateBuiltView, Vertical):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None:
-            self._show(str(event.row_key.value))
+            with unless_torn_down():  # the first row's highlight may arrive after a quit
+                self._show(str(event.row_key.value))
 
     def _show(self, name: str) -> None:
         from smartlap.store.models import get_model

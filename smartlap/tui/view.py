@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 from textual.css.query import NoMatches
 
@@ -12,15 +13,23 @@ class LateBuiltView:
 
     A plain mixin (put it before the container class) so it adds no CSS type of its own.
     Because it is built late, the person may already be quitting when it mounts: then its
-    widgets are gone, and ``setup`` is skipped instead of raising.
+    widgets are gone, and ``setup`` (and any message queued before the quit, such as the
+    first row's highlight) is skipped instead of raising.
     """
 
     def on_mount(self) -> None:
         # The studio may have quit while this view was being built.
         if not self.is_attached:  # type: ignore[attr-defined]
             return
-        with contextlib.suppress(NoMatches):  # torn down mid-mount (quit right after start)
+        with unless_torn_down():
             self.setup()
 
     def setup(self) -> None:
         """Fill the view once its widgets exist (tables' columns, first refresh)."""
+
+
+@contextlib.contextmanager
+def unless_torn_down() -> Iterator[None]:
+    """Skip what follows if the view's widgets are gone: the studio is quitting."""
+    with contextlib.suppress(NoMatches):
+        yield
