@@ -301,7 +301,7 @@ class _Dropout(torch.autograd.Function):
 
 
 class LeanDropout(torch.nn.Dropout):
-    """``nn.Dropout`` with the cheaper mask on CPU (a boolean mask is kept, as torch does)."""
+    """``nn.Dropout`` with the cheaper mask on CPU (a byte mask is kept, one byte per value)."""
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if (not self.training or self.p == 0.0 or self.inplace

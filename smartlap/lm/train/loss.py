@@ -7,8 +7,9 @@ training step. Here the loss is computed chunk by chunk of rows, and since the g
 cross-entropy with respect to the logits is known in closed form (softmax minus the one-hot
 target), each chunk's gradients with respect to the hidden states and the head's weight are
 computed right away, from the same logits, and kept instead: the same three matrix products
-as the usual forward and backward, with one chunk of logits alive at a time (the approach of
-Liger-Kernel's fused linear cross-entropy and Apple's Cut Cross-Entropy, in plain torch).
+as the usual forward and backward, with one chunk of logits (and, briefly, its softmax)
+alive at a time (the approach of Liger-Kernel's fused linear cross-entropy and Apple's Cut
+Cross-Entropy, in plain torch).
 
 The result equals ``model(**batch).loss`` (shifted labels, ``-100`` ignored, mean over the
 counted tokens) and its gradients; ``tests/test_train_loss.py`` checks both.
