@@ -83,6 +83,7 @@ class _RecomputedAttention(torch.autograd.Function):
         saved = ctx.saved_tensors  # once: activation checkpointing unpacks only once
         (*inputs, blocked, output), masks = saved[:5], saved[5:]
         scale, inverse_keep, plan = ctx.scale, 1.0 / (1.0 - ctx.dropout), ctx.plan
+        heads = ctx.inputs[0][0][:2]  # the query's (batch, heads)
         scaled_query, flat_key, scaled_value = (
             inputs if ctx.flat else _operands(*inputs, scale, ctx.dropout))
         bias = _additive_mask(blocked, plan)
@@ -95,7 +96,7 @@ class _RecomputedAttention(torch.autograd.Function):
         grad_value = torch.zeros_like(scaled_value)
         for (rows, keys, first), kept in zip(plan, masks, strict=True):
             probs = _probabilities(scaled_query[:, rows], flat_key[:, keys], bias,
-                                   ctx.inputs[0][0][:2], rows, keys, first)
+                                   heads, rows, keys, first)
             keep = kept.to(probs.dtype) if kept is not None else None
             grad_scores = torch.bmm(grad_output[:, rows], scaled_value[:, keys].transpose(1, 2))
             if keep is not None:
