@@ -1,4 +1,4 @@
-"""`smartlap songs list|show|export`: the songbook the studio writes, from the shell."""
+"""`smartlap songs list|show|export|restore`: the songbook the studio writes, from the shell."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("songs", help="list, show and export songs in the songbook",
+    parser = subparsers.add_parser("songs", help="list, show, export and restore songs",
                                    description="The songs written in the studio's Write screen.")
     verbs = parser.add_subparsers(dest="songs_command", metavar="ACTION")
 
@@ -25,7 +25,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("to", type=Path, help="target file (.txt or .md) or directory")
     export.add_argument("--format", choices=("txt", "md"), default=None,
                         help="override the format chosen from the file suffix")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
     export.set_defaults(func=_export)
+
+    restore = verbs.add_parser(
+        "restore", help="list a song's kept versions, or bring one back",
+        description="The songbook keeps the last versions of every song (deleted ones too). "
+                    "Without VERSION the versions are listed, newest (1) first.")
+    restore.add_argument("slug", nargs="?", default=None,
+                         help="the song's name; omitted: list the songs that have versions")
+    restore.add_argument("version", nargs="?", type=int, default=None,
+                         help="the version number to restore (see the listing)")
+    restore.add_argument("--json", action="store_true", help="machine-readable output")
+    restore.set_defaults(func=_restore)
     parser.set_defaults(func=lambda args: _list(argparse.Namespace(json=False)))
 
 
@@ -70,6 +82,53 @@ def _export(args: argparse.Namespace) -> int:
     from smartlap.cli.console import out_console
     from smartlap.store.songbook import export_song
 
-    written = export_song(args.slug, args.to, args.format)
+    written = export_song(args.slug, args.to, args.format, force=args.force)
     out_console().print(f"Exported to {written}", markup=False)
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from smartlap.cli.console import out_console, print_json
+    from smartlap.store import songbook
+
+    console = out_console()
+    if args.slug is None:
+        present = {s.slug for s in songbook.list_songs()}
+        rows = [{"slug": slug, "versions": len(songbook.list_versions(slug)),
+                 "deleted": slug not in present} for slug in songbook.songs_with_history()]
+        if args.json:
+            print_json(rows)
+        elif not rows:
+            console.print("No song has kept versions yet: they are kept as songs are saved.")
+        else:
+            for row in rows:
+                gone = "  (deleted)" if row["deleted"] else ""
+                count = row["versions"]
+                plural = "s" if count != 1 else ""
+                console.print(f"{row['slug']}  {count} version{plural}{gone}", markup=False)
+        return 0
+    if args.version is None:
+        versions = songbook.list_versions(args.slug)
+        if args.json:
+            print_json([v.to_dict() for v in versions])
+            return 0
+        if not versions:
+            console.print(f"The song '{args.slug}' has no kept versions.", markup=False)
+            return 0
+        from rich.table import Table
+
+        table = Table("version", "saved", "title", "lines", "first line", box=None)
+        for version in versions:
+            table.add_row(str(version.number), version.saved.replace("T", " ")[:16],
+                          version.song.title, str(version.song.line_count), version.first_line)
+        console.print(table)
+        console.print(f"Restore one with: smartlap songs restore {args.slug} VERSION",
+                      markup=False)
+        return 0
+    song = songbook.restore_version(args.slug, args.version)
+    if args.json:
+        print_json({k: v for k, v in song.to_dict().items() if k != "lyrics"})
+    else:
+        console.print(f"Restored version {args.version} of {song.title} as {song.slug}; "
+                      "the text it replaced is kept as a version too.", markup=False)
     return 0

@@ -86,8 +86,10 @@ class TrainingLaunched(Message):
 
 @dataclass
 class SongSaved(Message):
-    slug: str
-    title: str
+    """A save finished; ``key`` names the editor session it belongs to (see WriteView)."""
+
+    song: Any
+    key: int
 
 
 @dataclass

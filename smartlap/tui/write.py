@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from smartlap.errors import SmartlapError
+from smartlap.errors import AlreadyExistsError, SmartlapError
 from smartlap.store import songbook
 from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
 from smartlap.tui.messages import (
@@ -138,6 +138,13 @@ def copies_notice(count: int, dataset: str | None, what: str = "line") -> str:
     return f"[yellow]{COPIED_MARK}{count} {what}{plural} copied from {source}[/]"
 
 
+def _save_error(error: Exception) -> tuple[str, str]:
+    """A failed save as message and hint (the store's own words where it has them)."""
+    if isinstance(error, SmartlapError):
+        return error.message, error.hint
+    return f"Could not save the song: {error}", "Check that the data home is writable."
+
+
 def _model_names() -> list[str]:
     from smartlap.store.models import DEFAULT_MODEL, list_models
 
@@ -198,6 +205,12 @@ class WriteView(Vertical):
         self._gutter_timer: Timer | None = None
         self._loading_song = False
         self._dirty = False
+        # Which song the editor holds: bumped on New/Open/Delete, so a save that finishes
+        # after the editor moved on is never adopted as the new song (the old data loss).
+        self._song_key = 0
+        self._save_lock = threading.Lock()
+        self._save_seq = 0  # snapshots are numbered; an older one never lands after a newer
+        self._written_seq = 0
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -247,6 +260,7 @@ class WriteView(Vertical):
 
     def open_song(self, slug: str) -> None:
         song = songbook.open_song(slug)
+        self._begin_song()
         self._loading_song = True
         self.song = song
         self.query_one("#song-title", Input).value = song.title
@@ -266,6 +280,14 @@ class WriteView(Vertical):
         value = self.query_one("#song-style", Select).value
         return "" if value is Select.NULL or value is None else str(value)
 
+    def _begin_song(self) -> None:
+        """The editor now holds another song: pending saves of the last one stay its own."""
+        if self._autosave is not None:
+            self._autosave.stop()
+            self._autosave = None
+        self._song_key += 1
+        self._dirty = False
+
     def _schedule_save(self) -> None:
         if self._loading_song:
             return
@@ -274,53 +296,70 @@ class WriteView(Vertical):
         self._dirty = True
         self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_now)
 
+    def _snapshot(self) -> tuple[str, str, str]:
+        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
+        return title, self.query_one("#editor", TextArea).text, self._current_style()
+
     def flush_pending(self) -> None:
-        """Quitting within the autosave pause must not lose the last words: save now."""
+        """Save unsaved words now, on this thread (quitting, New, opening another song)."""
+        if self._autosave is not None:
+            self._autosave.stop()
+            self._autosave = None
         if not self._dirty:
             return
-        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
-        lyrics = self.query_one("#editor", TextArea).text
-        try:
-            if self.song is None:
-                if lyrics.strip():
-                    songbook.new_song(title, lyrics, style=self._current_style())
-            else:
-                songbook.save_song(replace(self.song, title=title, lyrics=lyrics,
-                                           style=self._current_style()))
-        except (SmartlapError, OSError):
-            pass  # the studio is closing; the previous autosave is still on disk
+        self.save_now(in_thread=False)
 
-    def save_now(self) -> None:
-        """Autosave (atomically, in a thread) — creates the song file on the first edit."""
-        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
-        lyrics = self.query_one("#editor", TextArea).text
+    def save_now(self, in_thread: bool = True) -> None:
+        """Autosave: the first save creates the song's file here (once, so two quick saves
+        cannot make two songs); later saves are written atomically in a thread."""
+        title, lyrics, style = self._snapshot()
         if self.song is None and not lyrics.strip():
             return
         self._dirty = False
-        self._save(self.song, title, lyrics, self._current_style())
+        if self.song is None:
+            try:
+                self.song = songbook.new_song(title, lyrics, style=style)
+            except (SmartlapError, OSError) as error:
+                self._save_failed(error)
+                return
+            self._set_status(f"Saved to the songbook as {self.song.slug}.md")
+            return
+        self._save_seq += 1
+        song = replace(self.song, title=title, lyrics=lyrics, style=style)
+        if in_thread:
+            self._save(self._song_key, self._save_seq, song)
+        else:
+            self._write(self._song_key, self._save_seq, song)
 
-    @work(thread=True, exclusive=True, group="autosave", exit_on_error=False)
-    def _save(self, song: songbook.BookSong | None, title: str, lyrics: str, style: str) -> None:
-        try:
-            if song is None:
-                saved = songbook.new_song(title, lyrics, style=style)
-            else:
-                saved = songbook.save_song(replace(song, title=title, lyrics=lyrics, style=style))
-        except SmartlapError as error:
-            self.post_message(WorkFailed("save", error.message, error.hint))
-            return
-        except OSError as error:
-            self.post_message(WorkFailed("save", f"Could not save the song: {error}",
-                                         "Check that the data home is writable."))
-            return
-        self.post_message(SongSaved(saved.slug, saved.title))
+    @work(thread=True, exclusive=False, group="autosave", exit_on_error=False)
+    def _save(self, key: int, seq: int, song: songbook.BookSong) -> None:
+        self._write(key, seq, song)
+
+    def _write(self, key: int, seq: int, song: songbook.BookSong) -> None:
+        """One save at a time, newest snapshot wins; failures are shown, the text stays."""
+        with self._save_lock:
+            if seq < self._written_seq:
+                return
+            try:
+                saved = songbook.save_song(song)
+            except (SmartlapError, OSError) as error:
+                self.post_message(WorkFailed("save", *_save_error(error)))
+                return
+            self._written_seq = seq
+        self.post_message(SongSaved(saved, key))
+
+    def _save_failed(self, error: Exception) -> None:
+        message, hint = _save_error(error)
+        self._dirty = True
+        self._set_status("Not saved: the text is still here. " + message)
+        self.app.show_error(SmartlapError(message, hint))
 
     @on(SongSaved)
     def _saved(self, message: SongSaved) -> None:
         message.stop()
-        if self.song is None or self.song.slug == message.slug:
-            self.song = songbook.open_song(message.slug)
-        self._set_status(f"Saved to the songbook as {message.slug}.md")
+        if message.key == self._song_key and self.song is not None:
+            self.song = message.song  # its id and times; the editor keeps what was typed since
+        self._set_status(f"Saved to the songbook as {message.song.slug}.md")
 
     @on(TextArea.Changed, "#editor")
     def _editor_changed(self) -> None:
@@ -335,7 +374,8 @@ class WriteView(Vertical):
         self._schedule_save()
 
     def action_new_song(self) -> None:
-        self.save_now()
+        self.flush_pending()
+        self._begin_song()
         self.song = None
         self._loading_song = True
         self.query_one("#song-title", Input).value = ""
@@ -348,9 +388,11 @@ class WriteView(Vertical):
     def action_songbook(self) -> None:
         from smartlap.tui.songbook_dialog import SongbookDialog
 
+        self.flush_pending()  # before the dialog: a restore must not be saved over
+
         def chosen(slug: str | None) -> None:
             if slug:
-                self.save_now()
+                self.flush_pending()
                 self.open_song(slug)
                 self._set_status(f"Opened {slug}.md")
         self.app.push_screen(SongbookDialog(), chosen)
@@ -364,6 +406,7 @@ class WriteView(Vertical):
         def renamed(title: str | None) -> None:
             if title:
                 try:
+                    self.flush_pending()
                     song = songbook.rename_song(current.slug, title)
                 except SmartlapError as error:
                     self.app.show_error(error)
@@ -381,10 +424,16 @@ class WriteView(Vertical):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                songbook.delete_song(song.slug)
+                self._begin_song()
+                try:
+                    songbook.delete_song(song.slug)
+                except SmartlapError as error:
+                    self.app.show_error(error)
+                    return
                 self.song = None
                 self.action_new_song()
-                self.app.notify(f"Deleted {song.title}.")
+                self.app.notify(f"Deleted {song.title}. The songbook (Ctrl+B, h) can bring "
+                                "it back.")
         self.app.push_screen(ConfirmScreen(f"Delete the song “{song.title}”?", "Delete"),
                              confirmed)
 
@@ -395,18 +444,25 @@ class WriteView(Vertical):
         song = self.song
         default = f"~/{song.slug}.{fmt}"
 
+        def export(target: str, force: bool) -> None:
+            try:
+                written = songbook.export_song(song.slug, target, force=force)
+            except AlreadyExistsError:
+                self.app.push_screen(ConfirmScreen(f"{target} exists. Replace it?", "Replace"),
+                                     lambda yes: export(target, True) if yes else None)
+                return
+            except SmartlapError as error:
+                self.app.show_error(error)
+                return
+            except OSError as error:
+                self.app.notify(f"Could not write {target}: {error}", severity="error")
+                return
+            self.app.notify(f"Exported to {written}")
+
         def exported(target: str | None) -> None:
             if target:
-                try:
-                    self.save_now()
-                    written = songbook.export_song(song.slug, target)
-                except SmartlapError as error:
-                    self.app.show_error(error)
-                    return
-                except OSError as error:
-                    self.app.notify(f"Could not write {target}: {error}", severity="error")
-                    return
-                self.app.notify(f"Exported to {written}")
+                self.flush_pending()
+                export(target, False)
         self.app.push_screen(PromptScreen("Export to (.txt or .md)", default), exported)
 
     # -- gutter ---------------------------------------------------------------------------
@@ -646,6 +702,9 @@ class WriteView(Vertical):
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
         message.stop()
+        if message.action == "save":
+            self._dirty = True
+            self._set_status("Not saved: the text is still here. " + message.message)
         if message.action == "generate":
             self.generating = False
             self._set_status("Generation failed; the editor is still yours.")
