@@ -74,3 +74,22 @@ def test_screen_snapshot(snap_compare, fixed_home: Path, key: str) -> None:
         await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
+
+
+def test_songbook_versions_snapshot(snap_compare, fixed_home: Path) -> None:
+    """The songbook's version list (h on a song): when, title, lines, first line."""
+    history = songbook.history_dir("het-kleine-cafe")
+    history.mkdir(parents=True)
+    (history / "20261121T215500000000Z.md").write_text(
+        '---\ntitle: "Het kleine café"\n---\nIn de kroeg op de hoek brandt nog licht,\n',
+        encoding="utf-8")
+    (history / "20261121T215000000000Z.md").write_text(
+        '---\ntitle: "Kroeglied"\n---\nEen eerste regel\nen een tweede\n', encoding="utf-8")
+
+    async def before(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        await pilot.press("h")
+        await _settle(pilot)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)

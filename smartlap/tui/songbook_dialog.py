@@ -21,6 +21,10 @@ from smartlap.store import songbook
 DELETED = "deleted:"  # option id prefix of a deleted song that still has versions
 
 
+def _lines(count: int) -> str:
+    return f"{count} line{'s' if count != 1 else ''}"
+
+
 class SongbookDialog(ModalScreen[str | None]):
     """Dismisses with the slug of the song to open (a restored one included), or None."""
 
@@ -38,8 +42,8 @@ class SongbookDialog(ModalScreen[str | None]):
             yield Label("Songbook", classes="dialog-question")
             if songs or deleted:
                 yield OptionList(*[
-                    Option(f"{s.title}  [dim]{s.style or ''} · {s.line_count} lines[/]", id=s.slug)
-                    for s in songs], *[
+                    Option(f"{s.title}  [dim]{s.style or ''} · {_lines(s.line_count)}[/]",
+                           id=s.slug) for s in songs], *[
                     Option(f"[dim]{slug} (deleted: h brings it back)[/]", id=DELETED + slug)
                     for slug in deleted], id="songs")
             else:
@@ -94,7 +98,7 @@ class VersionsDialog(ModalScreen[int | None]):
             if versions:
                 yield OptionList(*[
                     Option(f"{v.number}. {v.saved.replace('T', ' ')[:16]}  {v.song.title}  "
-                           f"[dim]{v.song.line_count} lines · {v.first_line[:40]}[/]",
+                           f"[dim]{_lines(v.song.line_count)} · {v.first_line[:40]}[/]",
                            id=str(v.number)) for v in versions], id="versions")
             else:
                 yield Static("No versions kept yet: they are kept as the song is saved.")
