@@ -106,3 +106,84 @@ async def test_an_earlier_version_is_restored_from_the_songbook_dialog(
         assert view.song is not None and view.song.slug == song.slug
         await app.workers.wait_for_complete()
     assert songbook.open_song(song.slug).lyrics == "eerste versie"
+
+
+# -- lists that follow the data home ------------------------------------------------------------
+
+async def _views_ready(pilot) -> None:
+    for _ in range(100):
+        if len(pilot.app.query("#datasets-view, #models-view, #train-view")) == 3:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screens were never built")
+
+
+async def _until(pilot, condition, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the studio never showed the change")
+
+
+def _select_values(app, selector: str) -> list[str]:
+    from textual.widgets import Select
+
+    return [str(value) for _, value in app.query_one(selector, Select)._options]
+
+
+def _table_keys(app, selector: str) -> list[str]:
+    from textual.widgets import DataTable
+
+    return [str(key.value) for key in app.query_one(selector, DataTable).rows]
+
+
+async def test_a_dataset_imported_elsewhere_appears_in_datasets_and_train(
+        smartlap_home: Path, tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    from smartlap.store.datasets import import_dataset
+
+    app = make_app(store_poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
+        await pilot.pause(0.2)
+        app.query_one("#train-dataset", Select).value = "demo"
+        source = tmp_path / "liedjes.txt"
+        source.write_text("Lied een\n\nIn de kroeg op de hoek brandt nog licht\nmoeder wacht "
+                          "met de deur niet dicht\nde haven is stil en de boten zijn weg\n"
+                          "ik sta aan de kade en weet wat ik zeg\n", encoding="utf-8")
+        import_dataset(source, name="liedjes", fmt="auto")  # as `smartlap datasets import` would
+        await _until(pilot, lambda: "liedjes" in _select_values(app, "#train-dataset"))
+        await _until(pilot, lambda: "liedjes" in _table_keys(app, "#datasets-view DataTable"))
+        assert app.query_one("#train-dataset", Select).value == "demo"  # the choice stays
+
+
+async def test_a_model_added_elsewhere_appears_in_models_write_and_train(
+        smartlap_home: Path, tiny_gpt2_dir: Path) -> None:
+    from smartlap.store.models import register_model
+
+    app = make_app(store_poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
+        await pilot.pause(0.2)
+        register_model(tiny_gpt2_dir, name="vers")  # as a finished run or `models add` would
+        await _until(pilot, lambda: "vers" in _table_keys(app, "#models-view DataTable"))
+        await _until(pilot, lambda: "vers" in _select_values(app, "#song-model"))
+        await _until(pilot, lambda: "vers" in _select_values(app, "#train-model"))
+
+
+async def test_a_run_started_elsewhere_appears_in_the_train_screen(smartlap_home: Path) -> None:
+    from smartlap.fsutil import atomic_write_json
+
+    app = make_app(store_poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await _views_ready(pilot)
+        await pilot.pause(0.2)
+        run = smartlap_home / "runs" / "20261203-100000-beef"
+        run.mkdir(parents=True)
+        atomic_write_json(run / "run.json", {"id": run.name, "created": "2026-12-03T10:00:00",
+                                             "config": {"model": "m", "dataset": "d",
+                                                        "epochs": 2},
+                                             "pid": None, "status": "running"})
+        await _until(pilot, lambda: run.name in _table_keys(app, "#runs-table"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from smartlap.errors import SmartlapError
 from smartlap.paths import get_paths
 from smartlap.tui.commands import StudioCommands
-from smartlap.tui.messages import RunEventsArrived
+from smartlap.tui.messages import RunEventsArrived, StoreChanged
 from smartlap.tui.widgets.worker_pane import WorkerPane
 from smartlap.tui.write import GenerationBackend, WriteView
 
@@ -47,11 +47,13 @@ class SmartlapApp(App[int]):
     ]
 
     def __init__(self, *, backend: GenerationBackend | None = None, poll_interval: float = 0.25,
-                 initial_tab: str = "write") -> None:
+                 initial_tab: str = "write", store_poll_interval: float = 1.0) -> None:
         super().__init__()
         self.backend = backend
         self.poll_interval = poll_interval
         self.initial_tab = initial_tab
+        self.store_poll_interval = store_poll_interval
+        self._store_signature: Any = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="♪")
@@ -67,13 +69,28 @@ class SmartlapApp(App[int]):
         module, name = VIEWS[tab]
         view_class = getattr(importlib.import_module(module), name)
         if tab == "write":
-            return view_class(self.backend, id="write-view")
-        return view_class(id=f"{tab}-view")
+            return view_class(self.backend, id="write-view", classes="store-view")
+        return view_class(id=f"{tab}-view", classes="store-view")
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.call_after_refresh(self._focus_tab, self.initial_tab)
         self.call_after_refresh(self._build_other_views)
+        from smartlap.store.watch import store_signature
+
+        self._store_signature = store_signature()
+        self.set_interval(self.store_poll_interval, self._check_store)
+
+    def _check_store(self) -> None:
+        """Every view that lists datasets, models or runs hears when the data home changed."""
+        from smartlap.store.watch import changed_kinds, store_signature
+
+        now = store_signature()
+        kinds = changed_kinds(self._store_signature, now)
+        self._store_signature = now
+        if kinds:
+            for view in self.query(".store-view"):
+                view.post_message(StoreChanged(frozenset(kinds)))
 
     async def _build_other_views(self) -> None:
         """Only the first screen is built (and imported) before the first paint."""

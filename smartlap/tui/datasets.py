@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen
-from smartlap.tui.messages import DatasetImported, WorkFailed
+from smartlap.tui.messages import DatasetImported, StoreChanged, WorkFailed
 from smartlap.tui.view import LateBuiltView, unless_torn_down
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
@@ -160,8 +160,15 @@ class DatasetsView(LateBuiltView, Vertical):
     def focus_first(self) -> None:
         self.query_one(DataTable).focus()
 
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if "datasets" in message.kinds and self.is_attached:
+            with unless_torn_down():
+                self.action_refresh()
+
     def action_refresh(self) -> None:
         table = self.query_one(DataTable)
+        selected = self._selected()
         table.clear()
         try:
             infos = _store().list_datasets()
@@ -178,7 +185,10 @@ class DatasetsView(LateBuiltView, Vertical):
                           split, _short_source(info.source), key=info.name)
         self.query_one("#datasets-status", Static).update(
             f"{len(infos)} dataset(s). i imports, d deletes, r shows the import report.")
-        if infos:
+        names = [info.name for info in infos]
+        if selected in names:
+            table.move_cursor(row=names.index(selected))
+        elif infos:
             self._preview(infos[0].name)
 
     def _selected(self) -> str | None:

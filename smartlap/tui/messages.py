@@ -118,3 +118,11 @@ class CopiesFound(Message):
     rows: list[tuple[int, Any]]
     dataset: str | None
     generation: int
+
+
+@dataclass
+class StoreChanged(Message):
+    """The data home's datasets, models or runs changed (the app's watcher tells each view)."""
+
+    bubble = False
+    kinds: frozenset[str] = frozenset()

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
-from smartlap.tui.messages import ModelPulled, ReportBuilt, WorkFailed
+from smartlap.tui.messages import ModelPulled, ReportBuilt, StoreChanged, WorkFailed
 from smartlap.tui.view import LateBuiltView, unless_torn_down
 from smartlap.units import human_bytes, human_params
 
@@ -113,10 +113,17 @@ class ModelsView(LateBuiltView, Vertical):
     def focus_first(self) -> None:
         self.query_one(DataTable).focus()
 
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if "models" in message.kinds and self.is_attached:
+            with unless_torn_down():
+                self.action_refresh()
+
     def action_refresh(self) -> None:
         from smartlap.store.models import list_models
 
         table = self.query_one(DataTable)
+        selected = self._selected()
         table.clear()
         try:
             infos = list_models()
@@ -129,7 +136,10 @@ class ModelsView(LateBuiltView, Vertical):
                           key=info.name)
         self.query_one("#models-status", Static).update(
             f"{len(infos)} model(s). p pulls a seed model, a adds a folder, r opens the report.")
-        if infos:
+        names = [info.name for info in infos]
+        if selected in names:
+            table.move_cursor(row=names.index(selected))
+        elif infos:
             self._show(infos[0].name)
 
     def _selected(self) -> str | None:

@@ -19,8 +19,8 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap import events
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
-from smartlap.tui.messages import RunEventsArrived
-from smartlap.tui.view import LateBuiltView
+from smartlap.tui.messages import RunEventsArrived, StoreChanged
+from smartlap.tui.view import LateBuiltView, unless_torn_down
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -158,7 +158,18 @@ class TrainView(LateBuiltView, Horizontal):
     def focus_first(self) -> None:
         self.query_one("#train-model", Select).focus()
 
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if not self.is_attached:
+            return
+        with unless_torn_down():
+            if message.kinds & {"models", "datasets"}:
+                self.refresh_choices()
+            if "runs" in message.kinds:
+                self.refresh_runs()
+
     def refresh_choices(self) -> None:
+        """Fill the model and dataset selects; a choice the person made stays chosen."""
         from smartlap.store.models import list_models
 
         try:
@@ -166,8 +177,11 @@ class TrainView(LateBuiltView, Horizontal):
         except SmartlapError:
             models = []
         model_select = self.query_one("#train-model", Select)
+        chosen_model = model_select.value
         model_select.set_options([(m, m) for m in models])
-        if models:
+        if chosen_model in models:
+            model_select.value = chosen_model
+        elif models:
             model_select.value = models[0]
         try:
             from smartlap.store.datasets import list_datasets
@@ -176,8 +190,11 @@ class TrainView(LateBuiltView, Horizontal):
         except (ImportError, SmartlapError):
             datasets = []
         select = self.query_one("#train-dataset", Select)
+        chosen_dataset = select.value
         select.set_options([(d, d) for d in datasets])
-        if "demo" in datasets:
+        if chosen_dataset in datasets:
+            select.value = chosen_dataset
+        elif "demo" in datasets:
             select.value = "demo"
 
     @on(Select.Changed, "#train-model")

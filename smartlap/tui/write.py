@@ -33,6 +33,7 @@ from smartlap.tui.messages import (
     GenerationEnded,
     ModelLoaded,
     SongSaved,
+    StoreChanged,
     TokensArrived,
     WorkFailed,
 )
@@ -360,6 +361,20 @@ class WriteView(Vertical):
         if message.key == self._song_key and self.song is not None:
             self.song = message.song  # its id and times; the editor keeps what was typed since
         self._set_status(f"Saved to the songbook as {message.song.slug}.md")
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        """A model trained, pulled or added elsewhere appears in the model select."""
+        if "models" not in message.kinds:
+            return
+        select = self.query_one("#song-model", Select)
+        chosen = select.value
+        models = _model_names()
+        select.set_options([(m, m) for m in models])
+        if chosen in models:
+            select.value = chosen
+        elif models:
+            select.value = models[0]
 
     @on(TextArea.Changed, "#editor")
     def _editor_changed(self) -> None:
