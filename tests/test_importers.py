@@ -381,3 +381,69 @@ def test_enhanced_lrc_word_timestamps_are_stripped(tmp_path: Path) -> None:
     datasets.import_dataset(folder, name="lrc")
     song = next(datasets.iter_songs("lrc"))
     assert song.lyrics == normalise_lyrics(FIVE[1]["lyrics"]) and song.title == "lied"
+
+
+SALLY = "En ik weet al wat Sally gaat zeggen - ha!"
+
+
+def _one_artist_dump(artist: str, extra: dict[int, str], newline: str = "\n") -> tuple[str, list]:
+    """Four songs by one artist in header style; ``extra`` puts lyric text into songs."""
+    entries = [{"title": f"Lied nummer {i}", "artist": artist, "lyrics": make_song(i)}
+               for i in range(4)]
+    for index, text in extra.items():
+        entries[index]["lyrics"] = entries[index]["lyrics"].replace("\n\n", text, 1)
+    return txt_dump(entries, "header").replace("\n", newline), entries
+
+
+def _imported(tmp_path: Path, text: str) -> tuple[object, dict[str, str]]:
+    source = tmp_path / "dump.txt"
+    source.write_bytes(text.encode("utf-8"))
+    info = datasets.import_dataset(source, name="dump")
+    return info, {s.title: s for s in datasets.iter_songs("dump")}
+
+
+@pytest.mark.parametrize("where", ["inside-stanza", "stanza-start"])
+def test_dash_lyric_line_stays_in_its_song(tmp_path: Path, where: str) -> None:
+    """Issue 18: ' - ha!' in a lyric no longer splits a song (a bogus song + a 'too short')."""
+    insert = f"\n{SALLY}\n\n" if where == "inside-stanza" else f"\n\n{SALLY}\n"
+    text, entries = _one_artist_dump("Frans Bauer", {1: insert})
+    info, stored = _imported(tmp_path, text)
+    assert info.source["split_on"] == "Artist - Title lines"
+    assert info.songs == 4 and dict(info.report["skipped_by_reason"]) == {}
+    song = stored["Lied nummer 1"]
+    assert SALLY in song.lyrics.split("\n") and song.artist == "Frans Bauer"
+    assert len(song.lyrics.split("\n")) == len(normalise_lyrics(entries[1]["lyrics"]).split("\n"))
+    assert all(len(stored[e["title"]].lyrics.split("\n")) == 14 for e in entries if e is not
+               entries[1])
+
+
+def test_dash_line_with_unknown_artist_after_blank_is_lyrics(tmp_path: Path) -> None:
+    """Short and tidy, but its 'artist' heads no song: in a one-artist dump it is a lyric."""
+    line = "Zo gaat het - altijd weer"
+    text, entries = _one_artist_dump("Frans Bauer", {2: f"\n\n{line}\n"})
+    info, stored = _imported(tmp_path, text)
+    assert info.songs == 4 and dict(info.report["skipped_by_reason"]) == {}
+    assert line in stored["Lied nummer 2"].lyrics.split("\n")
+    assert set(stored) == {e["title"] for e in entries}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_real_headers_still_split_songs(tmp_path: Path, newline: str) -> None:
+    """Known artists' headers split songs, even with closing punctuation; CRLF too."""
+    text, _ = _one_artist_dump("Frans Bauer", {}, newline)
+    text = text.replace("Lied nummer 3", "Waarom?")
+    info, stored = _imported(tmp_path, text)
+    assert info.songs == 4 and dict(info.report["skipped_by_reason"]) == {}
+    assert set(stored) == {"Lied nummer 0", "Lied nummer 1", "Lied nummer 2", "Waarom?"}
+    assert {s.artist for s in stored.values()} == {"Frans Bauer"}
+    assert all("\r" not in s.lyrics and " - " not in s.lyrics for s in stored.values())
+
+
+def test_mixed_artists_dump_keeps_one_off_headers(tmp_path: Path) -> None:
+    """Many artists, one of them twice: every tidy header still splits, a shouted line not."""
+    entries = songs(8)
+    entries[3]["lyrics"] = entries[3]["lyrics"].replace("\n\n", f"\n\n{SALLY}\n", 1)
+    info, stored = _imported(tmp_path, txt_dump(entries, "header"))
+    assert info.songs == 8 and dict(info.report["skipped_by_reason"]) == {}
+    assert SALLY in stored["Lied nummer 3"].lyrics.split("\n")
+    assert {s.artist for s in stored.values()} == {f"Zanger {i % 7}" for i in range(8)}

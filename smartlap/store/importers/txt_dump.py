@@ -2,7 +2,9 @@
 
 Songs are separated by separator lines (``---``, ``===``, ``***``), by ``Artist - Title``
 header lines, or by runs of two or more blank lines, whichever the file uses (decided in a
-first pass). A header line at the top of a song becomes its artist and title. Lines that
+first pass). A header line at the top of a song becomes its artist and title. A dash line
+is a header only at a song boundary and when it agrees with the file's other headers (see
+``HeaderRule``), so a lyric such as "wat Sally gaat zeggen - ha!" stays a lyric. Lines that
 recur across many songs (site credits, "added by ...") are boilerplate: found in the first
 pass, dropped in the second, and listed in the report. Two passes over the file keep memory
 flat: only one song and a table of line hashes are held at a time.
@@ -30,6 +32,8 @@ BOILERPLATE_SHARE = 0.3
 BOILERPLATE_MIN_SONGS = 3
 SAMPLE_SONGS = 3000
 EDGE_LINES = 2
+MAX_HEADER_WORDS = 12
+UNHEADER_ENDINGS = ("!", "?", ",", ";", ":", ".", "…")
 
 
 def header(line: str) -> tuple[str, str] | None:
@@ -38,6 +42,39 @@ def header(line: str) -> tuple[str, str] | None:
     if not match or line.rstrip().endswith((",", ";")) or len(line.split()) > 14:
         return None
     return match["artist"].strip(), match["title"].strip()
+
+
+def _artist_key(artist: str) -> str:
+    return " ".join(artist.casefold().split())
+
+
+def plain_header(line: str) -> bool:
+    """Short and without closing punctuation: the shape of a header, not of a sung line."""
+    text = line.strip()
+    return len(text.split()) <= MAX_HEADER_WORDS and not text.endswith(UNHEADER_ENDINGS)
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """Which boundary dash lines are headers, learnt from the file's own boundary lines.
+
+    Only lines at a song boundary (start of file, after a blank line or a separator) are
+    ever asked. A line naming an artist that heads two or more songs is a header. When such
+    known artists head most of the file's songs (a dump of one or a few artists), no other
+    line is; otherwise a line is a header when it looks like one (short, no closing '!',
+    '?', ',' ...). Either way a sung line with a dash in it is not taken for a header.
+    """
+
+    artists: frozenset[str] = frozenset()
+    strict: bool = False
+
+    def header(self, line: str) -> tuple[str, str] | None:
+        found = header(line)
+        if found is None:
+            return None
+        if _artist_key(found[0]) in self.artists:
+            return found
+        return found if not self.strict and plain_header(line) else None
 
 
 def _line_key(line: str) -> str:
@@ -59,7 +96,7 @@ class Block:
     lines: list[str] = field(default_factory=list)
 
 
-def _blocks(path: Path, encoding: str, mode: str) -> Iterator[Block]:
+def _blocks(path: Path, encoding: str, mode: str, rule: HeaderRule) -> Iterator[Block]:
     """Split the file into song blocks (a list of lines each) without reading it whole."""
     block = Block(start=1)
     blanks = 0
@@ -77,7 +114,7 @@ def _blocks(path: Path, encoding: str, mode: str) -> Iterator[Block]:
                 block.lines.append("")
                 continue
             starts_song = (mode == "separator" and SEPARATOR.match(line)) or (
-                mode == "header" and previous_blank and header(line) is not None)
+                mode == "header" and previous_blank and rule.header(line) is not None)
             blanks = 0
             previous_blank = False
             if starts_song:
@@ -92,38 +129,69 @@ def _blocks(path: Path, encoding: str, mode: str) -> Iterator[Block]:
         yield block
 
 
-def choose_mode(path: Path, encoding: str) -> str:
-    separators = headers = 0
-    first_is_header = None
-    previous_blank = True
+def scan(path: Path, encoding: str) -> tuple[str, HeaderRule]:
+    """First pass: how the file splits songs, and which dash lines are its headers.
+
+    A dash line is a candidate header when it stands at a boundary (first line, or after a
+    blank line or a separator) and a body line follows before the next candidate; a dash
+    line inside a stanza never is. Artists of two or more candidates make the rule.
+    """
+    separators = 0
+    artists: Counter = Counter()
+    plain: Counter = Counter()
+    first: tuple[str, bool] | None = None  # the file's first line, if a candidate
+    candidate: tuple[str, bool] | None = None  # waiting for a body line
+    seen_line = False
+    boundary = True
     with open_text(path, encoding) as handle:
         for raw in handle:
             line = raw.strip()
             if not line:
-                previous_blank = True
+                boundary = True
                 continue
+            found = header(line) if boundary else None
             if SEPARATOR.match(line):
                 separators += 1
-            is_header = previous_blank and header(line) is not None
-            headers += is_header
-            if first_is_header is None:
-                first_is_header = is_header
-            previous_blank = False
+                boundary = True
+                continue
+            if found is not None:
+                candidate = (_artist_key(found[0]), plain_header(line))
+                if not seen_line:
+                    first = candidate
+            elif candidate is not None:
+                artists[candidate[0]] += 1
+                plain[candidate[0]] += candidate[1]
+                candidate = None
+            seen_line = True
+            boundary = False
+    known = frozenset(artist for artist, count in artists.items() if count >= 2)
+    named = sum(artists[artist] for artist in known)
+    rule = HeaderRule(known, strict=2 * named >= artists.total() > 0 and bool(known))
     if separators:
-        return "separator"
-    if headers >= 2 and first_is_header:
-        return "header"
-    return "blank"
+        return "separator", rule
+    headers = named + (0 if rule.strict else sum(
+        count for artist, count in plain.items() if artist not in known))
+    first_ok = first is not None and (first[0] in known or (not rule.strict and first[1]))
+    if headers >= 2 and first_ok:
+        return "header", rule
+    return "blank", rule
 
 
-def find_boilerplate(path: Path, encoding: str, mode: str) -> tuple[set[int], dict[int, str]]:
+def choose_mode(path: Path, encoding: str) -> str:
+    """How the file separates its songs: 'separator', 'header' or 'blank'."""
+    return scan(path, encoding)[0]
+
+
+def find_boilerplate(path: Path, encoding: str, mode: str,
+                     rule: HeaderRule | None = None) -> tuple[set[int], dict[int, str]]:
     """Hashes of lines (or edge-line prefixes) that recur in many songs, with an example."""
     counts: Counter = Counter()
     examples: dict[int, str] = {}
     songs = 0
-    for block in _blocks(path, encoding, mode):
+    rule = rule or HeaderRule()
+    for block in _blocks(path, encoding, mode, rule):
         lines = [line.strip() for line in block.lines if line.strip()]
-        if lines and header(lines[0]):
+        if lines and rule.header(lines[0]):
             lines = lines[1:]
         if not lines:
             continue
@@ -153,17 +221,17 @@ def find_boilerplate(path: Path, encoding: str, mode: str) -> tuple[set[int], di
 
 def read_txt(path: Path, encoding: str, report: ImportReport) -> Iterator[RawSong | Skipped]:
     lrc = looks_like_lrc(read_sample(path, encoding))
-    mode = choose_mode(path, encoding)
-    boilerplate, examples = find_boilerplate(path, encoding, mode)
+    mode, rule = scan(path, encoding)
+    boilerplate, examples = find_boilerplate(path, encoding, mode, rule)
     report.source.update(split_on={"separator": "separator lines", "header":
                                    "Artist - Title lines", "blank": "blank lines"}[mode])
     dropped: Counter = Counter()
     pending_header: tuple[str, str] | None = None
-    for block in _blocks(path, encoding, mode):
+    for block in _blocks(path, encoding, mode, rule):
         lines = list(block.lines)
         while lines and not lines[0].strip():
             lines.pop(0)
-        found = header(lines[0]) if lines else None
+        found = rule.header(lines[0]) if lines else None
         if found:
             lines = lines[1:]
         if found and not any(line.strip() for line in lines):
