@@ -29,9 +29,13 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path, mode: str = "w", newline: str | None = None) -> Iterator[Any]:
+def atomic_open(path: Path, mode: str = "w", newline: str | None = None, *,
+                overwrite: bool = True) -> Iterator[Any]:
     """Open a temp sibling of ``path`` for writing; on success fsync it and rename it over
-    ``path``, on any error remove it. Streams big files without building them in memory."""
+    ``path``, on any error remove it. Streams big files without building them in memory.
+
+    With ``overwrite=False`` the temp file is hard-linked into place instead, which raises
+    FileExistsError when another writer took the name first: no check-then-write race."""
     if mode not in ("w", "wb"):
         raise ValueError("atomic_open writes text ('w') or bytes ('wb')")
     path = Path(path)
@@ -43,7 +47,11 @@ def atomic_open(path: Path, mode: str = "w", newline: str | None = None) -> Iter
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        if overwrite:
+            os.replace(tmp_name, path)
+        else:
+            os.link(tmp_name, path)
+            os.unlink(tmp_name)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
@@ -67,24 +75,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_create_text(path: Path, text: str) -> None:
-    """Write ``text`` to a new file at ``path``, atomically, and never over an existing one.
-
-    The temp file is hard-linked into place, which fails with FileExistsError when another
-    writer (a second studio, the CLI) took the name first: no check-then-write race.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp_name, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-    _fsync_dir(path.parent)
+    """Write ``text`` to a new file at ``path``; FileExistsError if the name is taken."""
+    with atomic_open(path, "wb", overwrite=False) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pilot_support import type_text, views_ready
 from textual.widgets import Input, OptionList, TextArea
 
 from smartlap.store import songbook
@@ -20,16 +21,11 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _type(pilot, text: str) -> None:
-    for char in text:
-        await pilot.press("enter" if char == "\n" else "space" if char == " " else char)
-
-
 async def _write_song(app, pilot, title: str, lyrics: str) -> None:
     await pilot.click("#song-title")
-    await _type(pilot, title)
+    await type_text(pilot, title)
     await pilot.click("#editor")
-    await _type(pilot, lyrics)
+    await type_text(pilot, lyrics)
 
 
 async def test_ctrl_n_after_a_save_starts_a_new_file(smartlap_home: Path) -> None:
@@ -110,13 +106,6 @@ async def test_an_earlier_version_is_restored_from_the_songbook_dialog(
 
 # -- lists that follow the data home ------------------------------------------------------------
 
-async def _views_ready(pilot) -> None:
-    for _ in range(100):
-        if len(pilot.app.query("#datasets-view, #models-view, #train-view")) == 3:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screens were never built")
-
 
 async def _until(pilot, condition, seconds: float = 5.0) -> None:
     for _ in range(int(seconds / 0.05)):
@@ -146,7 +135,7 @@ async def test_a_dataset_imported_elsewhere_appears_in_datasets_and_train(
 
     app = make_app(store_poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.pause(0.2)
         app.query_one("#train-dataset", Select).value = "demo"
         source = tmp_path / "liedjes.txt"
@@ -165,7 +154,7 @@ async def test_a_model_added_elsewhere_appears_in_models_write_and_train(
 
     app = make_app(store_poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.pause(0.2)
         register_model(tiny_gpt2_dir, name="vers")  # as a finished run or `models add` would
         await _until(pilot, lambda: "vers" in _table_keys(app, "#models-view DataTable"))
@@ -178,7 +167,7 @@ async def test_a_run_started_elsewhere_appears_in_the_train_screen(smartlap_home
 
     app = make_app(store_poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.pause(0.2)
         run = smartlap_home / "runs" / "20261203-100000-beef"
         run.mkdir(parents=True)

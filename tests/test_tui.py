@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pilot_support import type_text, views_ready
 from textual.widgets import DataTable, Input, TextArea
 
 from smartlap import events
@@ -152,20 +153,6 @@ def tiny_model(tiny_gpt2_dir: Path) -> str:
     return register_model(tiny_gpt2_dir, name="tiny").name
 
 
-async def _views_ready(pilot) -> None:
-    """The non-initial screens are mounted just after the first paint; wait for them."""
-    for _ in range(100):
-        if len(pilot.app.query("#datasets-view, #models-view, #train-view")) == 3:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screens were never built")
-
-
-async def _type(pilot, text: str) -> None:
-    for char in text:
-        await pilot.press("enter" if char == "\n" else "space" if char == " " else char)
-
-
 @pytest.mark.slow
 async def test_generate_streams_tokens_before_the_end(tiny_model: str) -> None:
     seen: list[str] = []
@@ -181,7 +168,7 @@ async def test_generate_streams_tokens_before_the_end(tiny_model: str) -> None:
         view = app.query_one(WriteView)
         view.controls = view.controls.__class__(max_new_tokens=30, seed=1, samples=2)
         await pilot.pause()
-        await _type(pilot, "de kroeg\n")
+        await type_text(pilot, "de kroeg\n")
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
@@ -238,7 +225,7 @@ async def test_a_model_that_fails_to_load_leaves_write_usable(smartlap_home: Pat
         assert any("corrupt" in m and "hint: Re-download it." in m for m in messages)
         view = app.query_one(WriteView)
         assert not view.generating
-        await _type(pilot, "nog steeds")
+        await type_text(pilot, "nog steeds")
         assert app.query_one("#editor", TextArea).text == "nog steeds"
 
 
@@ -246,9 +233,9 @@ async def test_song_is_autosaved_and_reopened(smartlap_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#song-title")
-        await _type(pilot, "Moeder")
+        await type_text(pilot, "Moeder")
         await pilot.click("#editor")
-        await _type(pilot, "mijn hart\nis leeg")
+        await type_text(pilot, "mijn hart\nis leeg")
         await pilot.pause(1.2)
         await app.workers.wait_for_complete()
     songs = songbook.list_songs()
@@ -273,7 +260,7 @@ async def test_import_a_dataset_and_see_its_report(tmp_path: Path) -> None:
     source.write_text("\n".join(rows) + "\n", encoding="utf-8")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.press("f2")
         await pilot.press("i")
         await pilot.pause()
@@ -293,7 +280,7 @@ async def test_import_a_dataset_and_see_its_report(tmp_path: Path) -> None:
 async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.press("f4")
         app.query_one("#train-model").clear()
         app.query_one("#train-epochs", Input).value = "0"
@@ -330,7 +317,7 @@ def _run_with_state(monkeypatch: pytest.MonkeyPatch, planned: int, trained: int,
 
 
 async def _press_resume(app, pilot) -> Input:
-    await _views_ready(pilot)
+    await views_ready(pilot)
     await pilot.press("f4")
     app.query_one("#runs-table", DataTable).focus()
     await pilot.press("u")
@@ -405,7 +392,7 @@ async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
     import_dataset(source, name="liedjes")
     app = make_app(poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.press("f4")
         app.query_one("#train-model").value = tiny_model
         app.query_one("#train-dataset").value = "liedjes"
@@ -424,7 +411,7 @@ async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
         assert "MB" in pane.query_one("#wp-memory").render().plain
         table = app.query_one("#runs-table", DataTable)
         assert table.row_count == 1
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.press("f4")
         table.focus()
         await pilot.press("enter")
@@ -438,7 +425,7 @@ async def test_next_line_candidates_are_listed_best_first(tiny_model: str) -> No
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(WriteView)
-        await _type(pilot, "in de kroeg brandt licht\n")
+        await type_text(pilot, "in de kroeg brandt licht\n")
         await pilot.press("ctrl+l")
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
@@ -454,7 +441,7 @@ async def test_next_line_candidates_are_listed_best_first(tiny_model: str) -> No
 async def test_model_report_opens_as_markdown(tiny_model: str) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.press("f3")
         table = app.query_one("#models-table", DataTable)
         table.move_cursor(row=table.get_row_index("tiny"))
@@ -480,7 +467,7 @@ def test_gutter_facts_count_syllables_and_letter_rhymes() -> None:
 async def test_pulling_offline_says_so_with_a_hint(smartlap_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.press("f3")
         await pilot.press("p")
         await pilot.pause()
@@ -518,7 +505,7 @@ async def test_a_row_highlight_arriving_after_the_views_widgets_are_gone_is_igno
 
     app = make_app(poll_interval=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        await _views_ready(pilot)
+        await views_ready(pilot)
         await pilot.pause(0.1)
         view = app.query_one(view_id)
         table = view.query_one(DataTable)

@@ -194,9 +194,10 @@ def _free_slugs(title: str) -> Iterator[str]:
         n += 1
 
 
-def _create(song: BookSong) -> BookSong:
-    """Write ``song`` under the first free slug of its title; never over an existing file."""
-    for slug in _free_slugs(song.title):
+def _create(song: BookSong, prefer: str | None = None) -> BookSong:
+    """Write ``song`` under ``prefer`` or the first free slug of its title; never over an
+    existing file."""
+    for slug in itertools.chain([prefer] if prefer else [], _free_slugs(song.title)):
         created = replace(song, slug=slug)
         try:
             atomic_create_text(created.path, render(created))
@@ -310,8 +311,7 @@ def _write_version(slug: str, text: str) -> None:
 def _keep_version(slug: str, text: str, before: BookSong, after: BookSong, *,
                   force: bool) -> None:
     """Keep the text a save replaces: once a minute, and always before a big loss."""
-    kept = [line for line in before.lyrics.splitlines() if line.strip()]
-    drops_most = after.line_count < len(kept) / 2
+    drops_most = after.line_count < before.line_count / 2
     newest = _version_files(slug)[:1]
     recent = bool(newest) and time.time() - newest[0].stat().st_mtime < HISTORY_INTERVAL_SECONDS
     if force or drops_most or not recent:
@@ -367,14 +367,9 @@ def restore_version(slug: str, number: int) -> BookSong:
     old = versions[number].song
     current = _on_disk(slug)
     if current is None:  # a deleted song comes back under its own name if it is free
-        revived = replace(old, slug="", id=old.id or _new_id(), updated=_now())
-        for candidate in itertools.chain([slug], _free_slugs(old.title)):
-            try:
-                atomic_create_text(song_path(candidate), render(replace(revived, slug=candidate)))
-            except FileExistsError:
-                continue
-            _move_history(slug, candidate)
-            return replace(revived, slug=candidate)
+        revived = _create(replace(old, id=old.id or _new_id(), updated=_now()), prefer=slug)
+        _move_history(slug, revived.slug)
+        return revived
     disk = current[0]
     return save_song(replace(disk, title=old.title, lyrics=old.lyrics, style=old.style),
                      force_version=True)

@@ -53,7 +53,7 @@ class SmartlapApp(App[int]):
         self.poll_interval = poll_interval
         self.initial_tab = initial_tab
         self.store_poll_interval = store_poll_interval
-        self._store_signature: Any = None
+        self._store_signature: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="♪")

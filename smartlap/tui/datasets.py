@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen
 from smartlap.tui.messages import DatasetImported, StoreChanged, WorkFailed
-from smartlap.tui.view import LateBuiltView, unless_torn_down
+from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
            ("folder of .txt", "folder"), ("text dump", "txt"), ("LRC", "lrc")]
@@ -185,10 +185,7 @@ class DatasetsView(LateBuiltView, Vertical):
                           split, _short_source(info.source), key=info.name)
         self.query_one("#datasets-status", Static).update(
             f"{len(infos)} dataset(s). i imports, d deletes, r shows the import report.")
-        names = [info.name for info in infos]
-        if selected in names:
-            table.move_cursor(row=names.index(selected))
-        elif infos:
+        if not keep_cursor(table, [info.name for info in infos], selected) and infos:
             self._preview(infos[0].name)
 
     def _selected(self) -> str | None:

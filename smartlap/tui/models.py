@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, StoreChanged, WorkFailed
-from smartlap.tui.view import LateBuiltView, unless_torn_down
+from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
 from smartlap.units import human_bytes, human_params
 
 
@@ -136,10 +136,7 @@ class ModelsView(LateBuiltView, Vertical):
                           key=info.name)
         self.query_one("#models-status", Static).update(
             f"{len(infos)} model(s). p pulls a seed model, a adds a folder, r opens the report.")
-        names = [info.name for info in infos]
-        if selected in names:
-            table.move_cursor(row=names.index(selected))
-        elif infos:
+        if not keep_cursor(table, [info.name for info in infos], selected) and infos:
             self._show(infos[0].name)
 
     def _selected(self) -> str | None:

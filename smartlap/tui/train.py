@@ -20,7 +20,7 @@ from smartlap import events
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
-from smartlap.tui.view import LateBuiltView, unless_torn_down
+from smartlap.tui.view import LateBuiltView, set_choices, unless_torn_down
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -176,26 +176,15 @@ class TrainView(LateBuiltView, Horizontal):
             models = [m.name for m in list_models()]
         except SmartlapError:
             models = []
-        model_select = self.query_one("#train-model", Select)
-        chosen_model = model_select.value
-        model_select.set_options([(m, m) for m in models])
-        if chosen_model in models:
-            model_select.value = chosen_model
-        elif models:
-            model_select.value = models[0]
+        set_choices(self.query_one("#train-model", Select), models,
+                    models[0] if models else None)
         try:
             from smartlap.store.datasets import list_datasets
 
             datasets = [d.name for d in list_datasets()]
         except (ImportError, SmartlapError):
             datasets = []
-        select = self.query_one("#train-dataset", Select)
-        chosen_dataset = select.value
-        select.set_options([(d, d) for d in datasets])
-        if chosen_dataset in datasets:
-            select.value = chosen_dataset
-        elif "demo" in datasets:
-            select.value = "demo"
+        set_choices(self.query_one("#train-dataset", Select), datasets, "demo")
 
     @on(Select.Changed, "#train-model")
     def _model_changed(self, event: Select.Changed) -> None:

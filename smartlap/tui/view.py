@@ -1,11 +1,15 @@
-"""A mixin for the studio's tab views (Datasets, Models, Train)."""
+"""A mixin for the studio's tab views (Datasets, Models, Train), and list refresh helpers."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from textual.css.query import NoMatches
+
+if TYPE_CHECKING:  # annotations only: the Write screen's first paint needs no DataTable
+    from textual.widgets import DataTable, Select
 
 
 class LateBuiltView:
@@ -33,3 +37,21 @@ def unless_torn_down() -> Iterator[None]:
     """Skip what follows if the view's widgets are gone: the studio is quitting."""
     with contextlib.suppress(NoMatches):
         yield
+
+
+def set_choices(select: Select, values: list[str], fallback: str | None) -> None:
+    """Refill a select; the person's choice stays if still offered, else ``fallback``."""
+    chosen = select.value
+    select.set_options([(value, value) for value in values])
+    if chosen in values:
+        select.value = chosen
+    elif fallback in values:
+        select.value = fallback
+
+
+def keep_cursor(table: DataTable, keys: list[str], selected: str | None) -> bool:
+    """After a refill, put the cursor back on ``selected``; False if that row is gone."""
+    if selected not in keys:
+        return False
+    table.move_cursor(row=keys.index(selected))
+    return True

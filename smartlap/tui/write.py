@@ -37,6 +37,7 @@ from smartlap.tui.messages import (
     TokensArrived,
     WorkFailed,
 )
+from smartlap.tui.view import set_choices
 from smartlap.tui.widgets.gutter import Gutter, LineFacts
 
 BATCH_SECONDS = 0.04
@@ -321,7 +322,7 @@ class WriteView(Vertical):
             try:
                 self.song = songbook.new_song(title, lyrics, style=style)
             except (SmartlapError, OSError) as error:
-                self._save_failed(error)
+                self.post_message(WorkFailed("save", *_save_error(error)))
                 return
             self._set_status(f"Saved to the songbook as {self.song.slug}.md")
             return
@@ -349,12 +350,6 @@ class WriteView(Vertical):
             self._written_seq = seq
         self.post_message(SongSaved(saved, key))
 
-    def _save_failed(self, error: Exception) -> None:
-        message, hint = _save_error(error)
-        self._dirty = True
-        self._set_status("Not saved: the text is still here. " + message)
-        self.app.show_error(SmartlapError(message, hint))
-
     @on(SongSaved)
     def _saved(self, message: SongSaved) -> None:
         message.stop()
@@ -367,14 +362,8 @@ class WriteView(Vertical):
         """A model trained, pulled or added elsewhere appears in the model select."""
         if "models" not in message.kinds:
             return
-        select = self.query_one("#song-model", Select)
-        chosen = select.value
         models = _model_names()
-        select.set_options([(m, m) for m in models])
-        if chosen in models:
-            select.value = chosen
-        elif models:
-            select.value = models[0]
+        set_choices(self.query_one("#song-model", Select), models, models[0] if models else None)
 
     @on(TextArea.Changed, "#editor")
     def _editor_changed(self) -> None:

@@ -1,0 +1,18 @@
+"""Pilot steps the studio tests share: typing text and waiting for the late-built screens."""
+
+from __future__ import annotations
+
+
+async def views_ready(pilot) -> None:
+    """The non-initial screens are mounted just after the first paint; wait for them."""
+    for _ in range(100):
+        if len(pilot.app.query("#datasets-view, #models-view, #train-view")) == 3:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screens were never built")
+
+
+async def type_text(pilot, text: str) -> None:
+    """Press each character's key, as a person types (newlines as Enter)."""
+    for char in text:
+        await pilot.press("enter" if char == "\n" else "space" if char == " " else char)
