@@ -93,3 +93,20 @@ def test_songbook_versions_snapshot(snap_compare, fixed_home: Path) -> None:
         await pilot.press("h")
         await _settle(pilot)
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_write_wraps_long_lines_snapshot(snap_compare, smartlap_home: Path) -> None:
+    """A line longer than the editor wraps; its count and letter stay on its first row."""
+    long_line = ("En als de avond valt en alle lichtjes in de straten van de oude stad "
+                 "weer branden, denk ik aan jou")
+    songbook.new_song("Lange regels", f"{long_line}\nik mis je zo, mijn lief, mijn hart\n"
+                      "en zoek je nu in elke straat\n")
+
+    async def before(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("f1")  # the Write screen, its editor focused
+        await _settle(pilot)
+        for area in pilot.app.screen.query(TextArea):
+            area.cursor_blink = False
+        await pilot.pause()
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)

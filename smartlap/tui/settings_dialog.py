@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -11,32 +10,7 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from smartlap.tui.write import GenerationControls
-
-
-def _number(kind: type, low: float, high: float, optional: bool = False
-            ) -> Callable[[str], tuple[object, str | None]]:
-    def parse(text: str) -> tuple[object, str | None]:
-        text = text.strip()
-        if not text and optional:
-            return None, None
-        try:
-            value = kind(text)
-        except ValueError:
-            return None, f"a {'whole ' if kind is int else ''}number from {low:g} to {high:g}"
-        if not low <= value <= high:
-            return None, f"between {low:g} and {high:g}"
-        return value, None
-    return parse
-
-
-FIELDS = {
-    "temperature": ("Temperature", _number(float, 0.05, 2.0)),
-    "top_p": ("Top-p", _number(float, 0.05, 1.0)),
-    "max_new_tokens": ("Max tokens", _number(int, 1, 1024)),
-    "seed": ("Seed (empty: random)", _number(int, 0, 2**31 - 1, optional=True)),
-    "samples": ("Alternatives", _number(int, 1, 4)),
-}
+from smartlap.tui.controls import FIELDS, GenerationControls
 
 
 class SettingsDialog(ModalScreen[GenerationControls | None]):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -26,6 +26,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 
 from smartlap.errors import AlreadyExistsError, SmartlapError
 from smartlap.store import songbook
+from smartlap.tui.controls import GenerationControls, load_controls, save_controls
 from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
 from smartlap.tui.messages import (
     CandidatesFound,
@@ -52,17 +53,6 @@ _CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
 def clean_text(text: str) -> str:
     """Model output as song text: line breaks normalised, control characters dropped."""
     return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
-
-
-@dataclass(frozen=True)
-class GenerationControls:
-    """The sampling knobs the Write screen offers (validated in the settings dialog)."""
-
-    temperature: float = 0.9
-    top_p: float = 0.95
-    max_new_tokens: int = 80
-    seed: int | None = None
-    samples: int = 1
 
 
 class GenerationBackend:
@@ -189,7 +179,7 @@ class WriteView(Vertical):
     def __init__(self, backend: GenerationBackend | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.backend = backend or GenerationBackend()
-        self.controls = GenerationControls()
+        self.controls, self._control_problems = load_controls()
         self.song: songbook.BookSong | None = None
         self.facts = LineFacts()
         self.loaded: Any = None
@@ -228,7 +218,7 @@ class WriteView(Vertical):
         with Horizontal(id="write-main"):
             with Horizontal(id="editor-box"):
                 yield Gutter(self.facts, id="gutter")
-                yield TextArea(id="editor", soft_wrap=False, tab_behavior="focus",
+                yield TextArea(id="editor", soft_wrap=True, tab_behavior="focus",
                                show_line_numbers=False)
             with Vertical(id="suggestion-box"):
                 yield Static(id="suggestion-head")
@@ -241,11 +231,16 @@ class WriteView(Vertical):
     def on_mount(self) -> None:
         editor = self.query_one("#editor", TextArea)
         self.watch(editor, "scroll_y", self._sync_gutter, init=False)
+        self.watch(editor, "virtual_size", self._sync_wrapped_rows, init=False)
         songs = songbook.list_songs()
         if songs:
             self.open_song(songs[0].slug)
         self._show_head()
         self._set_status("Type a few lines, then Ctrl+G to let the model continue.")
+        if self._control_problems:
+            self.app.notify("; ".join(self._control_problems) + ". Those settings use their "
+                            "defaults; F9 sets and keeps them.", title="config.toml",
+                            severity="warning")
         self._warm_craft()
 
     @work(thread=True, exclusive=True, group="warm", exit_on_error=False)
@@ -482,6 +477,7 @@ class WriteView(Vertical):
             if self._gutter_timer is not None:
                 self._gutter_timer.stop()
             self._gutter_timer = self.set_timer(GUTTER_DEBOUNCE_SECONDS, self._update_letters)
+        self._sync_wrapped_rows()
         self.query_one(Gutter).refresh()
 
     def _update_letters(self) -> None:
@@ -490,6 +486,16 @@ class WriteView(Vertical):
 
     def _sync_gutter(self, scroll_y: float) -> None:
         self.query_one(Gutter).scroll_to_row(int(scroll_y))
+
+    def _sync_wrapped_rows(self, *_: object) -> None:
+        """The gutter follows the editor's soft wrap: one row of facts a song line."""
+        editor = self.query_one("#editor", TextArea)
+        wrapped = editor.wrapped_document
+        heights = [len(wrapped.get_offsets(line)) + 1 for line in range(editor.document.line_count)]
+        self.query_one(Gutter).set_line_heights(heights)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._sync_wrapped_rows)
 
     # -- generation -----------------------------------------------------------------------
 
@@ -652,6 +658,7 @@ class WriteView(Vertical):
             return
         if self.generating:
             self.generating = False
+            self._settle_alternatives()
             ended = self.stats.get(self.shown + 1)
             if ended and ended.seconds:
                 rate = ended.tokens / ended.seconds
@@ -717,16 +724,33 @@ class WriteView(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.generating
-        if action in ("accept", "next_alternative"):
-            return any(self.alternatives) or None
+        if action == "accept":
+            return any(text.strip() for text in self.alternatives) or None
+        if action == "next_alternative":
+            return sum(1 for text in self.alternatives if text.strip()) > 1 or None
         return True
 
     def action_stop(self) -> None:
         """Escape: the generator stops at its next token; the UI stops listening now."""
         self._stop.set()
         self.generating = False
-        self._set_status("Stopped. Ctrl+O inserts what was generated, Ctrl+R tries again.")
+        self._settle_alternatives()
+        if self.alternatives:
+            self._set_status("Stopped. Ctrl+O inserts what was generated, Ctrl+R tries again.")
+        else:
+            self._set_status("Stopped before any words came. Ctrl+R tries again.")
         self._show_head()
+
+    def _settle_alternatives(self) -> None:
+        """Once nothing streams any more, only alternatives that hold words are offered.
+
+        Samples stream one after another, so the empty ones (not started when Escape came)
+        are the last ones: dropping them keeps every other alternative's number."""
+        while self.alternatives and not self.alternatives[-1].strip():
+            self.alternatives.pop()
+        if self.shown >= len(self.alternatives):
+            self.shown = 0
+            self._render_shown()
 
     def action_accept(self) -> None:
         text = self.alternatives[self.shown] if self.alternatives else ""
@@ -740,9 +764,12 @@ class WriteView(Vertical):
         self._set_status("Inserted. Ctrl+G continues from the cursor.")
 
     def action_next_alternative(self) -> None:
-        if len(self.alternatives) < 2:
+        offered = [i for i, text in enumerate(self.alternatives) if text.strip()]
+        later = [i for i in offered if i > self.shown]
+        following = later[0] if later else (offered[0] if offered else self.shown)
+        if following == self.shown:
             return
-        self.shown = (self.shown + 1) % len(self.alternatives)
+        self.shown = following
         self._render_shown()
         self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.")
         self._show_head()
@@ -751,9 +778,17 @@ class WriteView(Vertical):
         from smartlap.tui.settings_dialog import SettingsDialog
 
         def changed(controls: GenerationControls | None) -> None:
-            if controls is not None:
-                self.controls = controls
-                self._show_head()
+            if controls is None:
+                return
+            self.controls = controls
+            self._show_head()
+            try:
+                save_controls(controls)
+            except (SmartlapError, OSError) as error:
+                self._set_status("Settings apply to this session only: they could not be "
+                                 f"kept ({getattr(error, 'message', error)}).")
+            else:
+                self._set_status("Settings kept for next time.")
         self.app.push_screen(SettingsDialog(self.controls), changed)
 
     def _show_head(self) -> None:
@@ -761,8 +796,10 @@ class WriteView(Vertical):
         count = len(self.alternatives)
         tabs = ""
         if count > 1:
-            tabs = " ".join(f"[reverse]{i + 1}[/]" if i == self.shown else str(i + 1)
-                            for i in range(count)) + "  "
+            tabs = " ".join(f"[reverse]{i + 1}[/]" if i == self.shown
+                            else str(i + 1) if text.strip() or self.generating
+                            else f"[dim]{i + 1}[/]"
+                            for i, text in enumerate(self.alternatives)) + "  "
         state = "[green]streaming…[/] " if self.generating else ""
         seed = f" seed {c.seed}" if c.seed is not None else ""
         head = (f"{tabs}{state}[dim]t={c.temperature:g} p={c.top_p:g} "

@@ -3,7 +3,8 @@
 Syllables are cached per line text, so typing re-counts only the line that changed; the
 rhyme letters need the whole song and are recomputed after a short pause in typing
 (debounced by the owner). The gutter draws only the visible rows (Line API), scrolled with
-the editor (soft wrap is off in the editor so rows and lines match).
+the editor. The editor soft-wraps long lines, so the owner hands the gutter how many screen
+rows each song line takes: the facts sit on a line's first row, its wrapped rows stay blank.
 """
 
 from __future__ import annotations
@@ -81,6 +82,25 @@ class Gutter(Widget):
         super().__init__(**kwargs)
         self.facts = facts
         self.offset_y = 0
+        self._row_lines: list[int] | None = None  # screen row -> line; None: one row a line
+
+    def set_line_heights(self, heights: list[int]) -> None:
+        """How many screen rows each line takes (the editor's soft wrap)."""
+        rows = [-1 if row else line for line, height in enumerate(heights)
+                for row in range(max(height, 1))]
+        rows = None if len(rows) == len(heights) else rows
+        if rows != self._row_lines:
+            self._row_lines = rows
+            self.refresh()
+
+    def line_at_row(self, row: int) -> int | None:
+        """The song line whose facts belong on screen row ``row``; None on a wrapped row."""
+        if self._row_lines is None:
+            return row
+        if row >= len(self._row_lines):
+            return None
+        line = self._row_lines[row]
+        return None if line < 0 else line
 
     def scroll_to_row(self, row: int) -> None:
         if row != self.offset_y:
@@ -88,10 +108,10 @@ class Gutter(Widget):
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        index = self.offset_y + y
+        index = self.line_at_row(self.offset_y + y)
         counts, letters = self.facts.counts, self.facts.letters
-        count = counts[index] if index < len(counts) else None
-        letter = letters[index] if index < len(letters) else ""
+        count = counts[index] if index is not None and index < len(counts) else None
+        letter = letters[index] if index is not None and index < len(letters) else ""
         segments = [Segment(f"{count:>3} " if count is not None else "    ", _COUNT),
                     Segment(f"{letter[:1]:<1} ", _LETTER)]
         return Strip(segments, WIDTH)

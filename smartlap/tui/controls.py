@@ -1,0 +1,90 @@
+"""The Write screen's sampling knobs: their limits, and keeping them across restarts.
+
+One table of fields serves the settings dialog (live validation), and the loader that reads
+them back from ``[studio.generation]`` in config.toml (a hand-edited bad value is reported
+and replaced by its default, never trusted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+
+from smartlap import config
+from smartlap.errors import SmartlapError
+
+TABLE = "studio.generation"
+
+
+@dataclass(frozen=True)
+class GenerationControls:
+    """The sampling knobs the Write screen offers (validated by ``FIELDS``)."""
+
+    temperature: float = 0.9
+    top_p: float = 0.95
+    max_new_tokens: int = 80
+    seed: int | None = None
+    samples: int = 1
+
+
+Parser = Callable[[str], tuple[object, str | None]]
+
+
+def _number(kind: type, low: float, high: float, optional: bool = False) -> Parser:
+    def parse(text: str) -> tuple[object, str | None]:
+        text = text.strip()
+        if not text and optional:
+            return None, None
+        try:
+            value = kind(text)
+        except ValueError:
+            return None, f"a {'whole ' if kind is int else ''}number from {low:g} to {high:g}"
+        if not low <= value <= high:
+            return None, f"between {low:g} and {high:g}"
+        return value, None
+    return parse
+
+
+FIELDS: dict[str, tuple[str, Parser]] = {
+    "temperature": ("Temperature", _number(float, 0.05, 2.0)),
+    "top_p": ("Top-p", _number(float, 0.05, 1.0)),
+    "max_new_tokens": ("Max tokens", _number(int, 1, 1024)),
+    "seed": ("Seed (empty: random)", _number(int, 0, 2**31 - 1, optional=True)),
+    "samples": ("Alternatives", _number(int, 1, 4)),
+}
+
+
+def controls_from(values: dict[str, object]) -> tuple[GenerationControls, list[str]]:
+    """Controls from stored values, and one problem line per value that was not usable."""
+    defaults = GenerationControls()
+    chosen: dict[str, object] = {}
+    problems = []
+    for field in fields(GenerationControls):
+        if field.name not in values:
+            continue
+        raw = values[field.name]
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            problems.append(f"{field.name}: not a number")
+            continue
+        value, problem = FIELDS[field.name][1](str(raw))
+        if problem:
+            problems.append(f"{field.name} = {raw!r}: {problem}")
+        else:
+            chosen[field.name] = value
+    unknown = sorted(set(values) - {field.name for field in fields(GenerationControls)})
+    problems += [f"{name}: not a setting" for name in unknown]
+    return GenerationControls(**{**asdict(defaults), **chosen}), problems
+
+
+def load_controls() -> tuple[GenerationControls, list[str]]:
+    """The controls kept in config.toml; defaults (and the reason) when it cannot be read."""
+    try:
+        values = config.read_table(TABLE)
+    except SmartlapError as error:
+        return GenerationControls(), [error.message]
+    return controls_from(values)
+
+
+def save_controls(controls: GenerationControls) -> None:
+    """Keep the controls for the next session (raises SmartlapError/OSError on failure)."""
+    config.write_table(TABLE, asdict(controls))

@@ -1,0 +1,152 @@
+"""The Write screen's promises: stopped streams offer only real alternatives, settings are
+kept across restarts, and long lines wrap with the gutter beside the right rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_tui import SIZE, SlowBackend
+from textual.widgets import Input, TextArea
+
+from smartlap.config import tomllib
+from smartlap.store import songbook
+from smartlap.tui.app import make_app
+from smartlap.tui.controls import GenerationControls
+from smartlap.tui.widgets.gutter import Gutter
+from smartlap.tui.write import GenerationBackend, WriteView
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def tiny_model(tiny_gpt2_dir: Path) -> str:
+    from smartlap.store.models import register_model
+
+    return register_model(tiny_gpt2_dir, name="tiny").name
+
+
+@pytest.mark.slow
+async def test_escape_before_later_alternatives_offers_only_those_with_words(
+        tiny_model: str) -> None:
+    app = make_app(backend=SlowBackend(0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        view.controls = GenerationControls(max_new_tokens=200, seed=3, samples=3)
+        await pilot.press("ctrl+g")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if view.alternatives and view.alternatives[0].strip():
+                break
+        assert view.generating and view.alternatives == [view.alternatives[0], "", ""]
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert len(view.alternatives) == 1 and view.alternatives[0].strip()
+        assert view.check_action("next_alternative", ()) is None  # nothing else to page to
+        head = str(app.query_one("#suggestion-head").render())
+        assert "2" not in head.split("t=")[0] and "3" not in head.split("t=")[0]
+        await pilot.press("ctrl+t")
+        assert view.shown == 0
+        await pilot.press("ctrl+o")
+        assert app.query_one("#editor", TextArea).text == view.alternatives[0]
+
+
+class SilentBackend(GenerationBackend):
+    """A model that says nothing until it is stopped."""
+
+    def load(self, name):
+        return object()
+
+    def stream(self, loaded, prompt, controls, stop, style):
+        stop.wait(10)
+        return iter(())
+
+
+async def test_escape_before_any_words_offers_nothing(smartlap_home: Path) -> None:
+    (smartlap_home / "models" / "stil").mkdir(parents=True)
+    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
+    app = make_app(backend=SilentBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        view.controls = GenerationControls(samples=2)
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.1)
+        assert view.generating and view.alternatives == ["", ""]
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert view.alternatives == []
+        assert view.check_action("accept", ()) is None
+        assert "before any words" in str(app.query_one("#write-status").render())
+
+
+async def test_settings_from_f9_are_kept_in_config_toml(smartlap_home: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        field = app.screen.query_one("#temperature", Input)
+        field.value = "1.3"
+        app.screen.query_one("#samples", Input).value = "3"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.query_one(WriteView).controls.temperature == 1.3
+        assert "kept for next time" in str(app.query_one("#write-status").render())
+    stored = tomllib.loads((smartlap_home / "config" / "config.toml").read_text())
+    assert stored["studio"]["generation"]["temperature"] == 1.3
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        controls = app.query_one(WriteView).controls
+        assert (controls.temperature, controls.samples) == (1.3, 3)
+        assert "t=1.3" in str(app.query_one("#suggestion-head").render())
+
+
+async def test_a_bad_value_in_config_toml_is_named_and_its_default_used(
+        smartlap_home: Path) -> None:
+    path = smartlap_home / "config" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("[studio.generation]\ntemperature = 9.0\ntop_p = 0.7\n", encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        controls = app.query_one(WriteView).controls
+        assert controls.temperature == GenerationControls().temperature
+        assert controls.top_p == 0.7
+        messages = [n.message for n in app._notifications]
+        assert any("temperature" in m and "between" in m for m in messages)
+    assert path.read_text(encoding="utf-8").startswith("[studio.generation]\ntemperature = 9.0")
+
+
+async def test_a_long_line_wraps_and_the_gutter_follows_it(smartlap_home: Path) -> None:
+    long_line = ("En als de avond valt en alle lichtjes in de straten van de oude stad "
+                 "weer branden, denk ik aan jou")
+    songbook.new_song("Lang", f"{long_line}\nik mis je zo\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        editor = app.query_one("#editor", TextArea)
+        rows = len(editor.wrapped_document.get_offsets(0)) + 1
+        assert rows >= 2 and editor.wrapped_document.height == rows + 1
+        gutter = app.query_one(Gutter)
+        assert gutter.line_at_row(0) == 0
+        assert all(gutter.line_at_row(r) is None for r in range(1, rows))
+        assert gutter.line_at_row(rows) == 1
+        first, second = gutter.render_line(0).text, gutter.render_line(rows).text
+        assert first.split()[0] == str(view_counts(app)[0])
+        assert gutter.render_line(1).text.strip() == ""
+        assert second.split()[0] == str(view_counts(app)[1])
+        editor.move_cursor((1, 0))
+        await pilot.press("end")
+        await pilot.press("enter", "d", "a", "a", "r")  # typing keeps the rows in step
+        await pilot.pause(0.3)
+        assert gutter.line_at_row(rows + 1) == 2
+
+
+def view_counts(app) -> list[int | None]:
+    return app.query_one(WriteView).facts.counts
