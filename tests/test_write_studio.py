@@ -150,3 +150,104 @@ async def test_a_long_line_wraps_and_the_gutter_follows_it(smartlap_home: Path) 
 
 def view_counts(app) -> list[int | None]:
     return app.query_one(WriteView).facts.counts
+
+
+# -- one generation front door ----------------------------------------------------------------
+
+def test_effective_settings_put_the_knobs_over_the_style_defaults() -> None:
+    from smartlap.styles import get_style
+    from smartlap.tui.controls import effective_settings
+
+    style = get_style("smartlap")
+    plain = effective_settings(GenerationControls(), style)
+    assert plain.repetition_penalty == style.sampling["repetition_penalty"]
+    assert plain.max_new_tokens == style.sampling["max_new_tokens"]
+    chosen = effective_settings(GenerationControls(temperature=1.4, samples=2), style)
+    assert (chosen.temperature, chosen.samples, chosen.top_k) == (1.4, 2, style.sampling["top_k"])
+
+
+async def test_a_songs_style_reaches_the_studios_generation(smartlap_home: Path,
+                                                           monkeypatch) -> None:
+    styles = smartlap_home / "config" / "styles"
+    styles.mkdir(parents=True)
+    (styles / "traag.toml").write_text(
+        'description = "traag"\nstructure = ["couplet"]\nrhyme_scheme = "AABB"\n'
+        'syllables = [6, 9]\n\n[sampling]\ntemperature = 0.7\nmax_new_tokens = 33\n'
+        'repetition_penalty = 1.3\n', encoding="utf-8")
+    (smartlap_home / "models" / "stil").mkdir(parents=True)
+    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
+    songbook.new_song("Traag lied", "de klok slaat twaalf\n", style="traag")
+    used = []
+
+    def fake_stream(loaded, prompt, settings, stop=None, style=None):
+        used.append((settings, style))
+        return iter(())
+
+    import smartlap.lm.generation as generation
+
+    monkeypatch.setattr(generation, "stream_generate", fake_stream)
+
+    class Loads(GenerationBackend):
+        def load(self, name):
+            return object()
+
+    app = make_app(backend=Loads())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        head = str(app.query_one("#suggestion-head").render())
+        assert "t=0.7" in head and "max 33" in head
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+    settings, style = used[0]
+    assert style.name == "traag"
+    assert (settings.temperature, settings.max_new_tokens, settings.repetition_penalty) == (
+        0.7, 33, 1.3)
+
+
+class CuttingBackend(GenerationBackend):
+    """Streams a repeated line, then ends with the cut text and a note, as stream_generate
+    does when it cuts a loop."""
+
+    def load(self, name):
+        return object()
+
+    def stream(self, loaded, prompt, controls, stop, style):
+        from smartlap.events import SampleEnd, Token
+
+        yield Token(text="de haven\nhet licht\nde haven\n", sample=1)
+        yield SampleEnd(reason="repetition", tokens=9, seconds=0.5, time_to_first_token=0.1,
+                        sample=1, text="de haven\nhet licht\n", notes=["repeated line cut"])
+
+    def copies(self, loaded, prompt, text):
+        return "kroeg", [], "originality check skipped: dataset kroeg: it is damaged"
+
+
+async def test_the_samples_own_text_and_notes_reach_the_studio(smartlap_home: Path) -> None:
+    (smartlap_home / "models" / "stil").mkdir(parents=True)
+    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
+    app = make_app(backend=CuttingBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert view.alternatives == ["de haven\nhet licht\n"]
+        assert app.query_one("#suggestion", TextArea).text == "de haven\nhet licht\n"
+        assert "repeated line cut" in str(app.query_one("#write-status").render())
+        messages = [n.message for n in app._notifications]
+        assert sum("originality check skipped" in m for m in messages) == 1
+
+
+def test_one_copy_check_names_a_damaged_dataset_once(smartlap_home: Path) -> None:
+    from types import SimpleNamespace
+
+    from smartlap.craft.originality import CopyCheck
+
+    broken = smartlap_home / "datasets" / "kapot"
+    broken.mkdir(parents=True)
+    (broken / "dataset.json").write_text("{ not json", encoding="utf-8")
+    check = CopyCheck(SimpleNamespace(dataset="kapot"))
+    assert check.rows("een regel die nergens vandaan komt") == []
+    assert check.skipped and "kapot" in check.skipped
+    assert CopyCheck(SimpleNamespace(dataset=None)).rows("tekst") == []

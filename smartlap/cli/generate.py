@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
-from smartlap.errors import InputError, SmartlapError
+from smartlap.errors import InputError
 
 if TYPE_CHECKING:
-    from smartlap.craft.originality import Match, OriginalityIndex
+    from smartlap.craft.originality import CopyCheck, Match
 
 HEADER_WIDTH = 40
 
@@ -98,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if args.rhyme_with is not None or args.syllables is not None or args.candidates is not None:
         return _run_candidates(args, loaded, prompt, settings, style)
     stop = threading.Event()
-    copies = None if args.no_originality else CopyCheck(loaded.info, prompt)
+    from smartlap.craft.originality import CopyCheck
+
+    copies = None if args.no_originality else CopyCheck(loaded.info)
     try:
         if args.json:
             _stream_json(loaded, prompt, settings, stop, style, copies)
@@ -111,42 +113,6 @@ def run(args: argparse.Namespace) -> int:
             err_console().print("[yellow]stopped.[/]")
         return 130
     return 0
-
-
-class CopyCheck:
-    """Checks each sample against the dataset the model was trained on.
-
-    The dataset is the one recorded with the checkpoint; its index is built on the first
-    sample and reused for the rest of the process. No recorded dataset, or one no longer in
-    the store, means no check and no message: the check is a help, not a gate.
-    """
-
-    def __init__(self, model_info: Any, prompt: str = "") -> None:
-        self.dataset: str | None = getattr(model_info, "dataset", None) or None
-        self.prompt = prompt
-        self.skipped: str | None = None  # why a recorded dataset could not be checked
-        self._info = model_info
-        self._index: OriginalityIndex | None = None
-        self._ready = False
-
-    def index(self) -> OriginalityIndex | None:
-        if not self._ready:
-            self._ready = True
-            from smartlap.craft.originality import index_for_model
-
-            try:
-                self._index = index_for_model(self._info)
-            except (SmartlapError, OSError, ValueError) as error:
-                message = getattr(error, "message", None) or str(error)
-                self.skipped = f"originality check skipped: dataset {self.dataset}: {message}"
-        return self._index
-
-    def matches(self, text: str) -> list[Match]:
-        """The (near-)copied lines of one sample, in order."""
-        index = self.index()
-        if index is None:
-            return []
-        return [match for _, match in index.check_sample(text, self.prompt)]
 
 
 def copies_block(matches: list[Match], dataset: str | None) -> list[str]:
@@ -175,7 +141,7 @@ def _stream_json(loaded, prompt, settings, stop, style, copies: CopyCheck | None
     skipped_told = False
     for event in stream_generate(loaded, prompt, settings, stop=stop, style=style):
         if isinstance(event, SampleEnd) and copies is not None:
-            matches = copies.matches(event.text or "")
+            matches = copies.matches(event.text or "", prompt)
             event.notes.extend(match.describe(copies.dataset) for match in matches)
             if copies.skipped and not skipped_told:
                 event.notes.append(copies.skipped)
@@ -207,7 +173,7 @@ def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None
             for note in event.notes:
                 errors.print(f"[yellow]note:[/] {note}", highlight=False)
             if copies is not None:
-                for line in copies_block(copies.matches(event.text or ""), copies.dataset):
+                for line in copies_block(copies.matches(event.text or "", prompt), copies.dataset):
                     errors.print(line, highlight=False, soft_wrap=True)
                 if copies.skipped and len(started) == 1:
                     errors.print(f"[dim]{copies.skipped}[/]", highlight=False)

@@ -216,3 +216,43 @@ def index_for_model(model_info: object) -> OriginalityIndex | None:
         return index_for_dataset(str(dataset))
     except NotFoundError:
         return None
+
+
+class CopyCheck:
+    """Checks generated text against the dataset a model was trained on, for every front end.
+
+    The dataset is the one recorded with the checkpoint; its index is built on the first
+    check and reused after. No recorded dataset, or one no longer in the store, means no
+    check and no message; a damaged one means no check and one reason in ``skipped``: the
+    check is a help, not a gate.
+    """
+
+    def __init__(self, model_info: object) -> None:
+        self.dataset: str | None = getattr(model_info, "dataset", None) or None
+        self.skipped: str | None = None  # why a recorded dataset could not be checked
+        self._info = model_info
+        self._index: OriginalityIndex | None = None
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def index(self) -> OriginalityIndex | None:
+        with self._lock:
+            if not self._ready:
+                self._ready = True
+                from smartlap.errors import SmartlapError
+
+                try:
+                    self._index = index_for_model(self._info)
+                except (SmartlapError, OSError, ValueError) as error:
+                    message = getattr(error, "message", None) or str(error)
+                    self.skipped = (f"originality check skipped: dataset {self.dataset}: "
+                                    f"{message}")
+        return self._index
+
+    def rows(self, text: str, prompt: str = "") -> list[tuple[int, Match]]:
+        """(line number in ``text``, match) for each (near-)copied line, in order."""
+        index = self.index()
+        return [] if index is None else index.check_sample(text, prompt)
+
+    def matches(self, text: str, prompt: str = "") -> list[Match]:
+        return [match for _, match in self.rows(text, prompt)]

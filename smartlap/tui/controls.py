@@ -1,4 +1,5 @@
-"""The Write screen's sampling knobs: their limits, and keeping them across restarts.
+"""The Write screen's sampling knobs: their limits, how they meet a style's defaults, and
+keeping them across restarts.
 
 One table of fields serves the settings dialog (live validation), and the loader that reads
 them back from ``[studio.generation]`` in config.toml (a hand-edited bad value is reported
@@ -9,22 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
 from smartlap import config
 from smartlap.errors import SmartlapError
+
+if TYPE_CHECKING:
+    from smartlap.lm.generation import GenerationSettings
+    from smartlap.styles import Style
 
 TABLE = "studio.generation"
 
 
 @dataclass(frozen=True)
 class GenerationControls:
-    """The sampling knobs the Write screen offers (validated by ``FIELDS``)."""
+    """The sampling knobs the Write screen offers (validated by ``FIELDS``).
 
-    temperature: float = 0.9
-    top_p: float = 0.95
-    max_new_tokens: int = 80
+    None means "not set here": the song's style decides, then smartlap's defaults, exactly
+    as for ``smartlap generate`` without the option."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_new_tokens: int | None = None
     seed: int | None = None
     samples: int = 1
+
+
+def effective_settings(controls: GenerationControls, style: Style | None) -> GenerationSettings:
+    """What a generation will use: smartlap's defaults, the style's, then the knobs set."""
+    from smartlap.lm.generation import GenerationSettings
+
+    return GenerationSettings.from_style(style, **asdict(controls))
 
 
 Parser = Callable[[str], tuple[object, str | None]]
@@ -46,9 +62,9 @@ def _number(kind: type, low: float, high: float, optional: bool = False) -> Pars
 
 
 FIELDS: dict[str, tuple[str, Parser]] = {
-    "temperature": ("Temperature", _number(float, 0.05, 2.0)),
-    "top_p": ("Top-p", _number(float, 0.05, 1.0)),
-    "max_new_tokens": ("Max tokens", _number(int, 1, 1024)),
+    "temperature": ("Temperature (empty: style's)", _number(float, 0.05, 2.0, optional=True)),
+    "top_p": ("Top-p (empty: style's)", _number(float, 0.05, 1.0, optional=True)),
+    "max_new_tokens": ("Max tokens (empty: style's)", _number(int, 1, 1024, optional=True)),
     "seed": ("Seed (empty: random)", _number(int, 0, 2**31 - 1, optional=True)),
     "samples": ("Alternatives", _number(int, 1, 4)),
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from smartlap.events import Event
+from smartlap.events import Event, SampleEnd
 
 
 @dataclass
@@ -34,14 +34,15 @@ class TokensArrived(Message):
 
 @dataclass
 class GenerationEnded(Message):
-    """One alternative ended: eos, length, stopped (Escape) or repetition."""
+    """One alternative ended (``end`` is its SampleEnd: reason, text, notes...), or, with
+    ``end`` None, the whole generation did."""
 
-    sample: int
-    reason: str
-    tokens: int
-    seconds: float
-    time_to_first_token: float | None
+    end: SampleEnd | None
     generation: int
+
+    @property
+    def sample(self) -> int:
+        return self.end.sample if self.end is not None else 0
 
 
 @dataclass
@@ -118,6 +119,7 @@ class CopiesFound(Message):
     rows: list[tuple[int, Any]]
     dataset: str | None
     generation: int
+    skipped: str | None = None  # why the recorded dataset could not be checked
 
 
 @dataclass

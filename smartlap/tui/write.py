@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -25,8 +25,14 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from smartlap.errors import AlreadyExistsError, SmartlapError
+from smartlap.events import SampleEnd
 from smartlap.store import songbook
-from smartlap.tui.controls import GenerationControls, load_controls, save_controls
+from smartlap.tui.controls import (
+    GenerationControls,
+    effective_settings,
+    load_controls,
+    save_controls,
+)
 from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
 from smartlap.tui.messages import (
     CandidatesFound,
@@ -55,6 +61,15 @@ def clean_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
 
 
+def _style(name: str | None) -> Any:
+    """The named style (None for none); the one place the Write screen loads one."""
+    if not name:
+        return None
+    from smartlap.styles import get_style
+
+    return get_style(name)
+
+
 class GenerationBackend:
     """The bridge to ``smartlap.lm`` (imported only when the person first generates)."""
 
@@ -67,39 +82,31 @@ class GenerationBackend:
 
     def stream(self, loaded: Any, prompt: str, controls: GenerationControls,
                stop: threading.Event, style: str | None) -> Iterator[Any]:
-        from smartlap.lm.generation import GenerationSettings, stream_generate
+        """The same generation as ``smartlap generate``: style defaults, then the knobs."""
+        from smartlap.lm.generation import stream_generate
 
-        settings = GenerationSettings(**asdict(controls))
-        chosen = None
-        if style:
-            from smartlap.styles import get_style
-
-            chosen = get_style(style)
-        return stream_generate(loaded, prompt, settings, stop=stop, style=chosen)
-
+        chosen = _style(style)
+        return stream_generate(loaded, prompt, effective_settings(controls, chosen),
+                               stop=stop, style=chosen)
 
     def next_lines(self, loaded: Any, context: str, style: str | None) -> list[Any]:
         from smartlap.lm.constrained import next_line_candidates
 
-        chosen = None
-        if style:
-            from smartlap.styles import get_style
+        return next_line_candidates(loaded, context, candidates=8, style=_style(style))
 
-            chosen = get_style(style)
-        return next_line_candidates(loaded, context, candidates=8, style=chosen)
+    def copies(self, loaded: Any, prompt: str, text: str
+               ) -> tuple[str | None, list[tuple[int, Any]], str | None]:
+        """The training dataset, the (line number, match) pairs of text copied from it, and
+        why the check was skipped (None when it ran or there was nothing to check)."""
+        from smartlap.craft.originality import CopyCheck
 
-    def copies(self, loaded: Any, prompt: str, text: str) -> tuple[str | None, list[Any]]:
-        """The training dataset and the (line number, match) pairs of text copied from it."""
-        from smartlap.craft.originality import index_for_model
-
-        info = getattr(loaded, "info", None)
-        try:
-            index = index_for_model(info)
-        except (SmartlapError, OSError, ValueError):
-            return None, []  # a damaged dataset: the check helps, it must not fail a suggestion
-        if index is None:
-            return None, []
-        return getattr(info, "dataset", None), index.check_sample(text, prompt)
+        cached = getattr(self, "_copy_check", None)
+        if cached is None or cached[0] is not loaded:
+            cached = (loaded, CopyCheck(getattr(loaded, "info", None)))
+            self._copy_check = cached
+        check = cached[1]
+        rows = check.rows(text, prompt)
+        return check.dataset, rows, check.skipped
 
 
 def mark_copies(text: str, rows: list[tuple[int, Any]]) -> str:
@@ -180,6 +187,7 @@ class WriteView(Vertical):
         super().__init__(**kwargs)
         self.backend = backend or GenerationBackend()
         self.controls, self._control_problems = load_controls()
+        self._sampling = effective_settings(self.controls, None)
         self.song: songbook.BookSong | None = None
         self.facts = LineFacts()
         self.loaded: Any = None
@@ -188,10 +196,11 @@ class WriteView(Vertical):
         self.shown = 0
         self.generation = 0
         self.last_prompt: str | None = None
-        self.stats: dict[int, GenerationEnded] = {}
+        self.stats: dict[int, SampleEnd] = {}
         # alternative index -> (training dataset, [(line number, originality Match)])
         self.copies: dict[int, tuple[str | None, list[tuple[int, Any]]]] = {}
         self._stop = threading.Event()
+        self._told_skipped: str | None = None
         self._head: str | None = None
         self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
@@ -235,7 +244,7 @@ class WriteView(Vertical):
         songs = songbook.list_songs()
         if songs:
             self.open_song(songs[0].slug)
-        self._show_head()
+        self._refresh_sampling()
         self._set_status("Type a few lines, then Ctrl+G to let the model continue.")
         if self._control_problems:
             self.app.notify("; ".join(self._control_problems) + ". Those settings use their "
@@ -371,6 +380,10 @@ class WriteView(Vertical):
     @on(Select.Changed, "#song-style")
     def _meta_changed(self) -> None:
         self._schedule_save()
+
+    @on(Select.Changed, "#song-style")
+    def _style_changed(self) -> None:
+        self._refresh_sampling()
 
     def action_new_song(self) -> None:
         self.flush_pending()
@@ -566,7 +579,7 @@ class WriteView(Vertical):
             self.post_message(WorkFailed("generate", f"Next-line search failed: {error}",
                                          "Run 'smartlap --debug craft ...' for details."))
         finally:
-            self.post_message(GenerationEnded(0, "done", 0, 0.0, None, generation))
+            self.post_message(GenerationEnded(None, generation))
 
     @on(CandidatesFound)
     def _candidates_found(self, message: CandidatesFound) -> None:
@@ -609,9 +622,7 @@ class WriteView(Vertical):
                         last_flush = time.monotonic()
                 elif event.kind == "sample_end":
                     self._flush(pending, generation)
-                    self.post_message(GenerationEnded(event.sample, event.reason, event.tokens,
-                                                      event.seconds, event.time_to_first_token,
-                                                      generation))
+                    self.post_message(GenerationEnded(event, generation))
             self._flush(pending, generation)
         except SmartlapError as error:
             self.post_message(WorkFailed("generate", error.message, error.hint))
@@ -620,7 +631,7 @@ class WriteView(Vertical):
                                          "Run 'smartlap --debug generate ...' to see the "
                                          "details."))
         finally:
-            self.post_message(GenerationEnded(0, "done", 0, 0.0, None, generation))
+            self.post_message(GenerationEnded(None, generation))
 
     def _flush(self, pending: dict[int, list[str]], generation: int) -> None:
         for sample, parts in pending.items():
@@ -648,10 +659,17 @@ class WriteView(Vertical):
         message.stop()
         if message.generation != self.generation:
             return
-        if message.sample:
-            self.stats[message.sample] = message
+        end = message.end
+        if end is not None:
+            self.stats[end.sample] = end
+            index = end.sample - 1
+            if self.generating and end.text is not None and index < len(self.alternatives):
+                final = clean_text(end.text)  # the sample's own text: a cut repeat is gone
+                if final != self.alternatives[index]:
+                    self.alternatives[index] = final
+                    if index == self.shown:
+                        self._render_shown()
             self._show_head()
-            index = message.sample - 1
             if index < len(self.alternatives) and self.alternatives[index].strip():
                 self._check_copies(message.generation, message.sample, self.loaded,
                                    self.last_prompt or "", self.alternatives[index])
@@ -660,12 +678,13 @@ class WriteView(Vertical):
             self.generating = False
             self._settle_alternatives()
             ended = self.stats.get(self.shown + 1)
+            notes = "".join(f" Note: {note}." for note in (ended.notes if ended else []))
             if ended and ended.seconds:
                 rate = ended.tokens / ended.seconds
                 self._set_status(f"{ended.tokens} tokens in {ended.seconds:.1f} s "
-                                 f"({rate:.0f}/s, {ended.reason}). Ctrl+O inserts it.")
+                                 f"({rate:.0f}/s, {ended.reason}). Ctrl+O inserts it.{notes}")
             else:
-                self._set_status("Done. Ctrl+O inserts the suggestion at the cursor.")
+                self._set_status(f"Done. Ctrl+O inserts the suggestion at the cursor.{notes}")
         self._show_head()
 
     @work(thread=True, group="originality", exit_on_error=False)
@@ -674,14 +693,17 @@ class WriteView(Vertical):
         """Worker thread: check a finished alternative against the model's training lyrics."""
         if loaded is None:
             return
-        dataset, rows = self.backend.copies(loaded, prompt, text)
-        self.post_message(CopiesFound(sample, list(rows), dataset, generation))
+        dataset, rows, skipped = self.backend.copies(loaded, prompt, text)
+        self.post_message(CopiesFound(sample, list(rows), dataset, generation, skipped))
 
     @on(CopiesFound)
     def _copies_found(self, message: CopiesFound) -> None:
         message.stop()
         if message.generation != self.generation:
             return
+        if message.skipped and message.skipped != self._told_skipped:
+            self._told_skipped = message.skipped  # once, not for every alternative
+            self.app.notify(message.skipped, title="Originality", severity="warning")
         if not message.rows:
             return  # nothing to mark: the suggestion stays as it streamed
         self.copies[message.sample - 1] = (message.dataset, message.rows)
@@ -781,7 +803,7 @@ class WriteView(Vertical):
             if controls is None:
                 return
             self.controls = controls
-            self._show_head()
+            self._refresh_sampling()
             try:
                 save_controls(controls)
             except (SmartlapError, OSError) as error:
@@ -791,8 +813,18 @@ class WriteView(Vertical):
                 self._set_status("Settings kept for next time.")
         self.app.push_screen(SettingsDialog(self.controls), changed)
 
+    def _refresh_sampling(self) -> None:
+        """What the next generation will use: the style's defaults under the knobs set."""
+        try:
+            self._sampling = effective_settings(self.controls,
+                                                _style(self._current_style() or None))
+        except SmartlapError as error:
+            self._sampling = effective_settings(self.controls, None)
+            self.app.show_error(error)
+        self._show_head()
+
     def _show_head(self) -> None:
-        c = self.controls
+        c = self._sampling
         count = len(self.alternatives)
         tabs = ""
         if count > 1:
