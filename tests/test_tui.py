@@ -513,3 +513,17 @@ async def test_a_row_highlight_arriving_after_the_views_widgets_are_gone_is_igno
         view.post_message(DataTable.RowHighlighted(table, 0, RowKey("gone")))
         await pilot.pause(0.1)
         assert app.return_code is None and app.is_running
+
+
+async def test_a_screen_still_mounting_when_the_studio_closes_is_no_error() -> None:
+    from textual.css.query import NoMatches
+
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        app.exit()
+        app._handle_exception(NoMatches("SelectOverlay"))  # what a half-mounted Select raises
+    assert app._exception is None
+    app = make_app()
+    with pytest.raises(NoMatches):
+        async with app.run_test(size=SIZE):
+            app._handle_exception(NoMatches("a real bug while running"))

@@ -57,6 +57,14 @@ async def test_escape_before_later_alternatives_offers_only_those_with_words(
         assert app.query_one("#editor", TextArea).text == view.alternatives[0]
 
 
+@pytest.fixture
+def listed_model(smartlap_home: Path) -> str:
+    """A model folder the Write screen lists; the fake backends never read it."""
+    (smartlap_home / "models" / "stil").mkdir(parents=True)
+    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
+    return "stil"
+
+
 class SilentBackend(GenerationBackend):
     """A model that says nothing until it is stopped."""
 
@@ -68,9 +76,7 @@ class SilentBackend(GenerationBackend):
         return iter(())
 
 
-async def test_escape_before_any_words_offers_nothing(smartlap_home: Path) -> None:
-    (smartlap_home / "models" / "stil").mkdir(parents=True)
-    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
+async def test_escape_before_any_words_offers_nothing(listed_model: str) -> None:
     app = make_app(backend=SilentBackend())
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(WriteView)
@@ -167,6 +173,7 @@ def test_effective_settings_put_the_knobs_over_the_style_defaults() -> None:
 
 
 async def test_a_songs_style_reaches_the_studios_generation(smartlap_home: Path,
+                                                           listed_model: str,
                                                            monkeypatch) -> None:
     styles = smartlap_home / "config" / "styles"
     styles.mkdir(parents=True)
@@ -174,8 +181,6 @@ async def test_a_songs_style_reaches_the_studios_generation(smartlap_home: Path,
         'description = "traag"\nstructure = ["couplet"]\nrhyme_scheme = "AABB"\n'
         'syllables = [6, 9]\n\n[sampling]\ntemperature = 0.7\nmax_new_tokens = 33\n'
         'repetition_penalty = 1.3\n', encoding="utf-8")
-    (smartlap_home / "models" / "stil").mkdir(parents=True)
-    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
     songbook.new_song("Traag lied", "de klok slaat twaalf\n", style="traag")
     used = []
 
@@ -223,9 +228,7 @@ class CuttingBackend(GenerationBackend):
         return "kroeg", [], "originality check skipped: dataset kroeg: it is damaged"
 
 
-async def test_the_samples_own_text_and_notes_reach_the_studio(smartlap_home: Path) -> None:
-    (smartlap_home / "models" / "stil").mkdir(parents=True)
-    (smartlap_home / "models" / "stil" / "config.json").write_text("{}")
+async def test_the_samples_own_text_and_notes_reach_the_studio(listed_model: str) -> None:
     app = make_app(backend=CuttingBackend())
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(WriteView)

@@ -92,6 +92,13 @@ class SmartlapApp(App[int]):
             for view in self.query(".store-view"):
                 view.post_message(StoreChanged(frozenset(kinds)))
 
+    def _handle_exception(self, error: Exception) -> None:
+        """A screen still being built when the studio closes (quit within a moment of the
+        start) finds its parts already gone; that is no error worth a traceback."""
+        if self._exit and isinstance(error, NoMatches):
+            return
+        super()._handle_exception(error)
+
     async def _build_other_views(self) -> None:
         """Only the first screen is built (and imported) before the first paint."""
         for tab in TABS:
