@@ -110,3 +110,18 @@ def test_write_wraps_long_lines_snapshot(snap_compare, smartlap_home: Path) -> N
             area.cursor_blink = False
         await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_write_dims_chordpro_snapshot(snap_compare, smartlap_home: Path) -> None:
+    """ChordPro chords and directives drawn quietly; the gutter counts only sung words."""
+    songbook.new_song("Kroeg", "{title: Kroeg}\n{soc}\n[Am]In de [C]kroeg op de [G7]hoek\n"
+                      "brandt nog [F]licht voor [C/G]ons\n{eoc}\n")
+
+    async def before(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press("f1")
+        await _settle(pilot)
+        for area in pilot.app.screen.query(TextArea):
+            area.cursor_blink = False
+        await pilot.pause()
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)

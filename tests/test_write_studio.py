@@ -254,3 +254,44 @@ def test_one_copy_check_names_a_damaged_dataset_once(smartlap_home: Path) -> Non
     assert check.rows("een regel die nergens vandaan komt") == []
     assert check.skipped and "kapot" in check.skipped
     assert CopyCheck(SimpleNamespace(dataset=None)).rows("tekst") == []
+
+
+# -- ChordPro in the editor -------------------------------------------------------------------
+
+CHORDED = "{title: Kroeg}\n[Am]In de [C]kroeg op de [G7]hoek\nbrandt nog [F]licht voor [C/G]ons\n"
+
+
+async def test_chords_are_dimmed_uncounted_and_kept_from_the_model(
+        listed_model: str, monkeypatch) -> None:
+    songbook.new_song("Kroeg", CHORDED)
+    prompts = []
+
+    def fake_stream(loaded, prompt, settings, stop=None, style=None):
+        prompts.append(prompt)
+        return iter(())
+
+    import smartlap.lm.generation as generation
+
+    monkeypatch.setattr(generation, "stream_generate", fake_stream)
+
+    class Loads(GenerationBackend):
+        def load(self, name):
+            return object()
+
+    app = make_app(backend=Loads())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        view = app.query_one(WriteView)
+        from smartlap.craft.syllables import syllables
+
+        assert view.facts.counts == [None, syllables("In de kroeg op de hoek"),
+                                     syllables("brandt nog licht voor ons")]  # {title} unsung
+        kinds = {kind for row in app.query_one("#editor", TextArea)._highlights.values()
+                 for _, _, kind in row}
+        assert kinds == {"chord", "directive"}
+        editor = app.query_one("#editor", TextArea)
+        editor.move_cursor(editor.document.end)
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+    assert prompts == ["In de kroeg op de hoek\nbrandt nog licht voor ons"]

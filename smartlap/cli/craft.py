@@ -169,15 +169,18 @@ def _read_lyrics(value: str) -> str:
 
 
 def run_scheme(args: argparse.Namespace) -> int:
+    from smartlap.craft.chordpro import sung_line
     from smartlap.craft.scheme import is_section_marker, scheme_letters
     from smartlap.craft.syllables import syllables
 
     lines = _read_lyrics(args.file).splitlines()
     letters = scheme_letters(lines)
-    rows = [{"line": number, "text": text,
-             "syllables": 0 if is_section_marker(text) else syllables(text),
-             "rhyme": letter} for number, (text, letter) in
-            enumerate(zip(lines, letters, strict=True), start=1)]
+    rows = []
+    for number, (text, letter) in enumerate(zip(lines, letters, strict=True), start=1):
+        sung = sung_line(text)  # ChordPro chords and directives are not sung
+        rows.append({"line": number, "text": text, "sung": sung,
+                     "syllables": 0 if is_section_marker(sung) else syllables(sung),
+                     "rhyme": letter})
     if args.json:
         print_json({"file": args.file, "scheme": "".join(letters), "lines": rows})
         return 0
@@ -190,7 +193,7 @@ def run_scheme(args: argparse.Namespace) -> int:
     table.add_column("syl", justify="right")
     table.add_column("rhyme", justify="center", style="bold")
     for row in rows:
-        blank = not row["text"].strip() or is_section_marker(row["text"])
+        blank = not row["sung"].strip() or is_section_marker(row["sung"])
         table.add_row(str(row["line"]), Text(row["text"]),
                       "" if blank else str(row["syllables"]),
                       "" if blank else row["rhyme"])

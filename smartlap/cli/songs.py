@@ -20,11 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=_show)
 
-    export = verbs.add_parser("export", help="write a song to a .txt or .md file")
+    export = verbs.add_parser("export", help="write a song to a .txt, .md or ChordPro file")
     export.add_argument("slug", help="the song's name in the songbook")
-    export.add_argument("to", type=Path, help="target file (.txt or .md) or directory")
-    export.add_argument("--format", choices=("txt", "md"), default=None,
-                        help="override the format chosen from the file suffix")
+    export.add_argument("to", type=Path, help="target file (.txt, .md, .cho) or directory")
+    export.add_argument("--format", choices=("txt", "md", "chordpro"), default=None,
+                        help="override the format chosen from the file suffix (txt and md "
+                        "put ChordPro chords on a line above their words)")
     export.add_argument("--force", action="store_true", help="replace an existing file")
     export.set_defaults(func=_export)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 
+from smartlap.craft.chordpro import sung_line
 from smartlap.craft.rhyme import last_word, rhyme_key
 
 LETTERS = string.ascii_uppercase + string.ascii_lowercase
@@ -22,11 +23,12 @@ def scheme_letters(lines: list[str]) -> list[str]:
 
     Lines share a letter when their last words have the same rhyme key and the group holds
     at least two different words; a repeated word joins its group but cannot make one alone.
-    Letters follow first appearance: A, B, ... Z, a ... z, then wrap around.
+    Letters follow first appearance: A, B, ... Z, a ... z, then wrap around. ChordPro chords
+    and directives are not sung, so they never rhyme.
     """
     keys: list[str] = []
     words: list[str] = []
-    for line in lines:
+    for line in map(sung_line, lines):
         if not line.strip() or is_section_marker(line):
             keys.append("")
             words.append("")
@@ -55,8 +57,9 @@ def line_marks(lines: list[str]) -> list[tuple[int, str]]:
     from smartlap.craft.syllables import syllables
 
     letters = scheme_letters(lines)
+    sung = [sung_line(line) for line in lines]
     return [(0 if not line.strip() or is_section_marker(line) else syllables(line), letter)
-            for line, letter in zip(lines, letters, strict=True)]
+            for line, letter in zip(sung, letters, strict=True)]
 
 
 def rhyme_scheme(lines: list[str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from smartlap.craft.chordpro import strip_chords
 from smartlap.craft.phonetics import analyse, normalize_word
 
 _TOKEN = re.compile(r"[\w'’‘`´-]+")
@@ -63,8 +64,9 @@ _INTERJECTIONS = {"hm", "hmm", "mm", "mmm", "sst", "ssst", "pst", "psst", "brr",
 
 
 def tokens(text: str) -> list[str]:
-    """The word tokens of a line (punctuation dropped, elisions and hyphens kept)."""
-    return _TOKEN.findall(text)
+    """The word tokens of a line (punctuation and ChordPro chords dropped, elisions and
+    hyphens kept)."""
+    return _TOKEN.findall(strip_chords(text))
 
 
 def syllables(text: str) -> int:

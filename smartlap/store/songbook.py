@@ -48,7 +48,8 @@ FRONT_MATTER_FIELDS = ("title", "id", "style", "created", "updated")
 HISTORY_DIR = ".history"
 HISTORY_KEEP = 20  # versions kept per song
 HISTORY_INTERVAL_SECONDS = 60.0  # autosaves closer together than this share one version
-EXPORT_FORMATS = ("txt", "md")
+EXPORT_FORMATS = ("txt", "md", "chordpro")
+_FORMAT_SUFFIX = {"txt": "txt", "md": "md", "chordpro": "cho"}
 MAX_TITLE_LENGTH = 120
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -389,15 +390,31 @@ def _move_history(old_slug: str, new_slug: str) -> None:
 
 
 def export_text(song: BookSong, fmt: str) -> str:
-    """Plain text (title, blank line, lyrics) or Markdown (heading, style, lines kept apart)."""
+    """Plain text (title, blank line, lyrics; ChordPro chords on a line above their words),
+    Markdown (heading, style, lines kept apart; chords above, in a fixed-width block) or
+    ChordPro (title directive, then the song as written)."""
+    from smartlap.craft.chordpro import directive, has_chordpro, to_chords_above
+
+    lyrics = song.lyrics.rstrip()
+    if fmt == "chordpro":
+        lines = lyrics.splitlines()
+        body = "\n".join(line for line in lines if (directive(line) or ("", ""))[0]
+                         not in ("title", "t"))
+        style = f"{{subtitle: {song.style}}}\n" if song.style else ""
+        return f"{{title: {song.title}}}\n{style}{body}\n"
+    chords = has_chordpro(lyrics)
+    if chords:
+        lyrics = to_chords_above(lyrics).rstrip()
     if fmt == "txt":
-        return f"{song.title}\n\n{song.lyrics.rstrip()}\n"
+        return f"{song.title}\n\n{lyrics}\n"
     if fmt == "md":
-        # Two trailing spaces keep each lyric line its own line in rendered Markdown.
-        lines = [line + "  " if line.strip() else "" for line in song.lyrics.rstrip().splitlines()]
         style = f"*{song.style}*\n\n" if song.style else ""
+        if chords:  # chords only stay over their words in a fixed-width block
+            return f"# {song.title}\n\n{style}```\n{lyrics}\n```\n"
+        # Two trailing spaces keep each lyric line its own line in rendered Markdown.
+        lines = [line + "  " if line.strip() else "" for line in lyrics.splitlines()]
         return f"# {song.title}\n\n{style}" + "\n".join(lines) + "\n"
-    raise UsageError(f"Unknown export format {fmt!r}.", "Use 'txt' or 'md'.")
+    raise UsageError(f"Unknown export format {fmt!r}.", "Use 'txt', 'md' or 'chordpro'.")
 
 
 def export_song(slug: str, to: Path, fmt: str | None = None, *, force: bool = False) -> Path:
@@ -405,13 +422,17 @@ def export_song(slug: str, to: Path, fmt: str | None = None, *, force: bool = Fa
 
     An existing file is replaced only with ``force``: an export must not eat another text.
     """
+    from smartlap.craft.chordpro import CHORDPRO_SUFFIXES
+
     to = Path(to).expanduser()
     if to.is_dir():
-        to = to / f"{slug}.{fmt or 'txt'}"
-    chosen = fmt or to.suffix.lstrip(".").lower() or "txt"
+        to = to / f"{slug}.{_FORMAT_SUFFIX.get(fmt or 'txt', fmt)}"
+    suffix = to.suffix.lower()
+    chosen = fmt or ("chordpro" if suffix in CHORDPRO_SUFFIXES else suffix.lstrip(".")) or "txt"
     if chosen not in EXPORT_FORMATS:
         raise UsageError(f"Cannot export to {chosen!r}.",
-                         "Export to a .txt or .md file, or pass --format txt|md.")
+                         "Export to a .txt, .md or .cho file, or pass --format "
+                         "txt|md|chordpro.")
     text = export_text(open_song(slug), chosen)
     if force:
         atomic_write_text(to, text)

@@ -30,6 +30,8 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("Delete song", "remove it from the songbook", "write-view", "delete_song"),
     ("Export song as text", ".txt file", "write-view", "export_song('txt')"),
     ("Export song as Markdown", ".md file", "write-view", "export_song('md')"),
+    ("Export song as ChordPro", ".cho file, chords kept inline", "write-view",
+     "export_song('chordpro')"),
     ("Import dataset", "CSV, JSONL or a folder of .txt", "datasets-view", "import_dataset"),
     ("Delete dataset", "the selected dataset", "datasets-view", "delete_dataset"),
     ("Show import report", "of the selected dataset", "datasets-view", "show_report"),

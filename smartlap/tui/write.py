@@ -46,6 +46,7 @@ from smartlap.tui.messages import (
 )
 from smartlap.tui.view import set_choices
 from smartlap.tui.widgets.gutter import Gutter, LineFacts
+from smartlap.tui.widgets.song_editor import SongEditor
 
 BATCH_SECONDS = 0.04
 AUTOSAVE_SECONDS = 0.8
@@ -227,7 +228,7 @@ class WriteView(Vertical):
         with Horizontal(id="write-main"):
             with Horizontal(id="editor-box"):
                 yield Gutter(self.facts, id="gutter")
-                yield TextArea(id="editor", soft_wrap=True, tab_behavior="focus",
+                yield SongEditor(id="editor", soft_wrap=True, tab_behavior="focus",
                                show_line_numbers=False)
             with Vertical(id="suggestion-box"):
                 yield Static(id="suggestion-head")
@@ -454,7 +455,7 @@ class WriteView(Vertical):
             self.app.notify("Nothing to export yet.")
             return
         song = self.song
-        default = f"~/{song.slug}.{fmt}"
+        default = f"~/{song.slug}.{'cho' if fmt == 'chordpro' else fmt}"
 
         def export(target: str, force: bool) -> None:
             try:
@@ -475,7 +476,7 @@ class WriteView(Vertical):
             if target:
                 self.flush_pending()
                 export(target, False)
-        self.app.push_screen(PromptScreen("Export to (.txt or .md)", default), exported)
+        self.app.push_screen(PromptScreen("Export to (.txt, .md or .cho)", default), exported)
 
     # -- gutter ---------------------------------------------------------------------------
 
@@ -513,11 +514,15 @@ class WriteView(Vertical):
     # -- generation -----------------------------------------------------------------------
 
     def _prompt(self) -> str:
+        """The song up to the cursor (or the selection) as the model reads it: sung words
+        only, ChordPro chords and directives left out."""
+        from smartlap.craft.chordpro import to_lyrics
+
         editor = self.query_one("#editor", TextArea)
         if editor.selected_text.strip():
-            return editor.selected_text
+            return to_lyrics(editor.selected_text)
         row, column = editor.cursor_location
-        return editor.get_text_range((0, 0), (row, column))
+        return to_lyrics(editor.get_text_range((0, 0), (row, column)))
 
     def action_generate(self) -> None:
         self._start(self._prompt())

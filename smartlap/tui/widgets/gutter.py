@@ -26,10 +26,15 @@ def _craft() -> tuple[Callable[[str], int], Callable[[list[str]], list[str]],
                       Callable[[str], bool]] | None:
     try:
         from smartlap.craft import syllables
+        from smartlap.craft.chordpro import sung_line
         from smartlap.craft.scheme import is_section_marker, scheme_letters
     except ImportError:  # songcraft not installed in this build
         return None
-    return syllables, scheme_letters, is_section_marker
+
+    def unsung(line: str) -> bool:  # blank, a [Refrein] marker, a {directive} or chords only
+        sung = sung_line(line)
+        return not sung.strip() or is_section_marker(sung)
+    return syllables, scheme_letters, unsung
 
 
 class LineFacts:
