@@ -160,6 +160,27 @@ def view_counts(app) -> list[int | None]:
 
 # -- one generation front door ----------------------------------------------------------------
 
+class LoadsNothing(GenerationBackend):
+    """The real stream front door over a model that is never read."""
+
+    def load(self, name):
+        return object()
+
+
+@pytest.fixture
+def streamed(monkeypatch) -> list:
+    """Each (prompt, settings, style) the studio hands to ``stream_generate``."""
+    import smartlap.lm.generation as generation
+
+    calls: list = []
+
+    def fake_stream(loaded, prompt, settings, stop=None, style=None):
+        calls.append((prompt, settings, style))
+        return iter(())
+
+    monkeypatch.setattr(generation, "stream_generate", fake_stream)
+    return calls
+
 def test_effective_settings_put_the_knobs_over_the_style_defaults() -> None:
     from smartlap.styles import get_style
     from smartlap.tui.controls import effective_settings
@@ -174,7 +195,7 @@ def test_effective_settings_put_the_knobs_over_the_style_defaults() -> None:
 
 async def test_a_songs_style_reaches_the_studios_generation(smartlap_home: Path,
                                                            listed_model: str,
-                                                           monkeypatch) -> None:
+                                                           streamed: list) -> None:
     styles = smartlap_home / "config" / "styles"
     styles.mkdir(parents=True)
     (styles / "traag.toml").write_text(
@@ -182,21 +203,7 @@ async def test_a_songs_style_reaches_the_studios_generation(smartlap_home: Path,
         'syllables = [6, 9]\n\n[sampling]\ntemperature = 0.7\nmax_new_tokens = 33\n'
         'repetition_penalty = 1.3\n', encoding="utf-8")
     songbook.new_song("Traag lied", "de klok slaat twaalf\n", style="traag")
-    used = []
-
-    def fake_stream(loaded, prompt, settings, stop=None, style=None):
-        used.append((settings, style))
-        return iter(())
-
-    import smartlap.lm.generation as generation
-
-    monkeypatch.setattr(generation, "stream_generate", fake_stream)
-
-    class Loads(GenerationBackend):
-        def load(self, name):
-            return object()
-
-    app = make_app(backend=Loads())
+    app = make_app(backend=LoadsNothing())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         head = str(app.query_one("#suggestion-head").render())
@@ -204,7 +211,7 @@ async def test_a_songs_style_reaches_the_studios_generation(smartlap_home: Path,
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause(0.1)
-    settings, style = used[0]
+    _, settings, style = streamed[0]
     assert style.name == "traag"
     assert (settings.temperature, settings.max_new_tokens, settings.repetition_penalty) == (
         0.7, 33, 1.3)
@@ -262,23 +269,9 @@ CHORDED = "{title: Kroeg}\n[Am]In de [C]kroeg op de [G7]hoek\nbrandt nog [F]lich
 
 
 async def test_chords_are_dimmed_uncounted_and_kept_from_the_model(
-        listed_model: str, monkeypatch) -> None:
+        listed_model: str, streamed: list) -> None:
     songbook.new_song("Kroeg", CHORDED)
-    prompts = []
-
-    def fake_stream(loaded, prompt, settings, stop=None, style=None):
-        prompts.append(prompt)
-        return iter(())
-
-    import smartlap.lm.generation as generation
-
-    monkeypatch.setattr(generation, "stream_generate", fake_stream)
-
-    class Loads(GenerationBackend):
-        def load(self, name):
-            return object()
-
-    app = make_app(backend=Loads())
+    app = make_app(backend=LoadsNothing())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         view = app.query_one(WriteView)
@@ -294,4 +287,5 @@ async def test_chords_are_dimmed_uncounted_and_kept_from_the_model(
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause(0.1)
-    assert prompts == ["In de kroeg op de hoek\nbrandt nog licht voor ons"]
+    assert [prompt for prompt, _, _ in streamed] == [
+        "In de kroeg op de hoek\nbrandt nog licht voor ons"]

@@ -95,7 +95,8 @@ class SmartlapApp(App[int]):
     def _handle_exception(self, error: Exception) -> None:
         """A screen still being built when the studio closes (quit within a moment of the
         start) finds its parts already gone; that is no error worth a traceback."""
-        if self._exit and isinstance(error, NoMatches):
+        closing = self._exit or not self._running  # exit(), or a shutdown without it
+        if closing and isinstance(error, NoMatches):
             return
         super()._handle_exception(error)
 
