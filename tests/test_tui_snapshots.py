@@ -71,6 +71,7 @@ def test_screen_snapshot(snap_compare, fixed_home: Path, key: str) -> None:
         await _settle(pilot)
         for area in pilot.app.screen.query(TextArea):  # a blinking cursor makes the picture
             area.cursor_blink = False                  # depend on when it is taken
+            area._cursor_visible = False  # and whether the cursor shows is a race under load
         await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
@@ -108,6 +109,7 @@ def test_write_wraps_long_lines_snapshot(snap_compare, smartlap_home: Path) -> N
         await _settle(pilot)
         for area in pilot.app.screen.query(TextArea):
             area.cursor_blink = False
+            area._cursor_visible = False  # whether the cursor shows is a race under load
         await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
@@ -123,5 +125,6 @@ def test_write_dims_chordpro_snapshot(snap_compare, smartlap_home: Path) -> None
         await _settle(pilot)
         for area in pilot.app.screen.query(TextArea):
             area.cursor_blink = False
+            area._cursor_visible = False  # whether the cursor shows is a race under load
         await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
