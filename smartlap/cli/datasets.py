@@ -8,7 +8,7 @@ from typing import Any
 from smartlap.cli.console import err_console, out_console, print_json
 from smartlap.errors import UsageError
 
-IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "dir")
+IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "chordpro", "dir")
 EXPORT_FORMATS = ("jsonl", "csv", "txt")
 SHOWN_SKIPS = 15
 

@@ -35,6 +35,8 @@ from smartlap.fsutil import (
 )
 from smartlap.names import slugify, validate_name
 from smartlap.paths import get_paths
+from smartlap.store.importers.boilerplate import clean_stream
+from smartlap.store.importers.chordpro_files import read_chordpro
 from smartlap.store.importers.csv_table import read_csv
 from smartlap.store.importers.dedupe import Deduplicator
 from smartlap.store.importers.detection import check_source, detect
@@ -129,18 +131,25 @@ def default_name(source: Path) -> str:
 
 
 def _reader(path: Path, report: ImportReport, fmt: str) -> Iterator[RawSong | Skipped]:
+    """The source's songs, site boilerplate dropped (``clean_stream`` reads it twice)."""
     detected = detect(path, fmt)
     report.source.update(path=str(path.resolve()), format=detected.fmt)
     if detected.encoding:
         report.source["encoding"] = detected.encoding
+    for warning in detected.warnings:
+        report.warn(warning)
     if detected.fmt == "dir":
-        return read_folder(path, report)
+        return clean_stream(read_folder(path, report), report)
     assert detected.encoding is not None
     if detected.fmt == "csv":
-        return read_csv(path, detected.encoding, report, detected.sample)
-    if detected.fmt == "jsonl":
-        return read_jsonl(path, detected.encoding, report)
-    return read_txt(path, detected.encoding, report)
+        opener = read_csv(path, detected.encoding, report, detected.sample)
+    elif detected.fmt == "jsonl":
+        opener = read_jsonl(path, detected.encoding, report)
+    elif detected.fmt == "chordpro":
+        opener = read_chordpro(path, detected.encoding)
+    else:
+        opener = read_txt(path, detected.encoding, report)
+    return clean_stream(opener, report)
 
 
 def _fallback_title(lyrics: str) -> str:
