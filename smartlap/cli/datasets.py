@@ -11,6 +11,7 @@ from smartlap.errors import UsageError
 IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "chordpro", "dir")
 EXPORT_FORMATS = ("jsonl", "csv", "txt")
 SHOWN_SKIPS = 15
+SHOWN_BOILERPLATE = 10
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -104,6 +105,7 @@ def _layout(source: dict[str, Any]) -> str:
 
 
 def _print_report(info: Any, title: str) -> None:
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -124,9 +126,15 @@ def _print_report(info: Any, title: str) -> None:
             console.print(f"[dim]... and {hidden:,} more (see --json)[/]")
     else:
         console.print("[bold]skipped:[/] none")
-    for entry in report.get("boilerplate", [])[:5]:
-        console.print(f"[bold]boilerplate dropped:[/] {entry['line']!r} "
-                      f"({entry['songs']} times)")
+    boilerplate = report.get("boilerplate", [])
+    for entry in boilerplate[:SHOWN_BOILERPLATE]:
+        what = entry["line"] if entry.get("kind") == "leftover" else repr(entry["line"])
+        songs = entry["songs"]
+        console.print(f"[bold]boilerplate dropped:[/] {escape(what)} "
+                      f"({songs:,} song{'s' * (songs != 1)})")
+    if len(boilerplate) > SHOWN_BOILERPLATE:
+        console.print(f"[dim]... and {len(boilerplate) - SHOWN_BOILERPLATE} more kinds "
+                      "(see --json)[/]")
     for warning in report.get("warnings", []):
         console.print(f"[yellow]warning:[/] {warning}")
 

@@ -43,7 +43,7 @@ from smartlap.store.importers.detection import check_source, detect
 from smartlap.store.importers.folder import read_folder
 from smartlap.store.importers.jsonl import read_jsonl
 from smartlap.store.importers.normalise import normalise_field, normalise_lyrics, text_lines
-from smartlap.store.importers.quality import reject_reason
+from smartlap.store.importers.quality import judge
 from smartlap.store.importers.records import RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
 from smartlap.store.importers.txt_dump import read_txt
@@ -184,9 +184,12 @@ def _write_songs(items: Iterable[RawSong | Skipped], out: TextIO, report: Import
             continue
         lyrics = normalise_lyrics(item.lyrics)
         lines = text_lines(lyrics)
-        reason = reject_reason(lyrics, lines) or dedupe.check(lyrics, lines)
+        rejected = judge(lyrics, lines)
+        reason = rejected[0] if rejected else dedupe.check(lyrics, lines)
         if reason:
-            report.skip(item.where, reason, normalise_field(item.title))
+            title = normalise_field(item.title)
+            why = rejected[1] if rejected else ""
+            report.skip(item.where, reason, f"{title}: {why}" if title and why else title or why)
             continue
         digest = hashlib.blake2b(lyrics.encode("utf-8"), digest_size=8).digest()
         song_id, bucket = digest.hex(), _bucket(digest)
@@ -268,9 +271,8 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
             with open(songs_file, "w", encoding="utf-8") as out:
                 stats = _write_songs(items, out, report, val_fraction)
             if stats.songs == 0:
-                reasons = ", ".join(f"{count} {reason}" for reason, count in
-                                    sorted(report.skipped_by_reason.items())) or "nothing found"
-                raise InputError(f"No songs could be imported from {path} ({reasons}).",
+                raise InputError(f"No songs could be imported from {path} "
+                                 f"({_skip_summary(report)}).",
                                  "Check that the file holds lyrics (one song per row, file or "
                                  "block); see docs/datasets.md for the formats.")
             _balance_split(songs_file, stats, val_fraction)
@@ -290,6 +292,19 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
                          "Check the file's permissions and the free disk space.") from None
     info.path = target
     return info
+
+
+def _skip_summary(report: ImportReport) -> str:
+    """'1 not text: line 1, one line of 50.0 MB, not lyrics': the counts, and the first skip
+    in words, so the person learns what the file really held."""
+    reasons = ", ".join(f"{count} {reason}" for reason, count in
+                        sorted(report.skipped_by_reason.items())) or "nothing found"
+    first = report.skipped[0] if report.skipped else None
+    if first is None:
+        return reasons
+    detail = f", {first['detail']}" if first.get("detail") else ""
+    label = "" if report.skipped_count == 1 else "the first: "
+    return f"{reasons}; {label}{first['where']}{detail}"
 
 
 def _info_json(info: DatasetInfo) -> dict[str, Any]:

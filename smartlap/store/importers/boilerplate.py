@@ -165,7 +165,9 @@ class Templates:
     found: dict[int, str]
 
     def _hit(self, line: str) -> int | None:
-        for key, _ in templates_of(line):
+        """The template a line belongs to, the most general first ("door <name>" before
+        "door gebruiker<n>"), so one credit is counted under one name."""
+        for key, _ in reversed(templates_of(line)):
             hashed = _hash(key)
             if hashed in self.found:
                 return hashed

@@ -26,8 +26,8 @@ _EMBED = re.compile(r"\d*Embed$")
 _ALSO_LIKE = re.compile(r"^\s*you might also like", re.IGNORECASE)
 _LICENSED = re.compile(r"^\s*(?:lyrics\s+)?(?:licen[cs]ed|provided|powered)\b.{0,40}\bby\b",
                        re.IGNORECASE)
-_HEADER = re.compile(r"^\s*(?:de\s+)?songteksten?\b|\bsongteksten?\s*:?\s*$|^\s*lyrics\s*:?\s*$",
-                     re.IGNORECASE)
+_HEADER = re.compile(r"^\s*(?:de\s+)?songtekst(?:en)?\b|\bsongtekst(?:en)?\s*:?\s*$|"
+                     r"^\s*lyrics\s*:?\s*$", re.IGNORECASE)
 _CONTRIBUTORS = re.compile(r"^\s*\d[\d,.]*\s*contributors?", re.IGNORECASE)
 _URL = re.compile(r"^\s*<?(?:(?:https?://|www\.)\S+|[\w-]+(?:\.[\w-]+)*\.(?:nl|be|com|org|net|"
                   r"de|fr|eu|info|io|co\.uk)(?:/\S*)?)>?\s*$", re.IGNORECASE)

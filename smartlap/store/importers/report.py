@@ -19,7 +19,7 @@ REASONS = {
     "not text": "not lyrics (numbers, codes, or unreadable data)",
 }
 MAX_LISTED_SKIPS = 1000
-MAX_LISTED_BOILERPLATE = 20
+MAX_LISTED_BOILERPLATE = 100  # templates need a quarter of the songs' edges: never so many
 
 
 @dataclass

@@ -198,7 +198,9 @@ def _long_detail(block: Block) -> str:
 def _songs(path: Path, encoding: str, mode: str, rule: HeaderRule, lrc: bool,
            report: ImportReport) -> Iterator[RawSong | Skipped]:
     pending_header: tuple[str, str] | None = None
+    pending_where = ""
     long_in_songs: list[str] = []
+    header_only = "only a header line, no lyrics under it"
     for block in _blocks(path, encoding, mode, rule):
         lines = list(block.lines)
         while lines and not lines[0].strip():
@@ -211,8 +213,11 @@ def _songs(path: Path, encoding: str, mode: str, rule: HeaderRule, lrc: bool,
         meta: dict[str, str] = {}
         if lrc:
             text, meta = strip_lrc(text)
+        if found and pending_header:  # the header before had no song under it
+            yield Skipped(pending_where, "empty", header_only)
+            pending_header = None
         if found and not text.strip() and not block.long_lines:
-            pending_header = found
+            pending_header, pending_where = found, where
             continue
         artist, title = found or pending_header or ("", "")
         pending_header = None
@@ -221,11 +226,13 @@ def _songs(path: Path, encoding: str, mode: str, rule: HeaderRule, lrc: bool,
             if block.long_lines:
                 yield Skipped(where, "not text", f"{_long_detail(block)}, not lyrics")
             else:
-                yield Skipped(where, "empty", "only a header line, no lyrics under it")
+                yield Skipped(where, "empty", "only LRC tags, no lyrics")
             continue
         if block.long_lines:
             long_in_songs.append(f"{_long_detail(block)} in the song at {where}")
         yield RawSong(lyrics=text, where=where, title=title, artist=artist)
+    if pending_header:
+        yield Skipped(pending_where, "empty", header_only)
     if long_in_songs:
         report.warn(f"dropped lines too long to be lyrics from {len(long_in_songs)} song(s), "
                     f"the first: {long_in_songs[0]}")
