@@ -454,3 +454,16 @@ def test_every_skip_says_truly_what_it_found(name: str, content: str, reason: st
 def test_the_demo_corpus_loses_nothing_to_boilerplate() -> None:
     info = datasets.get_dataset("demo")
     assert info.report["boilerplate"] == [] and info.songs == 126
+
+
+def test_the_cli_report_lists_each_dropped_template(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    from smartlap.cli import main
+
+    entries = scraped_songs()
+    entries[4]["lyrics"] += "\nhttps://www.songteksten.nl/liedje4"
+    assert main(["datasets", "import", str(_write_source("txt", entries, tmp_path))]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "boilerplate dropped: '<n> <unit> geleden toegevoegd' (10 songs)" in out
+    assert "boilerplate dropped: 'door <name>' (10 songs)" in out
+    assert "boilerplate dropped: bare URL (1 song)" in out

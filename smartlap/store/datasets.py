@@ -295,7 +295,7 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
 
 
 def _skip_summary(report: ImportReport) -> str:
-    """'1 not text: line 1, one line of 50.0 MB, not lyrics': the counts, and the first skip
+    """'1 not text; line 1, one line of 50.0 MB, not lyrics': the counts, and the first skip
     in words, so the person learns what the file really held."""
     reasons = ", ".join(f"{count} {reason}" for reason, count in
                         sorted(report.skipped_by_reason.items())) or "nothing found"
