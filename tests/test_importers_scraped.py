@@ -467,3 +467,12 @@ def test_the_cli_report_lists_each_dropped_template(tmp_path: Path,
     assert "boilerplate dropped: '<n> <unit> geleden toegevoegd' (10 songs)" in out
     assert "boilerplate dropped: 'door <name>' (10 songs)" in out
     assert "boilerplate dropped: bare URL (1 song)" in out
+
+
+def test_the_cli_and_studio_offer_the_formats_the_importer_knows() -> None:
+    from smartlap.cli.datasets import IMPORT_FORMATS
+    from smartlap.store.importers import FORMATS
+    from smartlap.tui.datasets import FORMATS as OFFERED
+
+    assert IMPORT_FORMATS == FORMATS
+    assert {value for _, value in OFFERED} == set(FORMATS)

@@ -19,7 +19,8 @@ from smartlap.tui.messages import DatasetImported, StoreChanged, WorkFailed
 from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
-           ("folder of .txt", "folder"), ("text dump", "txt"), ("LRC", "lrc")]
+           ("folder of lyric files", "dir"), ("text dump (also .lrc)", "txt"),
+           ("ChordPro", "chordpro")]  # values are the importer's formats
 
 
 def _store() -> Any:
@@ -29,7 +30,8 @@ def _store() -> Any:
 
 
 def report_markdown(name: str, report: Any) -> str:
-    """The import report (imported, skipped by reason with examples, warnings) as Markdown."""
+    """The import report (imported, skipped by reason with examples, site boilerplate dropped,
+    warnings) as Markdown."""
     data = report.to_dict() if hasattr(report, "to_dict") else dict(report or {})
     lines = [f"**{data.get('imported', 0)}** songs imported into **{name}**, "
              f"**{data.get('skipped_count', 0)}** skipped."]
@@ -44,6 +46,11 @@ def report_markdown(name: str, report: Any) -> str:
                   + (f" — {s['detail']}" if s.get("detail") else "") for s in skipped[:50]]
         if len(skipped) > 50:
             lines.append(f"- … and {len(skipped) - 50} more")
+    boilerplate = data.get("boilerplate") or []
+    if boilerplate:
+        lines += ["", "**Site boilerplate dropped:**", ""]
+        lines += [f"- {b.get('line', '?') if b.get('kind') == 'leftover' else repr(b.get('line'))}"
+                  f": {b.get('songs', 0)} songs" for b in boilerplate[:50]]
     warnings = data.get("warnings") or []
     if warnings:
         lines += ["", "**Warnings:**", ""] + [f"- {w}" for w in warnings]
