@@ -55,6 +55,8 @@ _MONTHS = _words(
     "jan feb mrt mar apr jun jul aug sep sept okt oct nov dec january february march may "
     "june july august october")
 _DIGITS = re.compile(r"\d+")
+_MAYBE_NUMBER = re.compile(r"\d|\b(?:" + "|".join(sorted(_NUMBER_WORDS)) + r")\b",
+                           re.IGNORECASE)
 _EDGE_PUNCTUATION = ".,:;!?()[]\"'"
 
 
@@ -66,7 +68,22 @@ def templates_of(line: str) -> list[tuple[str, str]]:
     """The (key, display) templates a line belongs to: the line with numbers, dates and time
     units generic, and for a short credit line also that with its last word generic."""
     words = line.split()
-    keys, shown = [], []
+    if not _MAYBE_NUMBER.search(line):  # most lines: nothing to make generic
+        keys, shown = line.casefold().split(), words
+    else:
+        keys, shown = _generic_words(words)
+    found = [(" ".join(keys), " ".join(shown))]
+    if 2 <= len(words) <= CREDIT_WORDS and (
+            words[-2].casefold() in CREDIT_CUES or words[-2].endswith(":")):
+        found.append((" ".join(keys[:-1]) + " <name>", " ".join(shown[:-1]) + " <name>"))
+    return found
+
+
+def _generic_words(words: list[str]) -> tuple[list[str], list[str]]:
+    """Keys and display words with numbers, number words before a unit, units after a
+    number and months beside one made generic."""
+    keys: list[str] = []
+    shown: list[str] = []
     previous_number = False
     for position, word in enumerate(words):
         folded = word.casefold()
@@ -90,11 +107,7 @@ def templates_of(line: str) -> list[tuple[str, str]]:
             keys.append(folded)
         shown.append(word)
         previous_number = False
-    found = [(" ".join(keys), " ".join(shown))]
-    if 2 <= len(words) <= CREDIT_WORDS and (
-            words[-2].casefold() in CREDIT_CUES or words[-2].endswith(":")):
-        found.append((" ".join(keys[:-1]) + " <name>", " ".join(shown[:-1]) + " <name>"))
-    return found
+    return keys, shown
 
 
 def _hash(key: str) -> int:
@@ -103,15 +116,20 @@ def _hash(key: str) -> int:
 
 def _sung(lines: list[str]) -> list[int]:
     """Indexes of the lines that count: not blank, not a section tag."""
-    return [index for index, line in enumerate(lines)
-            if line.strip() and not section_tag(" ".join(line.split()))]
+    sung = []
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text and not section_tag(text):  # None at once for a line longer than any tag
+            sung.append(index)
+    return sung
 
 
 def _folded(line: str) -> str:
-    return " ".join(line.casefold().split())
+    return line.strip().casefold()
 
 
 def _repeats(lines: list[str], sung: list[int]) -> Counter:
+    """How often each line is sung in its song (case aside): twice or more is a refrein."""
     return Counter(_folded(lines[index]) for index in sung)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartlap.errors import InputError
-from smartlap.store.importers.decoding import LongLine, bounded_lines, open_text, read_sample
+from smartlap.store.importers.decoding import is_cut, long_line, open_text, read_sample
 from smartlap.store.importers.records import Opener, RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
 
@@ -172,10 +172,13 @@ def read_csv(path: Path, encoding: str, report: ImportReport,
 def _physical_lines(path: Path, handle: io.TextIOBase) -> Iterator[str]:
     """The file's lines for the csv module, each read in bounded pieces: a line longer than
     any row of lyrics could be is refused before it is held in memory."""
-    for number, line in enumerate(bounded_lines(handle, MAX_LINE), start=1):
-        if isinstance(line, LongLine):
-            raise InputError(f"{path} is not a table of lyrics: line {number} is "
-                             f"{line.size} long.",
+    readline = handle.readline  # one generator, no more: this runs once per line
+    number = 0
+    while line := readline(MAX_LINE):
+        number += 1
+        if is_cut(line, MAX_LINE):
+            size = long_line(handle, line, MAX_LINE).size
+            raise InputError(f"{path} is not a table of lyrics: line {number} is {size} long.",
                              "A row of lyrics is at most a few kB; check the file, or import "
                              "it with --format txt.")
         yield line

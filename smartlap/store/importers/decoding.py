@@ -227,19 +227,27 @@ class LongLine:
         return f"one line of {self.size}"
 
 
+def is_cut(piece: str, limit: int) -> bool:
+    """Whether ``readline(limit)`` stopped at the limit, inside a longer line."""
+    return len(piece) == limit and not piece.endswith(("\n", "\r"))
+
+
+def long_line(handle: io.TextIOBase, piece: str, limit: int) -> LongLine:
+    """Measure the rest of a line whose first ``piece`` was cut, reading it in pieces."""
+    chars = len(piece)
+    while piece := handle.readline(limit):
+        chars += len(piece)
+        if not is_cut(piece, limit):
+            break
+    return LongLine(chars)
+
+
 def bounded_lines(handle: io.TextIOBase,
                   limit: int = MAX_LINE_CHARS) -> Iterator[str | LongLine]:
     """The handle's lines (newlines kept), each over ``limit`` characters as a ``LongLine``.
 
     Reads at most ``limit`` characters at a time, so memory stays flat whatever the file.
     """
-    while piece := handle.readline(limit):
-        if len(piece) < limit or piece.endswith(("\n", "\r")):
-            yield piece
-            continue
-        chars = len(piece)
-        while (piece := handle.readline(limit)) and len(piece) == limit and not piece.endswith(
-                ("\n", "\r")):
-            chars += len(piece)
-        chars += len(piece)
-        yield LongLine(chars)
+    readline = handle.readline
+    while piece := readline(limit):
+        yield long_line(handle, piece, limit) if is_cut(piece, limit) else piece
