@@ -151,6 +151,18 @@ def test_a_line_ending_a_fifth_of_the_songs_is_kept(tmp_path: Path) -> None:
     assert sum("kroeg ging dicht" in s.lyrics for s in datasets.iter_songs("site")) == 4
 
 
+def test_repeated_copies_of_a_song_are_not_taken_for_a_template(tmp_path: Path) -> None:
+    """Six copies of two songs: their lines are at half the songs' edges, but they are the
+    same songs (duplicates, skipped as such), not site credits."""
+    entries = [dict(e, title=f"{e['title']} ({copy})") for copy in range(6)
+               for e in scraped_songs(2, credited_every=99)]
+    info = datasets.import_dataset(_write_source("csv", entries, tmp_path), name="dup")
+    assert info.songs == 2 and info.report["boilerplate"] == []
+    assert info.report["skipped_by_reason"] == {"duplicate": 10}
+    assert {s.lyrics for s in datasets.iter_songs("dup")} == {
+        normalise_lyrics(e["clean"]) for e in entries}
+
+
 # ----------------------------------------------------------------------------- leftovers
 
 GENIUS = ("12 ContributorsTranslationsEnglishDeutschLiedje 0 Lyrics\n{clean}\n"

@@ -135,16 +135,24 @@ def _repeats(lines: list[str], sung: list[int]) -> Counter:
 
 @dataclass
 class Finder:
-    """First pass: count, per template, the songs that have it at an edge (once)."""
+    """First pass: count, per template, the songs that have it at an edge (once); a song
+    whose body was seen already is not counted again."""
 
     songs: int = 0
     counts: Counter = field(default_factory=Counter)
     shown: dict[int, str] = field(default_factory=dict)  # for templates seen twice or more
+    bodies: set[int] = field(default_factory=set)
 
     def observe(self, lines: list[str]) -> None:
         sung = _sung(lines)
         if not sung:
             return
+        body = sung[EDGE_LINES:-EDGE_LINES] if len(sung) > 3 * EDGE_LINES else sung
+        hashed_body = _hash("\n".join(_folded(lines[index]) for index in body))
+        if hashed_body in self.bodies:
+            return  # the same song again (a duplicate, or one song from two sites): its
+            # lines say nothing about the site, and would look like a template
+        self.bodies.add(hashed_body)
         self.songs += 1
         edges = sung[:EDGE_LINES] + sung[EDGE_LINES:][-EDGE_LINES:]
         repeats = _repeats(lines, sung)
