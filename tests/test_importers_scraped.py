@@ -37,12 +37,14 @@ def _credits(rng: random.Random) -> str:
 
 def scraped_songs(count: int = 30, credited_every: int = 3, seed: int = 5) -> list[dict]:
     """Songs as a lyric site gives them: about a third with the templated credit block at
-    the end (numbers, units and users varying); ``clean`` is what must be imported."""
+    the end (numbers, units and users varying; none when ``credited_every`` is 0); ``clean``
+    is what must be imported."""
     rng = random.Random(seed)
     entries = []
     for i in range(count):
         clean = make_song(100 + i)
-        lyrics = clean + ("\n\n" + _credits(rng) if i % credited_every == 0 else "")
+        credited = credited_every and i % credited_every == 0
+        lyrics = clean + ("\n\n" + _credits(rng) if credited else "")
         entries.append({"artist": "Zanger Sjors", "title": f"Liedje {i}", "clean": clean,
                         "lyrics": lyrics})
     return entries
@@ -130,7 +132,7 @@ def test_album_refrein_in_every_song_survives(tmp_path: Path) -> None:
 
 
 def test_a_template_in_a_third_of_the_songs_at_the_start_is_caught(tmp_path: Path) -> None:
-    entries = scraped_songs(20, credited_every=99)
+    entries = scraped_songs(20, credited_every=0)
     for index, entry in enumerate(entries):
         if index % 3 == 0:
             entry["lyrics"] = (f"Toegevoegd op {index + 1}-0{index % 9 + 1}-2009\n"
@@ -143,7 +145,7 @@ def test_a_template_in_a_third_of_the_songs_at_the_start_is_caught(tmp_path: Pat
 
 def test_a_line_ending_a_fifth_of_the_songs_is_kept(tmp_path: Path) -> None:
     """Below a quarter of the songs a shared edge line is a borrowed line, not a credit."""
-    entries = scraped_songs(20, credited_every=99)
+    entries = scraped_songs(20, credited_every=0)
     for entry in entries[:4]:
         entry["lyrics"] = entry["clean"] = entry["clean"] + "\nEn de kroeg ging dicht om twee"
     info = datasets.import_dataset(_write_source("txt", entries, tmp_path), name="site")
@@ -155,7 +157,7 @@ def test_repeated_copies_of_a_song_are_not_taken_for_a_template(tmp_path: Path) 
     """Six copies of two songs: their lines are at half the songs' edges, but they are the
     same songs (duplicates, skipped as such), not site credits."""
     entries = [dict(e, title=f"{e['title']} ({copy})") for copy in range(6)
-               for e in scraped_songs(2, credited_every=99)]
+               for e in scraped_songs(2, credited_every=0)]
     info = datasets.import_dataset(_write_source("csv", entries, tmp_path), name="dup")
     assert info.songs == 2 and info.report["boilerplate"] == []
     assert info.report["skipped_by_reason"] == {"duplicate": 10}
@@ -206,7 +208,7 @@ def test_lyrics_that_look_a_little_like_leftovers_stay(lyric: str) -> None:
 
 
 def test_genius_page_imports_as_the_song_and_is_reported(tmp_path: Path) -> None:
-    entries = scraped_songs(6, credited_every=99)
+    entries = scraped_songs(6, credited_every=0)
     for n, (entry, name) in enumerate(zip(entries, NAMES, strict=True)):
         entry["lyrics"] = GENIUS.format(clean=entry["clean"], name=name, n=n + 3).replace(
             "Liedje 0", entry["title"])
@@ -222,7 +224,7 @@ def test_genius_page_imports_as_the_song_and_is_reported(tmp_path: Path) -> None
 
 
 def test_sally_line_in_a_crlf_dump_stays_in_its_song(tmp_path: Path) -> None:
-    entries = scraped_songs(8, credited_every=99)
+    entries = scraped_songs(8, credited_every=0)
     entries[3]["lyrics"] = entries[3]["clean"] = (
         entries[3]["clean"] + "\n\nEn ik weet al wat Sally gaat zeggen - ha!\nNog een keer")
     info = datasets.import_dataset(_write_source("txt", entries, tmp_path), name="dump")
