@@ -17,8 +17,8 @@ from smartlap import __version__
 from smartlap.errors import SmartlapError, UsageError
 
 COMMAND_MODULES = (
-    "paths", "datasets", "models", "styles", "generate", "train", "runs", "report", "craft",
-    "songs",
+    "paths", "datasets", "models", "styles", "generate", "compare", "train", "runs", "report",
+    "craft", "songs",
 )
 
 

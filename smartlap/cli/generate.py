@@ -62,7 +62,7 @@ def _add_candidate_options(parser: argparse.ArgumentParser) -> None:
                        help="how many candidate lines to score (default 16)")
 
 
-def _read_prompt(value: str) -> str:
+def read_prompt(value: str) -> str:
     if value != "-":
         return value
     try:
@@ -85,7 +85,7 @@ def _settings(args: argparse.Namespace, style):
 def run(args: argparse.Namespace) -> int:
     from smartlap.styles import get_style
 
-    prompt = _read_prompt(args.prompt)
+    prompt = read_prompt(args.prompt)
     style = get_style(args.style) if args.style else None
     settings = _settings(args, style)  # bad options fail before the slow model load
     if not args.json:
