@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = verbs.add_parser("show", help="a run's config, status and epochs")
     show.add_argument("run", metavar="RUN")
     show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--samples", action="store_true",
+                      help="every epoch's fixed-prompt sample beside its losses")
     show.set_defaults(func=run_show)
 
     tail = verbs.add_parser("tail", help="follow a run live (progress bar and epoch table)")
@@ -96,6 +98,8 @@ def run_show(args: argparse.Namespace) -> int:
 
     run = get_run(args.run)
     run_events = read_run_events(run.id)
+    if getattr(args, "samples", False):
+        return _show_samples(run, run_events, as_json=args.json)
     if args.json:
         print_json({**run.to_dict(), "events": [e.to_dict() for e in run_events]})
         return 0
@@ -114,6 +118,30 @@ def run_show(args: argparse.Namespace) -> int:
     if samples:
         console.print(f"[bold]Sample after epoch {samples[-1].epoch}:[/]")
         console.print(samples[-1].prompt + samples[-1].text, markup=False)
+    return 0
+
+
+def _show_samples(run: Any, run_events: list[events.Event], *, as_json: bool) -> int:
+    """Each epoch's sample, oldest first: the same prompt and seed, so only training changed."""
+    from rich.markup import escape
+
+    from smartlap.store.runs import epoch_samples
+
+    samples = epoch_samples(run_events)
+    if as_json:
+        print_json({"run": run.id, "samples": [sample.to_dict() for sample in samples]})
+        return 0
+    console = out_console()
+    if not samples:
+        console.print(f"{run.id} has no samples yet: one is written after each epoch.")
+        return 0
+    console.print(f"[bold]{run.id}[/]: prompt [dim]{escape(samples[0].prompt.strip() or '(none)')}"
+                  "[/], same seed every epoch")
+    for sample in samples:
+        losses = (f"train {table_cell(sample.train_loss, 4)}, "
+                  f"val {table_cell(sample.val_loss, 4)}" + (", best" if sample.best else ""))
+        console.print(f"\n[bold]Epoch {sample.epoch}[/] [dim]({losses})[/]")
+        console.print(f"[dim]{escape(sample.prompt)}[/]{escape(sample.text)}", highlight=False)
     return 0
 
 
