@@ -108,8 +108,8 @@ def figures_lines(result: ModelResult) -> list[str]:
 
     if result.error:
         return [f"failed: {result.error}"] + ([result.hint] if result.hint else [])
-    lines = [f"val loss {table_cell(result.val_loss, 3)}   ppl {table_cell(result.perplexity, 1)}",
-             f"bits/char {table_cell(result.bits_per_char, 3)}   "
+    lines = [f"val loss {table_cell(result.val_loss, 3)} · ppl {table_cell(result.perplexity, 1)}",
+             f"bits/char {table_cell(result.bits_per_char, 3)}",
              f"{table_cell(result.tokens_per_second, 1)} tokens/s"]
     if result.trained_on:
         lines.append(f"trained on {result.trained_on}")
