@@ -33,6 +33,7 @@ import torch
 
 from smartlap import __version__, events
 from smartlap.errors import AlreadyExistsError, UsageError
+from smartlap.lm.model_card import write_model_card
 from smartlap.lm.train import failures, memory
 from smartlap.lm.train.config import TrainConfig, resolve
 from smartlap.lm.train.data import (
@@ -235,6 +236,7 @@ class _Trainer:
         from smartlap.lm.loading import load_model
 
         loaded = load_model(config.model, device="cpu", precision="fp32")
+        self.base_hub_id = loaded.info.hub_id
         return loaded.model, loaded.tokenizer, loaded.info.name
 
     def _precision(self) -> str:
@@ -289,6 +291,7 @@ class _Trainer:
         if self.process.is_main_process:
             self._check_output_name()
         train_texts, val_texts = load_splits(config.dataset, config.max_songs)
+        self.songs_used = {"train": len(train_texts), "val": len(val_texts)}
         model, tokenizer, base_name = self._load_model(train_texts)
         self.tokenizer = tokenizer
         self.base_name = base_name
@@ -580,12 +583,14 @@ class _Trainer:
         config = self.config
         return {
             "base": self.base_name,
+            "base_hub_id": getattr(self, "base_hub_id", None),
             "dataset": config.dataset,
             "mode": config.mode,
             "training": {
                 "run": self.run_id,
                 "mode": config.mode,
                 "hyperparameters": config.to_dict(),
+                "songs_used": getattr(self, "songs_used", None),
                 "history": self.progress["history"],
                 "results": self.results_table(),
                 "versions": {"smartlap": __version__, "torch": torch.__version__,
@@ -611,8 +616,10 @@ class _Trainer:
             self.tokenizer.save_pretrained(staging)
             if is_peft(model):
                 model.save_pretrained(staging / "adapter")
+            metadata = self._metadata()
+            write_model_card(staging, self.config.name, metadata)
             register_model(staging, self.config.name, origin="fine-tuned", transfer="move",
-                           force=True, **self._metadata())
+                           force=True, **metadata)
         except OSError as error:
             if failures.is_disk_full(error):
                 raise failures.disk_full("best checkpoint", self.run_id) from None
@@ -635,6 +642,8 @@ class _Trainer:
 
     def _finish(self, seconds: float, stop_early: bool) -> TrainResult:
         progress = self.progress
+        # The results' Time is the whole run, the last validation, sample and save included.
+        progress["seconds"] = seconds
         self.log.emit(events.RunFinished(
             model=self.config.name, best_epoch=progress["best_epoch"],
             best_val_loss=None if progress["best_val_loss"] is None
@@ -643,8 +652,11 @@ class _Trainer:
         if self.accelerator.is_main_process and progress["best_epoch"] is not None:
             from smartlap.store.models import update_metadata
 
-            # The best checkpoint's smartlap.json gets the whole run's history and results.
-            update_metadata(self.config.name, training=self._metadata()["training"])
+            # The best checkpoint's smartlap.json and card get the whole run's history and
+            # results.
+            metadata = self._metadata()
+            info = update_metadata(self.config.name, training=metadata["training"])
+            write_model_card(Path(info.path), self.config.name, metadata)
         self.log.status("finished")
         self.accelerator.end_training()
         return TrainResult(self.run_id or "", "finished", self.config.name, progress["history"])
