@@ -54,6 +54,14 @@ def _print_error(error: SmartlapError) -> None:
         console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
 
 
+def _print_json_error(error: SmartlapError) -> None:
+    """With --json a failure is JSON on stdout too, so a script never parses a traceback."""
+    from smartlap.cli.console import print_json
+
+    print_json({"error": {"message": error.message, "hint": error.hint,
+                          "kind": type(error).__name__, "exit_code": error.exit_code}})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
@@ -71,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SmartlapError as error:
         if debug:
             raise
-        _print_error(error)
+        if "--json" in args_list:
+            _print_json_error(error)
+        else:
+            _print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
         if debug:

@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete = verbs.add_parser("delete", help="delete a dataset")
     delete.add_argument("name", metavar="NAME")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--json", action="store_true",
+                        help="print the deleted dataset as JSON (needs --yes)")
     delete.set_defaults(func=run_delete)
 
     export = verbs.add_parser("export", help="write a dataset to a jsonl, csv or txt file")
@@ -52,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, default=None,
                         help="output format (default: from the file extension, else jsonl)")
     export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    export.add_argument("--json", action="store_true", help="print what was written as JSON")
     export.set_defaults(func=run_export)
 
 
@@ -193,7 +196,7 @@ def run_delete(args: argparse.Namespace) -> int:
     if info.name == "demo":
         delete_dataset(info.name)  # refuses with a hint
     if not args.yes:
-        if not sys.stdin.isatty():
+        if args.json or not sys.stdin.isatty():
             raise UsageError(f"Deleting {info.name!r} needs confirmation.",
                              f"Run 'smartlap datasets delete {info.name} --yes'.")
         answer = input(f"Delete dataset {info.name!r} ({info.songs} songs)? [y/N] ")
@@ -201,6 +204,9 @@ def run_delete(args: argparse.Namespace) -> int:
             out_console().print("Nothing deleted.")
             return 1
     delete_dataset(info.name)
+    if args.json:
+        print_json({"action": "deleted", "dataset": info.to_dict()})
+        return 0
     out_console().print(f"Deleted dataset [bold]{info.name}[/].")
     return 0
 
@@ -210,5 +216,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     fmt = export_format_for(args.to, args.fmt)
     count = export_dataset(args.name, args.to, fmt, force=args.force)
+    if args.json:
+        print_json({"action": "exported", "dataset": args.name, "path": str(args.to),
+                    "format": fmt, "songs": count})
+        return 0
     out_console().print(f"Wrote {count:,} songs from [bold]{args.name}[/] to {args.to} ({fmt}).")
     return 0

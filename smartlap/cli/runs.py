@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cancel.add_argument("run", metavar="RUN")
     cancel.add_argument("--force", action="store_true", help="send SIGTERM instead of SIGINT")
     cancel.add_argument("--wait", action="store_true", help="wait until the process has ended")
+    cancel.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cancel.set_defaults(func=run_cancel)
     parser.set_defaults(func=lambda args: run_list(argparse.Namespace(json=False)))
 
@@ -63,7 +64,11 @@ def run_list(args: argparse.Namespace) -> int:
     if not found:
         console.print("No runs yet. Start one with 'smartlap train --model M --dataset D'.")
         return 0
-    table = Table("run", "status", "model", "dataset", "output", "epoch", "best val loss")
+    table = Table()
+    # The run id is the handle every other command needs: never cut it; the rest may wrap.
+    table.add_column("run", no_wrap=True, min_width=max(len(run.id) for run in found))
+    for column in ("status", "model", "dataset", "output", "epoch", "best val loss"):
+        table.add_column(column, overflow="fold")
     for run in found:
         config = run.config
         epoch = f"{run.epoch or 0}/{run.epochs or '?'}"
@@ -254,9 +259,14 @@ def run_cancel(args: argparse.Namespace) -> int:
     from smartlap.store.runs import cancel_run, wait_for_exit
 
     run = cancel_run(args.run, force=args.force)
+    stopped = None if not args.wait else not run.pid or wait_for_exit(run.pid, 600)
+    if getattr(args, "json", False):
+        print_json({"action": "cancel_requested", "run": run.to_dict(),
+                    "signal": "SIGTERM" if args.force else "SIGINT", "stopped": stopped})
+        return 1 if stopped is False else 0
     console = out_console()
     console.print(f"asked run {run.id} (pid {run.pid}) to stop; it saves its state first.")
-    if args.wait and run.pid and not wait_for_exit(run.pid, 600):
+    if stopped is False:
         console.print("[yellow]the run is still stopping.[/]")
         return 1
     return 0
