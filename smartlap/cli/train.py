@@ -111,7 +111,9 @@ def build_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from smartlap.cli.runs import EventView, _NoView
+    from smartlap.lm.train.launch import check_launch
 
+    check_launch()  # before any work: a launcher that started fewer processes than asked
     changes = resume_changes(args) if args.resume else None
     config = None if args.resume else build_config(args)
     from smartlap.lm.train.config import TrainConfig
