@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="which weights learn (default full)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
                         help="mixed precision (default auto: bf16/fp16 on GPU)")
+    lora = parser.add_argument_group("LoRA (with --mode lora)")
+    lora.add_argument("--lora-rank", type=int, help="rank of the adapters (default 8)")
+    lora.add_argument("--lora-alpha", type=float, help="scaling (default: twice the rank)")
+    lora.add_argument("--lora-dropout", type=float, help="dropout on the adapters (default 0.05)")
+    lora.add_argument("--lora-targets", type=_names, metavar="NAMES",
+                      help="comma-separated layer names (default: GPT-2 c_attn,c_proj,c_fc; "
+                      "GPT-Neo q_proj,k_proj,v_proj,out_proj,c_fc,c_proj)")
     parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                         help="trade compute for memory (default: on for big models)")
     parser.add_argument("--patience", type=int,
@@ -56,11 +63,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 # The options that define what a run is; --resume keeps the saved ones (RESUME_CHANGES may
 # change), so giving one of these with --resume is refused rather than silently ignored.
 RUN_OPTIONS = ("model", "dataset", "name", "lr", "batch_size", "grad_accum", "block_size",
                "mode", "precision", "gradient_checkpointing", "seed", "sample_prompt",
-               "max_songs", "from_scratch", "preset")
+               "max_songs", "from_scratch", "preset", "lora_rank", "lora_alpha", "lora_dropout",
+               "lora_targets")
 
 
 def _flag(dest: str) -> str:
@@ -100,7 +112,8 @@ def build_config(args: argparse.Namespace):
         raise UsageError("--preset only applies with --from-scratch.", "Add --from-scratch.")
     given = {key: getattr(args, key) for key in (
         "name", "epochs", "lr", "batch_size", "grad_accum", "block_size", "mode", "precision",
-        "gradient_checkpointing", "patience", "seed", "sample_prompt", "device", "max_songs")}
+        "gradient_checkpointing", "patience", "seed", "sample_prompt", "device", "max_songs",
+        "lora_rank", "lora_alpha", "lora_dropout", "lora_targets")}
     return TrainConfig(  # unset options keep TrainConfig's defaults
         model=args.model or f"scratch:{args.preset or 'mini'}", dataset=args.dataset,
         from_scratch=bool(args.from_scratch),

@@ -36,6 +36,11 @@ def model_card(name: str, metadata: dict[str, Any]) -> str:
              "mode.", ""]
     if metadata.get("dataset"):
         lines += [songs_used_line(metadata.get("dataset"), training), ""]
+    if (metadata.get("mode") or training.get("mode")) == "lora":
+        lines += [f"This folder holds the merged model (loads without peft); `adapter/` holds "
+                  f"the plain peft adapter, whose `base_model_name_or_path` is `"
+                  f"{hub_id or base}`" + ("" if hub_id else " (a smartlap model name: the "
+                                          "base did not come from the hub)") + ".", ""]
     settings = training.get("hyperparameters") or {}
     chosen = [(key, settings[key]) for key in _SETTINGS if settings.get(key) is not None]
     if chosen:

@@ -38,14 +38,22 @@ def _int(low: int, optional: bool = True) -> Callable[[str], tuple[Any, str | No
     return parse
 
 
-def _lr(text: str) -> tuple[Any, str | None]:
-    if not text.strip():
-        return None, None
-    try:
-        value = float(text)
-    except ValueError:
-        return None, "a number such as 5e-5"
-    return (value, None) if 0 < value < 1 else (None, "between 0 and 1, e.g. 5e-5")
+def _float(example: str, ok: Callable[[float], bool],
+           problem: str) -> Callable[[str], tuple[Any, str | None]]:
+    def parse(text: str) -> tuple[Any, str | None]:
+        if not text.strip():
+            return None, None
+        try:
+            value = float(text)
+        except ValueError:
+            return None, f"a number such as {example}"
+        return (value, None) if ok(value) else (None, problem)
+    return parse
+
+
+_lr = _float("5e-5", lambda v: 0 < v < 1, "between 0 and 1, e.g. 5e-5")
+_positive = _float("16", lambda v: v > 0, "above 0")
+_fraction = _float("0.05", lambda v: 0 <= v < 1, "from 0 to below 1")
 
 
 def _name(text: str) -> tuple[Any, str | None]:
@@ -59,6 +67,14 @@ def _name(text: str) -> tuple[Any, str | None]:
         return None, error.message
 
 
+def _layer_names(text: str) -> tuple[Any, str | None]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        return None, None
+    bad = [name for name in names if not name.replace("_", "").isalnum()]
+    return (",".join(names), None) if not bad else (None, f"not a layer name: {bad[0]}")
+
+
 # field id -> (label, flag, parser)
 FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
     "epochs": ("Epochs", "--epochs", _int(1, optional=False)),
@@ -69,6 +85,15 @@ FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
     "seed": ("Seed", "--seed", _int(0)),
     "name": ("Save as", "--name", _name),
 }
+# Shown (and passed) only when the mode is lora.
+LORA_FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
+    "lora_rank": ("LoRA rank", "--lora-rank", _int(1)),
+    "lora_alpha": ("LoRA alpha", "--lora-alpha", _positive),
+    "lora_dropout": ("LoRA dropout", "--lora-dropout", _fraction),
+    "lora_targets": ("LoRA layers", "--lora-targets", _layer_names),
+}
+LORA_PLACEHOLDERS = {"lora_rank": "8", "lora_alpha": "2 x rank", "lora_dropout": "0.05",
+                     "lora_targets": "the model's projections"}
 
 
 def results_markdown(run: Any, run_events: list[events.Event]) -> str:
@@ -143,6 +168,11 @@ class TrainView(LateBuiltView, Horizontal):
                     yield Label(label)
                     yield Input(id=f"train-{key}", compact=True)
                     yield Static("", id=f"train-{key}-error", classes="field-error")
+                for key, (label, _, _) in LORA_FIELDS.items():
+                    yield Label(label, classes="lora-field")
+                    yield Input(id=f"train-{key}", compact=True, classes="lora-field",
+                                placeholder=LORA_PLACEHOLDERS[key])
+                    yield Static("", id=f"train-{key}-error", classes="field-error lora-field")
             yield Button("Start (Ctrl+S)", variant="primary", id="train-start")
         with Vertical(id="train-runs"):
             yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -152,6 +182,7 @@ class TrainView(LateBuiltView, Horizontal):
         self.query_one(RunsTable).add_columns("run", "model → dataset", "status", "epoch",
                                               "best val")
         self.query_one("#train-epochs", Input).value = "3"
+        self._show_lora_fields(False)
         self.refresh_choices()
         self.refresh_runs()
 
@@ -209,6 +240,14 @@ class TrainView(LateBuiltView, Horizontal):
         self.query_one("#train-patience", Input).placeholder = "3"
         self.query_one("#train-seed", Input).placeholder = "42"
 
+    def _show_lora_fields(self, shown: bool) -> None:
+        for widget in self.query(".lora-field"):
+            widget.display = shown
+
+    @on(Select.Changed, "#train-mode")
+    def _mode_changed(self, event: Select.Changed) -> None:
+        self._show_lora_fields(event.value == "lora")
+
     @on(Select.Changed, "#train-dataset")
     def _dataset_changed(self) -> None:
         self.query_one("#train-dataset-error", Static).update("")
@@ -216,8 +255,9 @@ class TrainView(LateBuiltView, Horizontal):
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("train-")
-        if key in FIELDS:
-            _, problem = FIELDS[key][2](event.value)
+        fields = {**FIELDS, **LORA_FIELDS}
+        if key in fields:
+            _, problem = fields[key][2](event.value)
             self.query_one(f"#train-{key}-error", Static).update(problem or "")
 
     def build_argv(self) -> list[str] | None:
@@ -231,9 +271,11 @@ class TrainView(LateBuiltView, Horizontal):
                 ok = False
             else:
                 argv += [f"--{key}", str(value)]
-        argv += ["--mode", str(self.query_one("#train-mode", Select).value),
+        mode = str(self.query_one("#train-mode", Select).value)
+        argv += ["--mode", mode,
                  "--precision", str(self.query_one("#train-precision", Select).value)]
-        for key, (_, flag, parse) in FIELDS.items():
+        fields = {**FIELDS, **(LORA_FIELDS if mode == "lora" else {})}
+        for key, (_, flag, parse) in fields.items():
             value, problem = parse(self.query_one(f"#train-{key}", Input).value)
             self.query_one(f"#train-{key}-error", Static).update(problem or "")
             if problem:

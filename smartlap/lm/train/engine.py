@@ -46,7 +46,13 @@ from smartlap.lm.train.data import (
 )
 from smartlap.lm.train.lean_layers import make_lean
 from smartlap.lm.train.loss import HiddenStates, supports_head_loss
-from smartlap.lm.train.modes import apply_mode, count_parameters, exportable, is_peft
+from smartlap.lm.train.modes import (
+    apply_mode,
+    count_parameters,
+    exportable,
+    is_peft,
+    save_adapter,
+)
 from smartlap.lm.train.state import (
     TOKENIZER_DIR,
     has_state,
@@ -302,7 +308,8 @@ class _Trainer:
         train_blocks, val_blocks = build_blocks(tokenizer, train_texts, val_texts,
                                                 config.block_size)
 
-        model = apply_mode(model, config.mode, config.lora_rank)
+        model = apply_mode(model, config.mode, config.lora_rank, config.lora_alpha,
+                           config.lora_dropout, config.lora_targets)
         make_lean(model)  # same function, less kept for backward (see lean_layers.py)
         if config.gradient_checkpointing:
             _enable_activation_checkpointing(model)
@@ -615,7 +622,8 @@ class _Trainer:
             export.save_pretrained(staging, safe_serialization=True)
             self.tokenizer.save_pretrained(staging)
             if is_peft(model):
-                model.save_pretrained(staging / "adapter")
+                save_adapter(model, staging / "adapter",
+                             getattr(self, "base_hub_id", None) or self.base_name)
             metadata = self._metadata()
             write_model_card(staging, self.config.name, metadata)
             register_model(staging, self.config.name, origin="fine-tuned", transfer="move",
