@@ -334,3 +334,66 @@ def test_ctrl_c_stops_generate_cleanly(tiny_gpt2_dir: Path) -> None:
     assert process.returncode == 130, err
     assert "stopped." in err and "Traceback" not in err
     assert out.strip()  # what was streamed before the stop stays on screen
+
+
+# --- a warm Hugging Face cache, offline ----------------------------------------------------------
+
+def _warm_cache(tiny_dir: Path, hf_home: Path, repo_id: str = "GroNLP/gpt2-small-dutch",
+                revision: str = "0123abcd") -> Path:
+    """The tiny model laid out as huggingface_hub caches a download (refs/main -> snapshot)."""
+    repo = hf_home / "hub" / ("models--" + repo_id.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    snapshot = repo / "snapshots" / revision
+    shutil.copytree(tiny_dir, snapshot)
+    return snapshot
+
+
+def test_offline_with_a_warm_cache_pulls_and_generates_from_the_cache(
+        tiny_gpt2_dir: Path, tmp_path: Path, capsys) -> None:
+    from smartlap.cli import main
+
+    snapshot = _warm_cache(tiny_gpt2_dir, Path(os.environ["HF_HOME"]))
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    # a hub id works before it is registered, exactly as from_pretrained would find it
+    info = registry.get_model("GroNLP/gpt2-small-dutch")
+    assert info.path == snapshot and info.hub_id == "GroNLP/gpt2-small-dutch"
+    assert not info.registered
+    assert main(["generate", "--model", "GroNLP/gpt2-small-dutch", "--max-new-tokens", "5",
+                 "--seed", "1", "--json", "--no-originality"]) == 0
+    assert '"event":"sample_end"' in capsys.readouterr().out
+    # and pull registers it from the cache, touching no network
+    assert main(["models", "pull", "GroNLP/gpt2-small-dutch", "--json"]) == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert pulled["name"] == "gpt2-small-dutch" and pulled["origin"] == "pulled"
+    assert pulled["hub_id"] == "GroNLP/gpt2-small-dutch" and pulled["path"] == str(snapshot)
+
+
+def test_offline_with_a_cold_cache_says_it_is_not_cached(capsys) -> None:
+    from smartlap.cli import main
+
+    assert main(["models", "pull", "GroNLP/gpt2-small-dutch"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "offline mode is on (HF_HUB_OFFLINE=1) and it is not in the Hugging Face cache" in err
+    assert "smartlap models add PATH" in err
+
+
+def test_no_network_but_cached_registers_from_the_cache(tiny_gpt2_dir: Path,
+                                                        tmp_path: Path) -> None:
+    snapshot = _warm_cache(tiny_gpt2_dir, tmp_path / "hf")
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = _cli("models", "pull", "GroNLP/gpt2-small-dutch", "--json",
+                  env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": f"http://127.0.0.1:{port}",
+                       "HF_HOME": str(tmp_path / "hf")})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == str(snapshot)
+
+
+def test_adding_a_cache_snapshot_folder_infers_its_hub_id(tiny_gpt2_dir: Path,
+                                                         tmp_path: Path) -> None:
+    snapshot = _warm_cache(tiny_gpt2_dir, tmp_path / "elsewhere", "yhavinga/gpt-neo-125M-dutch")
+    info = register_model(snapshot, "neo", transfer="link")
+    assert info.hub_id == "yhavinga/gpt-neo-125M-dutch"
+    assert registry.hub_id_from_cache_path(tiny_gpt2_dir) is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import struct
 import time
@@ -302,6 +303,50 @@ def list_models() -> list[ModelInfo]:
     return infos
 
 
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache as huggingface_hub finds it, read from the environment now.
+
+    (huggingface_hub reads it once at import; the studio and tests may change HF_HOME later.)
+    """
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+_CACHE_REPO = re.compile(r"^models--(?P<org>[^/]+?)--(?P<name>[^/]+)$")
+
+
+def hub_id_from_cache_path(directory: Path) -> str | None:
+    """``ORG/NAME`` for a folder inside the HF cache (``models--ORG--NAME/snapshots/REV``)."""
+    parts = Path(directory).parts
+    for index, part in enumerate(parts[:-1]):
+        match = _CACHE_REPO.match(part)
+        if match and parts[index + 1] == "snapshots":
+            return f"{match['org']}/{match['name']}"
+    return None
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    return (text.count("/") == 1 and not text.startswith((".", "~", "/"))
+            and all(part and part == part.strip() for part in text.split("/")))
+
+
+def cached_snapshot(hub_id: str, revision: str | None = None) -> Path | None:
+    """The HF cache's snapshot of a hub model, if it holds one (no network is touched)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    try:
+        found = try_to_load_from_cache(hub_id, "config.json", cache_dir=str(hf_cache_dir()),
+                                       revision=revision)
+    except Exception:  # a malformed id or cache: not cached, as far as we can tell
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
 def _looks_like_path(text: str) -> bool:
     return text.startswith((".", "~")) or os.sep in text or Path(text).is_absolute()
 
@@ -324,6 +369,10 @@ def get_model(name_or_path: str | None = None) -> ModelInfo:
     for info in list_models():
         if info.hub_id and info.hub_id.lower() == wanted.lower():
             return info
+    snapshot = cached_snapshot(wanted) if _looks_like_hub_id(wanted) else None
+    if snapshot is not None:  # in the HF cache but not registered: use it as it is
+        return describe_folder(snapshot, name=wanted, origin="pulled",
+                               metadata={"hub_id": wanted}, registered=False)
     if wanted == DEFAULT_MODEL:
         raise NotFoundError(
             f"The bundled model {DEFAULT_MODEL!r} is not installed in this copy of smartlap.",
@@ -389,6 +438,9 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
     check_model_folder(source)
     target = check_free_name(name or source.name, force)
     meta = {"origin": origin, **metadata}
+    inferred = hub_id_from_cache_path(source)
+    if inferred and not meta.get("hub_id"):
+        meta["hub_id"] = inferred  # a snapshot folder of the HF cache says where it came from
     if transfer != "move":
         meta.setdefault("source", str(source))
     meta.setdefault("params", _weight_facts(source)[0])
