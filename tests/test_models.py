@@ -397,3 +397,28 @@ def test_adding_a_cache_snapshot_folder_infers_its_hub_id(tiny_gpt2_dir: Path,
     info = register_model(snapshot, "neo", transfer="link")
     assert info.hub_id == "yhavinga/gpt-neo-125M-dutch"
     assert registry.hub_id_from_cache_path(tiny_gpt2_dir) is None
+
+
+def test_add_refuses_a_tokenizer_that_does_not_fit_the_vocabulary(tiny_gpt2_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    from helpers import SAMPLE_LYRICS
+
+    from smartlap.lm.tokenizer import train_bpe_tokenizer
+
+    folder = tmp_path / "mismatch"
+    shutil.copytree(tiny_gpt2_dir, folder)
+    rows = json.loads((folder / "config.json").read_text())["vocab_size"]
+    assert registry.tokenizer_size(folder) == rows  # the tiny model's own tokenizer fits
+    other = train_bpe_tokenizer(SAMPLE_LYRICS * 4, vocab_size=rows + 40, min_frequency=1)
+    for name in ("tokenizer.json", "vocab.json", "merges.txt"):
+        (folder / name).unlink(missing_ok=True)
+    other.save_pretrained(folder)
+    assert registry.tokenizer_size(folder) == len(other) > rows
+    with pytest.raises(ModelError) as caught:
+        register_model(folder, "mismatch")
+    assert f"has {len(other):,} tokens but the model's vocabulary has {rows:,}" in \
+        caught.value.message
+    assert not (registry.get_paths().models / "mismatch").exists()
+    # an embedding padded a little past the tokenizer (GPT-2's 50257 -> 50304) is fine
+    assert not registry.vocab_mismatch(50304, 50257)
+    assert registry.vocab_mismatch(50304, 40000) and registry.vocab_mismatch(100, 101)

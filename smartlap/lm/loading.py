@@ -20,9 +20,6 @@ from smartlap.lm.device import choose_placement, is_out_of_memory, torch_dtype
 from smartlap.store import models as registry
 from smartlap.store.models import ModelInfo
 
-# A model's embedding table may be padded past the tokenizer (e.g. 50257 -> 50304 for
-# speed); ids in that padding are masked during generation. More than this is a mismatch.
-MAX_VOCAB_PADDING = 256
 _RECOVERY_HINT = "Re-download it ('smartlap models pull ID') or re-save it from training."
 
 
@@ -152,7 +149,7 @@ def _check_finite(model: Any, path: Path) -> None:
 def _check_vocab(model: Any, tokenizer: Any, path: Path) -> None:
     rows = model.get_input_embeddings().num_embeddings
     tokens = len(tokenizer)
-    if tokens > rows or rows - tokens > MAX_VOCAB_PADDING:
+    if registry.vocab_mismatch(rows, tokens):
         raise ModelError(
             f"The tokenizer in {path.name} has {tokens:,} tokens but the model's vocabulary "
             f"has {rows:,}: they do not belong together.",

@@ -386,6 +386,49 @@ def get_model(name_or_path: str | None = None) -> ModelInfo:
                         "or add a folder with 'smartlap models add PATH'.")
 
 
+# A model's embedding table may be padded past the tokenizer (e.g. 50257 -> 50304 for
+# speed); ids in that padding are masked during generation. More than this is a mismatch.
+MAX_VOCAB_PADDING = 256
+
+
+def vocab_mismatch(rows: int, tokens: int) -> bool:
+    """True when a tokenizer of ``tokens`` cannot belong to an embedding of ``rows``."""
+    return tokens > rows or rows - tokens > MAX_VOCAB_PADDING
+
+
+def tokenizer_size(directory: Path) -> int | None:
+    """Ids the folder's tokenizer can produce (highest id + 1), from its files; None if unknown."""
+    directory = Path(directory)
+    try:
+        if (directory / "tokenizer.json").is_file():
+            data = json.loads((directory / "tokenizer.json").read_text(encoding="utf-8"))
+            vocab = (data.get("model") or {}).get("vocab") or {}
+            ids = list(vocab.values()) if isinstance(vocab, dict) else list(range(len(vocab)))
+            ids += [t.get("id", -1) for t in data.get("added_tokens") or []]
+        elif (directory / "vocab.json").is_file():
+            ids = list(json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+                       .values())
+            added = directory / "added_tokens.json"
+            if added.is_file():
+                ids += list(json.loads(added.read_text(encoding="utf-8")).values())
+        else:
+            return None
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None  # the loader reports a broken tokenizer with its own message
+    numbers = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+    return max(numbers) + 1 if numbers else None
+
+
+def _check_tokenizer_fits(directory: Path) -> None:
+    rows = read_config(directory).get("vocab_size")
+    tokens = tokenizer_size(directory)
+    if isinstance(rows, int) and tokens is not None and vocab_mismatch(rows, tokens):
+        raise ModelError(
+            f"The tokenizer in {directory.name} has {tokens:,} tokens but the model's "
+            f"vocabulary has {rows:,}: they do not belong together.",
+            "Put the tokenizer the model was trained with in the same folder.")
+
+
 def check_model_folder(directory: Path) -> None:
     """Refuse a folder that cannot be a usable causal-LM checkpoint, saying what is missing."""
     directory = Path(directory)
@@ -402,6 +445,7 @@ def check_model_folder(directory: Path) -> None:
         raise ModelError(f"{directory} has no tokenizer files (tokenizer.json or vocab.json).",
                          "Save the tokenizer into the same folder with "
                          "tokenizer.save_pretrained(folder).")
+    _check_tokenizer_fits(directory)
 
 
 def check_free_name(name: str, force: bool = False) -> Path:
