@@ -319,7 +319,7 @@ def test_ctrl_c_stops_generate_cleanly(tiny_gpt2_dir: Path) -> None:
     assert _cli("models", "add", str(tiny_gpt2_dir), "--name", "tiny").returncode == 0
     process = subprocess.Popen(
         [sys.executable, "-m", "smartlap", "generate", "-m", "tiny", "--prompt", "Mijn hart",
-         "--samples", "100000", "--max-new-tokens", "100", "--seed", "1", "--no-originality"],
+         "--samples", "100", "--max-new-tokens", "1000", "--seed", "1", "--no-originality"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
         assert process.stdout is not None

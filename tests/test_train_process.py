@@ -22,7 +22,7 @@ from train_support import (
 )
 
 from smartlap import events
-from smartlap.store import runs
+from smartlap.store import processes, runs
 
 pytestmark = pytest.mark.slow
 
@@ -114,12 +114,12 @@ def test_cancel_with_sigint_saves_state_and_resumes(tmp_path, tiny_gpt2_dir,
     run = runs.get_run(run_id)
     assert run.pid and run.status in {"starting", "running"}
     def stepping() -> bool:
-        assert runs.pid_alive(run.pid), (run.path / runs.OUTPUT_LOG).read_text()
+        assert processes.is_running(run.process), (run.path / runs.OUTPUT_LOG).read_text()
         return any(e["event"] == "step" for e in logged(smartlap_home, run_id))
 
     wait_for(stepping)
     runs.cancel_run(run_id)
-    assert runs.wait_for_exit(run.pid, 60)
+    assert processes.wait_for_exit(run.process, 60)
     run = runs.get_run(run_id)
     assert run.status == "cancelled" and run.resumable
     cancelled = [e for e in logged(smartlap_home, run_id) if e["event"] == "run_cancelled"]

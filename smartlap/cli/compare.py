@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -24,8 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="two or more model names, hub ids or folders")
     parser.add_argument("--prompt", "-p", default="", metavar="TEXT",
                         help="the first lines to continue; '-' reads them from stdin")
-    parser.add_argument("--seed", type=int, help="random seed for every model (default 42)")
-    parser.add_argument("--samples", "-n", type=int, help="samples per model (default 1)")
+    parser.add_argument("--seed", type=seed_type,
+                        help=f"random seed for every model (default 42; 0 to {SEED_MAX})")
+    parser.add_argument("--samples", "-n", type=samples_type,
+                        help=f"samples per model (default 1, at most {MAX_SAMPLES})")
     parser.add_argument("--max-new-tokens", type=int, metavar="N",
                         help="length limit per sample (default 120)")
     parser.add_argument("--temperature", "-t", type=float, help="randomness (0 = greedy)")

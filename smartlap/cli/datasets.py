@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.cli.console import err_console, out_console, print_damaged, print_json
 from smartlap.errors import UsageError
 
 IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "dir")
@@ -155,9 +155,11 @@ def run_import(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from smartlap.store.datasets import list_datasets
+    from smartlap.store.datasets import scan_datasets
 
-    infos = list_datasets()
+    listing = scan_datasets()
+    infos = listing.entries
+    print_damaged(listing.damaged)
     if args.json:
         print_json([{key: value for key, value in info.to_dict().items()
                      if key not in ("report", "skipped")} for info in infos])

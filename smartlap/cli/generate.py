@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
 from smartlap.errors import InputError
+from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
 if TYPE_CHECKING:
     from smartlap.craft.originality import CopyCheck, Match
@@ -28,8 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--prompt", "-p", default="", metavar="TEXT",
                         help="the first lines to continue; '-' reads them from stdin; "
                         "empty = unconditional")
-    parser.add_argument("--samples", "-n", type=int, help="number of samples (default 1)")
-    parser.add_argument("--seed", type=int, help="random seed: same seed + settings = same text")
+    parser.add_argument("--samples", "-n", type=samples_type,
+                        help=f"number of samples (default 1, at most {MAX_SAMPLES})")
+    parser.add_argument("--seed", type=seed_type, help="random seed: same seed + settings = "
+                        f"same text (0 to {SEED_MAX})")
     parser.add_argument("--temperature", "-t", type=float, help="randomness (0 = greedy)")
     parser.add_argument("--top-k", type=int, help="sample from the k likeliest tokens (0 = off)")
     parser.add_argument("--top-p", type=float, help="nucleus sampling threshold (1 = off)")

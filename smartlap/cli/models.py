@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.cli.console import err_console, out_console, print_damaged, print_json
 from smartlap.units import human_bytes, human_params
 
 
@@ -69,9 +69,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from smartlap.store.models import DEFAULT_MODEL, list_models
+    from smartlap.store.models import DEFAULT_MODEL, scan_models
 
-    infos = list_models()
+    listing = scan_models()
+    infos = listing.entries
+    print_damaged(listing.damaged)
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0

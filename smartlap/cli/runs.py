@@ -16,7 +16,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from smartlap import events
-from smartlap.cli.console import out_console, print_json, print_json_line
+from smartlap.cli.console import (
+    err_console,
+    out_console,
+    print_damaged,
+    print_json,
+    print_json_line,
+)
 from smartlap.units import table_cell
 
 POLL_SECONDS = 0.25
@@ -54,15 +60,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from smartlap.store.runs import list_runs
+    from smartlap.store.runs import scan_runs
 
-    found = list_runs()
+    listing = scan_runs()
+    found = listing.entries
+    print_damaged(listing.damaged)
     if args.json:
         print_json([run.to_dict() for run in found])
         return 0
     console = out_console()
     if not found:
-        console.print("No runs yet. Start one with 'smartlap train --model M --dataset D'.")
+        if not listing.damaged:
+            console.print("No runs yet. Start one with 'smartlap train --model M --dataset D'.")
         return 0
     table = Table()
     # The run id is the handle every other command needs: never cut it; the rest may wrap.
@@ -103,6 +112,7 @@ def run_show(args: argparse.Namespace) -> int:
 
     run = get_run(args.run)
     run_events = read_run_events(run.id)
+    _warn_unreadable(run)
     if getattr(args, "samples", False):
         return _show_samples(run, run_events, as_json=args.json)
     if args.json:
@@ -148,6 +158,13 @@ def _show_samples(run: Any, run_events: list[events.Event], *, as_json: bool) ->
         console.print(f"\n[bold]Epoch {sample.epoch}[/] [dim]({losses})[/]")
         console.print(f"[dim]{escape(sample.prompt)}[/]{escape(sample.text)}", highlight=False)
     return 0
+
+
+def _warn_unreadable(run: Any) -> None:
+    if run.unreadable_events:
+        count = run.unreadable_events
+        err_console().print(f"[yellow]warning:[/] {count} unreadable line{'s' if count > 1 else ''}"
+                            f" in {run.events_path} skipped", highlight=False, soft_wrap=True)
 
 
 class EventView:
@@ -218,6 +235,7 @@ def run_tail(args: argparse.Namespace) -> int:
     from smartlap.store.runs import get_run
 
     run = get_run(args.run)
+    _warn_unreadable(run)
     tail = events.EventTail(run.events_path)
     ended = None
     with (EventView() if not args.json else _NoView()) as view:
@@ -256,10 +274,11 @@ class _NoView:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    from smartlap.store.runs import cancel_run, wait_for_exit
+    from smartlap.store.processes import wait_for_exit
+    from smartlap.store.runs import cancel_run
 
     run = cancel_run(args.run, force=args.force)
-    stopped = None if not args.wait else not run.pid or wait_for_exit(run.pid, 600)
+    stopped = None if not args.wait else not run.process or wait_for_exit(run.process, 600)
     if getattr(args, "json", False):
         print_json({"action": "cancel_requested", "run": run.to_dict(),
                     "signal": "SIGTERM" if args.force else "SIGINT", "stopped": stopped})

@@ -13,6 +13,7 @@ import argparse
 
 from smartlap.cli.console import print_json_line
 from smartlap.errors import UsageError
+from smartlap.limits import SEED_MAX, seed_type
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="trade compute for memory (default: on for big models)")
     parser.add_argument("--patience", type=int,
                         help="stop after N epochs without a better validation loss (default 3)")
-    parser.add_argument("--seed", type=int, help="random seed (default 42)")
+    parser.add_argument("--seed", type=seed_type, help=f"random seed (default 42; 0 to {SEED_MAX})")
     parser.add_argument("--sample-prompt",
                         help="prompt for the per-epoch sample ('' for an unconditional one)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")

@@ -31,6 +31,7 @@ from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFound
 from smartlap.fsutil import atomic_directory, atomic_write_json, dir_size, is_temporary, read_json
 from smartlap.names import validate_name
 from smartlap.paths import get_paths
+from smartlap.store.listing import DamagedEntry, Listing, gather
 
 DEFAULT_MODEL = "smartlap-mini"
 METADATA_FILE = "smartlap.json"
@@ -166,8 +167,8 @@ def _weight_facts(directory: Path) -> tuple[int | None, str | None]:
                     numel *= int(dim)
                 total += numel
                 counts[str(entry.get("dtype"))] += numel
-    except (OSError, SafetensorsHeaderError):
-        return None, None
+    except (OSError, SafetensorsHeaderError, ValueError, TypeError, AttributeError):
+        return None, None  # a damaged header: the listing shows the model without the facts
     main = counts.most_common(1)[0][0] if counts else None
     return total, _SAFETENSORS_DTYPES.get(main or "", main)
 
@@ -201,7 +202,7 @@ def read_config(directory: Path) -> dict[str, Any]:
 
 def _context_length(config: dict[str, Any]) -> int | None:
     for key in ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len"):
-        if isinstance(config.get(key), int):
+        if _typed(config, key, int) is not None:
             return config[key]
     return None
 
@@ -215,34 +216,46 @@ def describe_folder(directory: Path, *, name: str | None = None, origin: str = "
         config = read_config(directory)
     except ModelError:
         config = {}
-    archs = config.get("architectures") or []
+    archs = config.get("architectures")
     params, dtype = _weight_facts(directory)
     if params is None:
-        params = meta.get("params")
-    dtype = dtype or config.get("dtype") or config.get("torch_dtype")
+        params = _typed(meta, "params", int)
+    dtype = dtype or _typed(config, "dtype", str) or _typed(config, "torch_dtype", str)
     size = _folder_bytes(directory)
     return ModelInfo(
         name=name or directory.name,
         path=directory,
-        origin=meta.get("origin", origin),
-        architecture=archs[0] if archs else None,
-        model_type=config.get("model_type"),
+        origin=_typed(meta, "origin", str) or origin,
+        architecture=archs[0] if isinstance(archs, list) and archs
+        and isinstance(archs[0], str) else None,
+        model_type=_typed(config, "model_type", str),
         params=params,
-        vocab_size=config.get("vocab_size"),
+        vocab_size=_typed(config, "vocab_size", int),
         context_length=_context_length(config),
         dtype=dtype,
         size_bytes=size,
         weights=weights_format(directory),
-        hub_id=meta.get("hub_id"),
-        source=meta.get("source"),
+        hub_id=_typed(meta, "hub_id", str),
+        source=_typed(meta, "source", str),
         linked=bool(meta.get("link")),
-        created=meta.get("created"),
-        base=meta.get("base"),
-        dataset=meta.get("dataset"),
-        training=meta.get("training"),
+        created=_typed(meta, "created", float),
+        base=_typed(meta, "base", str),
+        dataset=_typed(meta, "dataset", str),
+        training=_typed(meta, "training", dict),
         registered=registered,
         metadata=meta,
     )
+
+
+def _typed(data: dict[str, Any], key: str, kind: type) -> Any:
+    """``data[key]`` when it has the type a listing can show, else None: a hand-edited or
+    damaged config.json or smartlap.json never breaks ``models list``."""
+    value = data.get(key)
+    if isinstance(value, bool) or value is None:
+        return None
+    if kind is float and isinstance(value, int):
+        return float(value)
+    return value if isinstance(value, kind) else None
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -274,6 +287,10 @@ def _entry_info(name: str, entry_dir: Path, default_origin: str) -> ModelInfo:
     target = entry_dir
     link = meta.get("link")
     if link:
+        if not isinstance(link, str):
+            raise DamagedEntry("model", name, f"{METADATA_FILE}: 'link' is not a folder path",
+                               f"Delete it with 'smartlap models delete {name}' and add it "
+                               "again.")
         target = Path(link)
     return describe_folder(target, name=name, origin=default_origin, metadata=meta)
 
@@ -295,12 +312,19 @@ def _user_entries() -> dict[str, Path]:
             if p.is_dir() and not is_temporary(p) and not p.name.startswith(".")}
 
 
+def scan_models() -> Listing[ModelInfo]:
+    """Every model, the bundled ones first, then the person's by name; an entry that cannot
+    be described is skipped as damaged, with its reason."""
+    bundled = bundled_entries()
+    candidates = [(n, lambda n=n, p=p: _entry_info(n, p, "bundled")) for n, p in bundled.items()]
+    candidates += [(n, lambda n=n, p=p: _entry_info(n, p, "local"))
+                   for n, p in _user_entries().items() if n not in bundled]
+    return gather("model", candidates)
+
+
 def list_models() -> list[ModelInfo]:
-    """Every model: the bundled ones first, then the person's, by name."""
-    infos = [_entry_info(n, p, "bundled") for n, p in bundled_entries().items()]
-    bundled = {info.name for info in infos}
-    infos += [_entry_info(n, p, "local") for n, p in _user_entries().items() if n not in bundled]
-    return infos
+    """The models ``scan_models`` could read."""
+    return scan_models().entries
 
 
 def hf_cache_dir() -> Path:

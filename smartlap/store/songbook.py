@@ -105,7 +105,7 @@ def song_path(slug: str) -> Path:
 
 
 def _clean_title(title: str) -> str:
-    cleaned = " ".join((title or "").split())
+    cleaned = " ".join(sane_text(title or "").split())
     if not cleaned:
         raise UsageError("The song title is empty.", "Give the song a title.")
     if len(cleaned) > MAX_TITLE_LENGTH:
@@ -114,15 +114,17 @@ def _clean_title(title: str) -> str:
     return cleaned
 
 
-def _sane(text: str) -> str:
+def sane_text(text: str) -> str:
     """Text that encodes as UTF-8: a lone surrogate (pasted from a broken terminal) would make
-    every save of the song fail, so it becomes U+FFFD instead."""
+    every save of the song fail, so it becomes U+FFFD instead. Applied where text comes in
+    (titles, lyrics, the studio's fields), so what is kept is what is shown."""
     return _SURROGATE.sub("\ufffd", text)
 
 
 def render(song: BookSong) -> str:
     """The file text of a song: front matter, then the lyrics as written."""
-    song = replace(song, title=_sane(song.title), lyrics=_sane(song.lyrics))
+    song = replace(song, title=sane_text(song.title), lyrics=sane_text(song.lyrics),
+                   style=sane_text(song.style))
     head = "\n".join(f"{key}: {json.dumps(getattr(song, key), ensure_ascii=False)}"
                      for key in FRONT_MATTER_FIELDS)
     lyrics = song.lyrics if song.lyrics.endswith("\n") or not song.lyrics else song.lyrics + "\n"
@@ -211,8 +213,8 @@ def _create(song: BookSong, prefer: str | None = None) -> BookSong:
 def new_song(title: str, lyrics: str = "", style: str = "") -> BookSong:
     """Create a song with a file of its own (``title-2`` when the title is taken)."""
     now = _now()
-    return _create(BookSong(slug="", title=_clean_title(title), lyrics=lyrics, style=style,
-                            created=now, updated=now, id=_new_id()))
+    return _create(BookSong(slug="", title=_clean_title(title), lyrics=sane_text(lyrics),
+                            style=sane_text(style), created=now, updated=now, id=_new_id()))
 
 
 def _on_disk(slug: str) -> tuple[BookSong, str] | None:
@@ -229,7 +231,8 @@ def save_song(song: BookSong, *, force_version: bool = False) -> BookSong:
     Refuses (AlreadyExistsError) when the file now holds a different song, so a stale editor
     can never overwrite another song; the text replaced is kept as a version first.
     """
-    saved = replace(song, title=_clean_title(song.title), updated=_now(),
+    saved = replace(song, title=_clean_title(song.title), lyrics=sane_text(song.lyrics),
+                    style=sane_text(song.style), updated=_now(),
                     created=song.created or _now(), id=song.id or _new_id())
     current = _on_disk(song.slug)
     if current is not None:

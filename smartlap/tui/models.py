@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, StoreChanged, WorkFailed
-from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
+from smartlap.tui.view import LateBuiltView, keep_cursor, show_damaged, unless_torn_down
 from smartlap.units import human_bytes, human_params
 
 
@@ -108,6 +108,7 @@ class ModelsView(LateBuiltView, Vertical):
         bar.display = False  # shown while a pull runs
         yield bar
         yield Static("", id="models-status")
+        yield Static("", id="models-damaged", classes="damaged-note")
 
     _pull_timer: Timer | None = None
 
@@ -126,16 +127,18 @@ class ModelsView(LateBuiltView, Vertical):
                 self.action_refresh()
 
     def action_refresh(self) -> None:
-        from smartlap.store.models import list_models
+        from smartlap.store.models import scan_models
 
         table = self.query_one(DataTable)
         selected = self._selected()
         table.clear()
         try:
-            infos = list_models()
+            listing = scan_models()
         except SmartlapError as error:
             self.app.show_error(error)
             return
+        infos = listing.entries
+        show_damaged(self.query_one("#models-damaged", Static), listing.damaged)
         names = {info.name for info in infos}
         self.marked = [name for name in self.marked if name in names]
         for info in infos:

@@ -18,15 +18,17 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap import events
 from smartlap.errors import SmartlapError
+from smartlap.limits import SEED_MAX, SEED_MIN
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
-from smartlap.tui.view import LateBuiltView, set_choices, unless_torn_down
+from smartlap.tui.view import LateBuiltView, set_choices, show_damaged, unless_torn_down
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-def _int(low: int, optional: bool = True) -> Callable[[str], tuple[Any, str | None]]:
+def _int(low: int, optional: bool = True,
+         high: int | None = None) -> Callable[[str], tuple[Any, str | None]]:
     def parse(text: str) -> tuple[Any, str | None]:
         if not text.strip():
             return (None, None) if optional else (None, "required")
@@ -34,6 +36,8 @@ def _int(low: int, optional: bool = True) -> Callable[[str], tuple[Any, str | No
             value = int(text)
         except ValueError:
             return None, "a whole number"
+        if high is not None and not low <= value <= high:
+            return None, f"from {low} to {high}"
         return (value, None) if value >= low else (None, f"at least {low}")
     return parse
 
@@ -82,7 +86,7 @@ FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
     "batch_size": ("Batch size", "--batch-size", _int(1)),
     "block_size": ("Block size", "--block-size", _int(8)),
     "patience": ("Patience", "--patience", _int(1)),
-    "seed": ("Seed", "--seed", _int(0)),
+    "seed": ("Seed", "--seed", _int(SEED_MIN, high=SEED_MAX)),
     "name": ("Save as", "--name", _name),
 }
 # Shown (and passed) only when the mode is lora.
@@ -177,6 +181,7 @@ class TrainView(LateBuiltView, Horizontal):
         with Vertical(id="train-runs"):
             yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="train-status")
+            yield Static("", id="runs-damaged", classes="damaged-note")
 
     def setup(self) -> None:
         self.query_one(RunsTable).add_columns("run", "model → dataset", "status", "epoch",
@@ -311,12 +316,14 @@ class TrainView(LateBuiltView, Horizontal):
     # -- runs -----------------------------------------------------------------------------
 
     def refresh_runs(self) -> None:
-        from smartlap.store.runs import list_runs
+        from smartlap.store.runs import scan_runs
 
         table = self.query_one(RunsTable)
         selected = self._selected()
         table.clear()
-        for run in list_runs():
+        listing = scan_runs()
+        show_damaged(self.query_one("#runs-damaged", Static), listing.damaged)
+        for run in listing.entries:
             config = run.config or {}
             argv = config.get("argv") or []
             model = config.get("model") or _flag(argv, "--model") or "?"
@@ -344,7 +351,11 @@ class TrainView(LateBuiltView, Horizontal):
 
         run_id = self._selected()
         if run_id:
-            run = get_run(run_id)
+            try:
+                run = get_run(run_id)
+            except SmartlapError as error:  # damaged or removed since it was listed
+                self.app.show_error(error)
+                return
             self.app.push_screen(MarkdownScreen(f"Run {run_id}",
                                                 results_markdown(run, read_run_events(run_id))))
 
@@ -355,7 +366,11 @@ class TrainView(LateBuiltView, Horizontal):
         run_id = self._selected()
         if not run_id:
             return
-        run = get_run(run_id)
+        try:
+            run = get_run(run_id)
+        except SmartlapError as error:
+            self.app.show_error(error)
+            return
         further = run.status == "finished" and run.state_path.is_dir()
         if not (run.resumable or further):
             self.app.notify(f"Run {run_id} cannot be resumed (status: {run.status}).",

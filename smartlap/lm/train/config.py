@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartlap.errors import UsageError
+from smartlap.limits import check_seed
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -89,6 +90,7 @@ class TrainConfig:
         if self.patience is not None and self.patience < 1:
             raise UsageError("--patience must be at least 1.", hint)
         self._validate_lora(hint)
+        check_seed(self.seed)
         return self
 
     def _validate_lora(self, hint: str) -> None:
