@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
-from smartlap.errors import InputError
+from smartlap.errors import InputError, interrupt_exit_code
 
 if TYPE_CHECKING:
     from smartlap.craft.originality import CopyCheck, Match
@@ -106,12 +106,12 @@ def run(args: argparse.Namespace) -> int:
             _stream_json(loaded, prompt, settings, stop, style, copies)
         else:
             _stream_text(loaded, prompt, settings, stop, style, copies)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         stop.set()
         if not args.json:
             sys.stdout.write("\n")
             err_console().print("[yellow]stopped.[/]")
-        return 130
+        return interrupt_exit_code(interrupt)
     return 0
 
 
