@@ -341,12 +341,19 @@ def read_user_file(path: Path, *, limit: int = USER_FILE_LIMIT, what: str = "fil
                          f"Give a regular {what}.")
     os.set_blocking(fd, True)
     with os.fdopen(fd, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:  # it grew while we read it
-        raise _too_big(path, limit, what)
+        return read_capped(handle, limit=limit, what=what, name=str(path))
+
+
+def read_capped(handle: Any, *, limit: int = USER_FILE_LIMIT, what: str = "file",
+                name: str = "stdin") -> bytes:
+    """At most ``limit`` bytes from a binary stream (stdin, a file that may grow while it is
+    read); more is refused, so ``< /dev/zero`` cannot fill memory."""
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _too_big(name, limit, what)
     return data
 
 
-def _too_big(path: Path, limit: int, what: str) -> InputError:
-    return InputError(f"{path} is larger than {limit / 1e6:g} MB, too big for a {what}.",
+def _too_big(name: Path | str, limit: int, what: str) -> InputError:
+    return InputError(f"{name} is larger than {limit / 1e6:g} MB, too big for a {what}.",
                       f"Give a smaller {what}.")

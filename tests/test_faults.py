@@ -746,3 +746,16 @@ def test_a_run_cancelled_by_a_signal_exits_with_its_code(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(engine, "run_training", cancelled)
     assert main(["train", "--model", "m", "--dataset", "d", "--json"]) == code
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", [["craft", "scheme", "-"], ["generate", "--prompt", "-"]],
+                         ids=["craft scheme -", "generate --prompt -"])
+def test_stdin_from_dev_zero_is_capped(smartlap_home: Path, command: list[str]) -> None:
+    env = smartlap_env(smartlap_home)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run([sys.executable, "-m", "smartlap", *command], stdin=zero,
+                              capture_output=True, text=True, env=env, cwd=REPO, timeout=50)
+    assert done.returncode == 1
+    assert "too big" in done.stderr and "Traceback" not in done.stderr

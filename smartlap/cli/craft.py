@@ -9,7 +9,7 @@ from typing import Any
 
 from smartlap.cli.console import out_console, print_json
 from smartlap.errors import InputError, UsageError
-from smartlap.fsutil import read_user_file
+from smartlap.fsutil import read_capped, read_user_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -140,10 +140,11 @@ def _rhymes_by_model(word: str, args: argparse.Namespace) -> list[tuple[str, Any
 # --- scheme --------------------------------------------------------------------------------------
 
 def _read_lyrics(value: str) -> str:
-    if value == "-":
-        return sys.stdin.read()
     try:
-        data = read_user_file(Path(value).expanduser(), what="lyrics file")
+        if value == "-":
+            data = read_capped(sys.stdin.buffer, what="song's lyrics")
+        else:
+            data = read_user_file(Path(value).expanduser(), what="lyrics file")
     except FileNotFoundError:
         raise InputError(f"{value}: no such file.",
                          "Check the path, or use '-' for stdin.") from None

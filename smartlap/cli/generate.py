@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
 from smartlap.errors import InputError, interrupt_exit_code
+from smartlap.fsutil import read_capped
 
 if TYPE_CHECKING:
     from smartlap.craft.originality import CopyCheck, Match
@@ -66,7 +67,7 @@ def read_prompt(value: str) -> str:
     if value != "-":
         return value
     try:
-        return sys.stdin.buffer.read().decode("utf-8")
+        return read_capped(sys.stdin.buffer, what="prompt").decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("The prompt on stdin is not UTF-8 text.",
                          "Save it as UTF-8, or pass it with --prompt TEXT.") from None
