@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from smartlap import events
-from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
+from smartlap.errors import (
+    AlreadyExistsError,
+    DiskFullError,
+    InputError,
+    ModelError,
+    NotFoundError,
+    UsageError,
+)
 from smartlap.lm.catalog import CATALOG, catalog_entry
 from smartlap.store import models as registry
 from smartlap.store.models import (
@@ -118,8 +125,9 @@ def test_failed_copy_leaves_nothing(tiny_gpt2_dir: Path, smartlap_home: Path,
         return real_copy(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(shutil, "copy2", flaky_copy)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError) as error:
         register_model(tiny_gpt2_dir, "half")
+    assert "SMARTLAP_HOME" in error.value.hint
     assert list((smartlap_home / "models").iterdir()) == []
     assert list_models() == []
 

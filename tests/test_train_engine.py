@@ -12,7 +12,13 @@ from safetensors.torch import load_file
 from train_support import TRAIN_SONGS, training_dataset
 
 from smartlap import events
-from smartlap.errors import AlreadyExistsError, NotFoundError, TrainingError, UsageError
+from smartlap.errors import (
+    AlreadyExistsError,
+    DiskFullError,
+    NotFoundError,
+    TrainingError,
+    UsageError,
+)
 from smartlap.lm.train.config import TrainConfig
 from smartlap.lm.train.engine import run_training
 from smartlap.store import runs
@@ -166,7 +172,7 @@ def test_disk_full_while_saving_keeps_the_previous_best(tiny_gpt2_dir, dataset, 
 
     monkeypatch.setattr(PreTrainedModel, "save_pretrained", save_until_full)
     seen: list[events.Event] = []
-    with pytest.raises(TrainingError) as info:
+    with pytest.raises(DiskFullError) as info:
         run_training(config_for(tiny_gpt2_dir, dataset, epochs=3, lr=3e-3, max_songs=4),
                      on_event=seen.append)
     assert "disk is full" in info.value.message

@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.errors import interrupt_exit_code
 from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
 if TYPE_CHECKING:
@@ -86,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         for _, result in compare_models(infos, comparison, stop=stop, on_start=started):
             results.append(result)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         stop.set()
         errors.print("[yellow]stopped.[/]")
-        return 130
+        return interrupt_exit_code(interrupt)
     if args.json:
         print_json({**comparison.to_dict(), "models": [r.to_dict() for r in results]})
     else:

@@ -8,7 +8,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
-from smartlap.errors import InputError
+from smartlap.errors import InputError, interrupt_exit_code
+from smartlap.fsutil import read_capped
 from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def read_prompt(value: str) -> str:
     if value != "-":
         return value
     try:
-        return sys.stdin.buffer.read().decode("utf-8")
+        return read_capped(sys.stdin.buffer, what="prompt").decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("The prompt on stdin is not UTF-8 text.",
                          "Save it as UTF-8, or pass it with --prompt TEXT.") from None
@@ -109,12 +110,12 @@ def run(args: argparse.Namespace) -> int:
             _stream_json(loaded, prompt, settings, stop, style, copies)
         else:
             _stream_text(loaded, prompt, settings, stop, style, copies)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         stop.set()
         if not args.json:
             sys.stdout.write("\n")
             err_console().print("[yellow]stopped.[/]")
-        return 130
+        return interrupt_exit_code(interrupt)
     return 0
 
 

@@ -10,6 +10,7 @@ with it lengthens or shortens the run; options that would change the run are ref
 from __future__ import annotations
 
 import argparse
+import signal
 
 from smartlap.cli.console import print_json_line
 from smartlap.errors import UsageError
@@ -143,4 +144,6 @@ def run(args: argparse.Namespace) -> int:
         result = run_training(config or TrainConfig(model="", dataset=""), run_id=args.run_id,
                               resume=args.resume, on_event=on_event,
                               resume_changes=changes)
-    return 130 if result.status == "cancelled" else 0
+    if result.status != "cancelled":
+        return 0
+    return 143 if result.stop_signal == signal.SIGTERM else 130

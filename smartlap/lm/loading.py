@@ -198,25 +198,19 @@ def save_model(model: Any, tokenizer: Any, name: str, *, origin: str = "fine-tun
     ``pipeline("text-generation")`` load it with no smartlap code. Extra keyword arguments
     (``training``, ``base``, ``dataset``, ...) go into its smartlap.json.
     """
-    import tempfile
-
-    from smartlap.paths import get_paths
-
-    root = get_paths().models
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-save-", dir=root))
     from transformers.utils import logging as hf_logging
+
+    from smartlap.fsutil import staging_directory
+    from smartlap.paths import get_paths
 
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-        return registry.register_model(staging, name, origin=origin, transfer="move",
-                                       force=force, **metadata)
+        with staging_directory(get_paths().models, "save") as staging:
+            model.save_pretrained(staging, safe_serialization=True)
+            tokenizer.save_pretrained(staging)
+            return registry.register_model(staging, name, origin=origin, transfer="move",
+                                           force=force, **metadata)
     finally:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
         if bars:
             hf_logging.enable_progress_bar()

@@ -17,7 +17,6 @@ import csv
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,6 +31,7 @@ from smartlap.fsutil import (
     atomic_write_json,
     is_temporary,
     read_json,
+    remove_atomically,
 )
 from smartlap.names import slugify, validate_name
 from smartlap.paths import get_paths
@@ -444,9 +444,7 @@ def delete_dataset(name: str) -> None:
         raise UsageError("The demo dataset ships with smartlap and cannot be deleted.",
                          "Leave it be; your own datasets are listed next to it.")
     directory = _existing_dir(name)
-    trash = directory.with_name(f".tmp-{name}.deleted")
-    os.replace(directory, trash)  # one rename: the dataset is gone at once, never half
-    shutil.rmtree(trash, ignore_errors=True)
+    remove_atomically(directory)  # one rename: the dataset is gone at once, never half
 
 
 # ----------------------------------------------------------------------------- export

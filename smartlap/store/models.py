@@ -16,6 +16,7 @@ beside the Hugging Face files. Origins:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -28,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
-from smartlap.fsutil import atomic_directory, atomic_write_json, dir_size, is_temporary, read_json
+from smartlap.fsutil import (
+    atomic_directory,
+    atomic_write_json,
+    dir_size,
+    is_temporary,
+    read_json,
+    remove_atomically,
+)
 from smartlap.names import validate_name
 from smartlap.paths import get_paths
 from smartlap.store.listing import DamagedEntry, Listing, gather
@@ -516,13 +524,7 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
         meta["link"] = str(source)
     with atomic_directory(target, replace=force) as tmp:
         if transfer == "copy":
-            for child in source.iterdir():
-                if child.name == METADATA_FILE or is_temporary(child):
-                    continue
-                if child.is_dir():
-                    shutil.copytree(child, tmp / child.name)
-                else:
-                    shutil.copy2(child, tmp / child.name)
+            _copy_model_folder(source, tmp)
         elif transfer == "move":
             for child in source.iterdir():
                 if child.name != METADATA_FILE:
@@ -534,12 +536,77 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
     return get_model(target.name)
 
 
+def _link_boundary(source: Path) -> Path:
+    """Where links in a model folder may point: the folder itself, or for a snapshot in the
+    Hugging Face cache (``models--X/snapshots/REV``, whose files link to ``../../blobs``) the
+    cached model's own folder."""
+    if source.parent.name == "snapshots" and (source.parent.parent / "blobs").is_dir():
+        return source.parent.parent
+    return source
+
+
+def _link_target(link: Path, boundary: Path, shown: Path) -> Path:
+    """Where ``link`` really leads, refused when that is outside ``boundary`` or a loop."""
+    try:
+        resolved = link.resolve(strict=True)
+    except (RuntimeError, OSError) as error:
+        loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+        if loop:
+            raise InputError(f"{shown} is a symbolic link loop; the model was not added.",
+                             "Remove the link or replace it with the real file.") from None
+        raise InputError(f"{shown} is a broken symbolic link; the model was not added.",
+                         "Remove the link or replace it with the real file.") from None
+    if not resolved.is_relative_to(boundary):
+        raise InputError(f"{shown} is a symbolic link to {resolved}, outside the model folder; "
+                         "the model was not added.",
+                         "Copy the real file into the folder, or register the folder without "
+                         "copying it (--link).")
+    return resolved
+
+
+def _copy_model_folder(source: Path, dest: Path) -> None:
+    """Copy a model folder's files without ever reading outside it.
+
+    Links are followed only when they stay inside the folder (or the HF cache entry it is a
+    snapshot of); a link out, a loop, a FIFO or a device is refused with a clear message,
+    before anything is copied."""
+    boundary = _link_boundary(source)
+    plan: list[tuple[Path, Path]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(folder: Path, into: Path, top: bool) -> None:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            raise InputError(f"{folder} is reached twice through symbolic links (a loop); "
+                             "the model was not added.",
+                             "Remove the link or replace it with the real folder.")
+        seen.add((info.st_dev, info.st_ino))
+        for child in sorted(folder.iterdir()):
+            if top and (child.name == METADATA_FILE or is_temporary(child)):
+                continue
+            shown = child
+            real = _link_target(child, boundary, shown) if child.is_symlink() else child
+            if real.is_dir():
+                walk(real, into / child.name, False)
+            elif real.is_file():
+                plan.append((real, into / child.name))
+            else:
+                raise InputError(f"{shown} is not a regular file (a FIFO, socket or device); "
+                                 "the model was not added.",
+                                 "A model folder holds only regular files.")
+
+    walk(source, dest, True)
+    for real, target in plan:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(real, target)
+
+
 def _user_entry(name: str, action: str) -> Path:
     if name in bundled_entries():
         raise UsageError(f"{name!r} is bundled with smartlap and cannot be {action}.",
                          "Bundled models are part of the package.")
     entry = _user_models_dir() / validate_name(name, "model")
-    if not entry.is_dir():
+    if not entry.is_dir() and not entry.is_symlink():
         raise NotFoundError(f"No model named {name!r}.", "See 'smartlap models list'.")
     return entry
 
@@ -548,11 +615,7 @@ def delete_model(name: str) -> ModelInfo:
     """Remove a registered model. Linked folders and the HF cache are left untouched."""
     entry = _user_entry(name, "deleted")
     info = _entry_info(entry.name, entry, "local")
-    trash = entry.with_name(f".tmp-{entry.name}.deleting")
-    if trash.exists():
-        shutil.rmtree(trash)
-    os.replace(entry, trash)  # one rename: the model is gone at once, even if rmtree stops
-    shutil.rmtree(trash, ignore_errors=True)
+    remove_atomically(entry)  # a planted link is unlinked, never followed
     return info
 
 

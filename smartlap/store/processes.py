@@ -129,6 +129,12 @@ def _observe(pid: int) -> _Seen | None:
     return _Seen(None, None) if _exists(pid) else None
 
 
+def start_time(pid: int) -> float | None:
+    """When the process now holding ``pid`` started (Unix seconds); None if none or unknown."""
+    seen = _observe(pid)
+    return seen.started if seen is not None else None
+
+
 def _exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)

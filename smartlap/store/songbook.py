@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from smartlap.errors import AlreadyExistsError, InputError, NotFoundError, UsageError
-from smartlap.fsutil import atomic_create_text, atomic_write_text, is_temporary
+from smartlap.fsutil import atomic_create_text, atomic_write_text, is_temporary, read_user_file
 from smartlap.names import slugify, validate_name
 from smartlap.paths import get_paths
 
@@ -102,6 +102,12 @@ def songbook_dir() -> Path:
 def song_path(slug: str) -> Path:
     """The file of a song; the slug is validated so it can never leave the songbook."""
     return songbook_dir() / (validate_name(slug, "song") + SUFFIX)
+
+
+def _read_song(path: Path) -> str:
+    """A song file's text; a FIFO, device or giant file planted in the songbook is refused
+    (InputError) instead of hanging or filling memory."""
+    return read_user_file(path, what="song file").decode("utf-8")
 
 
 def _clean_title(title: str) -> str:
@@ -168,8 +174,8 @@ def list_songs() -> list[BookSong]:
         if is_temporary(path) or not path.is_file():
             continue
         try:
-            songs.append(parse(path.read_text(encoding="utf-8"), path.stem))
-        except (OSError, UnicodeDecodeError):
+            songs.append(parse(_read_song(path), path.stem))
+        except (OSError, UnicodeDecodeError, InputError):
             continue
     return sorted(songs, key=lambda s: (s.updated, s.slug), reverse=True)
 
@@ -177,7 +183,7 @@ def list_songs() -> list[BookSong]:
 def open_song(slug: str) -> BookSong:
     path = song_path(slug)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_song(path)
     except FileNotFoundError:
         raise NotFoundError(f"No song '{slug}' in the songbook.",
                             "Run 'smartlap songs list' to see the songs.") from None
@@ -219,7 +225,7 @@ def new_song(title: str, lyrics: str = "", style: str = "") -> BookSong:
 
 def _on_disk(slug: str) -> tuple[BookSong, str] | None:
     try:
-        text = song_path(slug).read_text(encoding="utf-8")
+        text = _read_song(song_path(slug))
     except (FileNotFoundError, UnicodeDecodeError):
         return None
     return parse(text, slug), text
@@ -343,8 +349,8 @@ def list_versions(slug: str) -> list[SongVersion]:
     versions = []
     for number, path in enumerate(_version_files(slug), start=1):
         try:
-            song = parse(path.read_text(encoding="utf-8"), slug)
-        except (OSError, UnicodeDecodeError):
+            song = parse(_read_song(path), slug)
+        except (OSError, UnicodeDecodeError, InputError):
             continue
         versions.append(SongVersion(number, path, _stamp_to_iso(path.name), song))
     return versions

@@ -20,9 +20,7 @@ import contextlib
 import math
 import os
 import platform
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +30,8 @@ from typing import Any
 import torch
 
 from smartlap import __version__, events
-from smartlap.errors import AlreadyExistsError, UsageError
+from smartlap.errors import AlreadyExistsError, DiskFullError, UsageError
+from smartlap.fsutil import staging_directory
 from smartlap.lm.model_card import write_model_card
 from smartlap.lm.train import failures, memory
 from smartlap.lm.train.config import TrainConfig, resolve
@@ -75,6 +74,7 @@ class TrainResult:
     status: str  # finished | cancelled
     model_name: str | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    stop_signal: int | None = None  # SIGINT or SIGTERM when cancelled by a signal
 
 
 class RunLog:
@@ -96,18 +96,27 @@ class RunLog:
         if self.enabled:
             runs.update_run(self.run_id, status=status)
 
+    def ending(self, event: events.Event, status: str) -> None:
+        """Record how a run ended, if the disk lets us: the error that ended it matters more
+        than the record (a run without one reads as interrupted)."""
+        with contextlib.suppress(DiskFullError, OSError):
+            self.emit(event)
+            self.status(status)
+
 
 class StopFlag:
     """Set by SIGINT/SIGTERM; the loop checks it after each optimizer step."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl+C: stop now, without saving
         self.requested = True
+        self.signum = self.signum or signum
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[StopFlag]:
@@ -181,13 +190,11 @@ def run_training(config: TrainConfig, *, run_id: str | None = None, resume: str 
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             saved = run_id is not None and has_state(runs.run_path(run_id) / runs.STATE_DIR)
-            log.emit(events.RunCancelled(resumable=saved))
-            log.status("cancelled")
+            log.ending(events.RunCancelled(resumable=saved), "cancelled")
             raise
         explained = failures.explain(error, device=device_kind, run_id=run_id)
         shown = explained or failures.unexpected(error)
-        log.emit(events.RunFailed(message=shown.message, hint=shown.hint))
-        log.status("failed")
+        log.ending(events.RunFailed(message=shown.message, hint=shown.hint), "failed")
         if explained is not None and explained is not error:
             raise explained from None
         raise
@@ -553,10 +560,8 @@ class _Trainer:
         try:
             save_state(path, self.accelerator.unwrap_model(self.model), self.optimizer.optimizer,
                        self.scheduler, self.progress, self.tokenizer, self.accelerator.scaler)
-        except OSError as error:
-            if failures.is_disk_full(error):
-                raise failures.disk_full("resumable state", self.run_id) from None
-            raise
+        except DiskFullError as error:
+            raise failures.disk_full("resumable state", self.run_id) from error
         self.log.emit(events.CheckpointSaved(path=str(path), checkpoint="state", epoch=epoch))
 
     def results_table(self) -> dict[str, Any]:
@@ -615,25 +620,20 @@ class _Trainer:
 
         model = self.accelerator.unwrap_model(self.model)
         root = get_paths().models
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-train-", dir=root))
         try:
-            export = exportable(model)
-            export.save_pretrained(staging, safe_serialization=True)
-            self.tokenizer.save_pretrained(staging)
-            if is_peft(model):
-                save_adapter(model, staging / "adapter",
-                             getattr(self, "base_hub_id", None) or self.base_name)
-            metadata = self._metadata()
-            write_model_card(staging, self.config.name, metadata)
-            register_model(staging, self.config.name, origin="fine-tuned", transfer="move",
-                           force=True, **metadata)
-        except OSError as error:
-            if failures.is_disk_full(error):
-                raise failures.disk_full("best checkpoint", self.run_id) from None
-            raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            with staging_directory(root, "train") as staging:
+                export = exportable(model)
+                export.save_pretrained(staging, safe_serialization=True)
+                self.tokenizer.save_pretrained(staging)
+                if is_peft(model):
+                    save_adapter(model, staging / "adapter",
+                                 getattr(self, "base_hub_id", None) or self.base_name)
+                metadata = self._metadata()
+                write_model_card(staging, self.config.name, metadata)
+                register_model(staging, self.config.name, origin="fine-tuned",
+                               transfer="move", force=True, **metadata)
+        except DiskFullError as error:
+            raise failures.disk_full("best checkpoint", self.run_id) from error
         self.log.emit(events.CheckpointSaved(path=str(root / self.config.name),
                                              checkpoint="best",
                                              epoch=self.progress["best_epoch"]))
@@ -646,7 +646,8 @@ class _Trainer:
         self.accelerator.wait_for_everyone()
         self.log.emit(events.RunCancelled(epoch=epoch, resumable=True))
         self.log.status("cancelled")
-        return TrainResult(self.run_id or "", "cancelled", None, self.progress["history"])
+        return TrainResult(self.run_id or "", "cancelled", None, self.progress["history"],
+                           stop_signal=self.stop.signum)
 
     def _finish(self, seconds: float, stop_early: bool) -> TrainResult:
         progress = self.progress
