@@ -23,6 +23,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,6 +169,22 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the platform allows."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status",
+                                                        encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:  # elsewhere the only way to read it is to set it (and set it back)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", newline: str | None = None, *,
                 overwrite: bool = True) -> Iterator[Any]:
@@ -184,6 +201,7 @@ def atomic_open(path: Path, mode: str = "w", newline: str | None = None, *,
         sweep_stale(path.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.name), dir=path.parent)
         try:
+            os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 is for temps only
             text_args = {"encoding": "utf-8", "newline": newline} if mode == "w" else {}
             with os.fdopen(fd, mode, **text_args) as handle:
                 yield handle
@@ -242,10 +260,18 @@ def atomic_directory(target: Path, *, replace: bool = False) -> Iterator[Path]:
     target = Path(target)
     with disk_full_guard(target), staging_directory(target.parent, target.name) as tmp:
         yield tmp
+        mask = current_umask()
         for child in tmp.rglob("*"):
-            if child.is_file() and not child.is_symlink():
+            if child.is_symlink():
+                continue
+            if child.is_file():
+                # Libraries write some files 0600 (transformers' model.safetensors); what
+                # lands in the data home follows the person's umask like any other file.
+                os.chmod(child, 0o666 & ~mask)
                 with open(child, "rb") as handle:
                     os.fsync(handle.fileno())
+            elif child.is_dir():
+                os.chmod(child, 0o777 & ~mask)
         if target.exists() or target.is_symlink():
             if not replace:
                 raise FileExistsError(target)
@@ -272,6 +298,7 @@ def staging_directory(parent: Path, label: str) -> Iterator[Path]:
         sweep_stale(parent)
         tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(label), dir=parent))
         try:
+            os.chmod(tmp, 0o777 & ~current_umask())  # what lands in place gets the umask
             yield tmp
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -73,3 +73,30 @@ def test_runs_list_never_cuts_the_run_id_at_80_columns(capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) <= 80
     assert any(path.name in line for line in lines), lines
+
+
+def test_files_in_the_data_home_follow_the_umask(tiny_gpt2_dir: Path, smartlap_home: Path,
+                                                 tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from smartlap.fsutil import atomic_write_json, current_umask
+    from smartlap.store.models import register_model
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    for umask, file_mode, dir_mode in ((0o022, 0o644, 0o755), (0o077, 0o600, 0o700)):
+        previous = os.umask(umask)
+        try:
+            assert current_umask() == umask
+            target = tmp_path / f"plain-{umask:o}.json"
+            atomic_write_json(target, {"a": 1})
+            assert mode(target) == file_mode
+            info = register_model(tiny_gpt2_dir, f"klein-{umask:o}")
+        finally:
+            os.umask(previous)
+        assert mode(info.path) == dir_mode
+        # transformers writes model.safetensors 0600; in the data home it follows the umask
+        for name in ("model.safetensors", "smartlap.json", "config.json"):
+            assert mode(info.path / name) == file_mode, name
