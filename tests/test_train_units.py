@@ -138,3 +138,23 @@ def test_modes_set_trainable_parameters(tiny_gpt2_dir, recwarn) -> None:
     assert any("c_attn" in n for n in names) and any("c_fc" in n for n in names)
     assert count_parameters(lora)[1] < total / 2
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]  # none shown
+
+
+def test_lora_flags_parse_and_only_go_with_lora(capsys) -> None:
+    import argparse
+
+    from smartlap.cli import build_parser, main
+    from smartlap.cli.train import build_config
+
+    args = build_parser().parse_args(["train", "--model", "m", "--dataset", "demo", "--mode",
+                                      "lora", "--lora-rank", "16", "--lora-alpha", "32",
+                                      "--lora-dropout", "0.1", "--lora-targets",
+                                      "c_attn, c_fc"])
+    config = build_config(args)
+    assert (config.lora_rank, config.lora_alpha, config.lora_dropout, config.lora_targets) == \
+        (16, 32.0, 0.1, ["c_attn", "c_fc"])
+    assert isinstance(args, argparse.Namespace)
+    assert main(["train", "--model", "m", "--dataset", "demo", "--lora-rank", "16"]) == 2
+    assert "--lora-rank only applies with --mode lora" in capsys.readouterr().err
+    assert main(["train", "--resume", "20260101-000000-abcd", "--lora-alpha", "8"]) == 2
+    assert "--lora-alpha" in capsys.readouterr().err
