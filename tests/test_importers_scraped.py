@@ -465,6 +465,23 @@ def test_every_skip_says_truly_what_it_found(name: str, content: str, reason: st
     assert [(s["reason"], s.get("detail")) for s in info.report["skipped"]] == [(reason, detail)]
 
 
+def test_records_larger_than_a_song_are_too_long(tmp_path: Path) -> None:
+    folder = tmp_path / "map"
+    folder.mkdir()
+    (folder / "een.txt").write_text(make_song(1), encoding="utf-8")
+    (folder / "alles.txt").write_text((make_song(2) + "\n\n") * 5000, encoding="utf-8")
+    info = datasets.import_dataset(folder, name="map")
+    assert info.report["skipped"] == [{"where": "alles.txt", "reason": "too long", "detail":
+                                       "2.5 MB, more than one song holds (2.0 MB); import it "
+                                       "on its own"}]
+    source = tmp_path / "groot.jsonl"
+    source.write_text(json.dumps({"lyrics": make_song(3)}) + "\n"
+                      + json.dumps({"lyrics": "la " * 2_000_000}) + "\n", encoding="utf-8")
+    info = datasets.import_dataset(source, name="groot")
+    assert info.report["skipped"] == [{"where": "line 2", "reason": "too long", "detail":
+                                       "one line of 5.7 MB, more than one song holds"}]
+
+
 def test_the_demo_corpus_loses_nothing_to_boilerplate() -> None:
     info = datasets.get_dataset("demo")
     assert info.report["boilerplate"] == [] and info.songs == 126

@@ -104,6 +104,11 @@ def _stream_files(folder: Path, files: list[Path],
                   report: ImportReport) -> Iterator[RawSong | Skipped]:
     for path in files:
         where = str(path.relative_to(folder))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            yield Skipped(where, "too long", f"{human_bytes(size)}, more than one song holds "
+                          f"({human_bytes(MAX_FILE_BYTES)}); import it on its own")
+            continue
         try:
             songs = read_song_file(path, report)
         except SmartlapError as error:

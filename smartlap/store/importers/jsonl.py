@@ -40,7 +40,7 @@ def _records(path: Path, encoding: str, report: ImportReport) -> Iterator[RawSon
         for number, raw in enumerate(bounded_lines(handle, MAX_RECORD), start=1):
             where = f"line {number}"
             if isinstance(raw, LongLine):
-                yield Skipped(where, "not text", f"{raw.describe()}, too long to be one song")
+                yield Skipped(where, "too long", f"{raw.describe()}, more than one song holds")
                 continue
             line = raw.strip()
             if not line:
