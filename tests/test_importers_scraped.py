@@ -247,7 +247,7 @@ def test_a_line_whose_template_is_in_one_song_is_never_dropped(songs: list[list[
     """Whatever the songs, a line whose every template occurs in one song only is kept,
     while a credit stamped on enough songs goes. (Each song gets one line of its own in its
     middle, so no two are copies, which count once.)"""
-    songs = [lines[:len(lines) // 2] + [f"uniek {'ab' * n}x zinnetje"] + lines[len(lines) // 2:]
+    songs = [[*lines[:len(lines) // 2], f"uniek {'ab' * n}x zinnetje", *lines[len(lines) // 2:]]
              for n, lines in enumerate(songs)]
     songs = [[*lines, f"{n + 2} jaar geleden toegevoegd"] if n <= credited else lines
              for n, lines in enumerate(songs)]
