@@ -7,7 +7,9 @@
 Sources (both CC BY-SA, so the generated file is CC BY-SA 4.0, see LICENSE):
 - stress: the Dutch pronunciation lexicon in gruut-lang-nl (``lexicon.db``, built by gruut from
   Wiktionary); the primary stress mark of a word's first pronunciation, kept only where the
-  lexicon's vowel count equals our syllable count, so the index means the same nucleus;
+  lexicon's vowel count equals our syllable count, so the index means the same nucleus, and
+  not where it stresses on- before another unstressed prefix (ONbedekt: the rules say
+  onbeDEKT, which is how such words rhyme);
 - words and frequencies: wordfreq's Dutch list (``zipf_frequency``), the words a songwriter
   may want as rhymes, ranked by real use.
 
@@ -31,6 +33,7 @@ from smartlap.craft.phonetics import nuclei_of  # noqa: E402
 OUT = ROOT / "smartlap" / "craft" / "pronunciations.tsv.gz"
 WORD = re.compile(r"[a-zàáâäçèéêëíìîïñóòôöúùûü]+")
 IPA_VOWELS = set("aeiouyɑɛɪɔʏøœə")
+ON_PREFIXED = re.compile(r"on(?:be|ge|ver|her|ont)")
 MIN_ZIPF = 2.2  # wordfreq's Dutch list below this is mostly typos, names and English
 MAX_LETTERS = 30
 
@@ -53,8 +56,11 @@ def gruut_stress(path: Path) -> dict[str, int]:
                     stress = vowels
                 marked = False
                 vowels += 1
-        if stress is not None and len(nuclei_of(word)) == vowels:
-            out[word] = stress
+        if stress is None or len(nuclei_of(word)) != vowels:
+            continue
+        if stress == 0 and ON_PREFIXED.match(word):
+            continue  # Wiktionary often marks ON-bekend; sung and rhymed it is on-be-KEND
+        out[word] = stress
     return out
 
 

@@ -372,8 +372,9 @@ def _strip_prefix(base: str, nuclei: tuple[Nucleus, ...]) -> int:
             continue
         if not starts_with_vowel and not _ONSETS.match(rest):
             continue
-        if len(rest_nuclei) == 1 and _SCHWA_SYLLABLE.match(rest):
-            continue
+        if len(rest_nuclei) == 1 and _SCHWA_SYLLABLE.match(rest) and not (
+                prefix == "ver" and re.fullmatch(r"[^aeiouy]+el", rest)):
+            continue  # be-ter, ge-ven are one root; but ver-TEL, ver-SPEL
         if prefix == "te" and not rest.startswith(_TE_ROOTS):
             continue
         return len(prefix)
@@ -507,6 +508,10 @@ _PATTERN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?P<v>[aouie]|oe|ie)(?:[dgnszrtlkmv]|ch)e[sn]?$"), "vce"),
     (re.compile(r"[^aeiou](?P<v>ee)(?:s|ën|en)?$"), "ee"),
     (re.compile(r"(?P<v>eau)[sx]?$"), "any"),
+    (re.compile(r"(?P<v>ee)rd(?:e|en|er|ere)?$"), "eerd"),  # gepubliceerd, geregistreerde
+    (re.compile(r"[^aeiouy](?P<v>[aeu])(?:ct|pt)(?:s|en|e)?$"), "any"),  # project, concept
+    (re.compile(r"[aeiou]gr(?P<v>aa)f$"), "any"),  # fotograaf, paragraaf
+    (re.compile(r"[aeiou]gr(?P<v>a)f(?:en|ie|ieën|isch|ische)?$"), "any"),
     (re.compile(r"(?P<v>[aeiouy]|oe|ie|ij|ei|au|ou|aa|oo)[^aeiouy]*isch(?:e|en)?$"), "any"),
     (re.compile(r"(?P<v>e)um$"), "long"),
     (re.compile(r"(?P<v>a|o)ges?$"), "age"),
@@ -541,6 +546,8 @@ def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
             continue
         if kind == "age" and (len(nuclei) < 3 or _particle_before(base, nuclei[: v + 1])):
             continue
+        if kind == "eerd" and re.match(r"(?:aan|af|in|op|uit|door|mee|weg|toe|na|om)ge", base):
+            continue  # AAN-ge-meerd: the separable particle keeps the stress
         if kind == "et" and (v == 0 or nuclei[v - 1].spelling == "e"):
             continue  # internet, helmet-like: the e before is a schwa
         return v
@@ -581,8 +588,22 @@ def _adverb_tail_start(base: str) -> int | None:
     return None
 
 
+_ZELF = re.compile(r"^(?:me|je|ze|u|zich|mij|jou|hem|haar|ons|hen|hun|uw|hij)zelf(?:de)?$")
+# aan-WE-zig, voor-ZICH-tig, on-SCHUL-dig, toe-VAL-lig: a particle before a root with -ig,
+# -lijk or -baar loses the stress to the root.
+_PARTICLE_ADJECTIVE = re.compile(
+    r"^(?P<p>aan|voor|on|op|toe|na|door|uit|af|mis|te)(?P<root>[^aeiouy]+[a-z]*?)"
+    r"(?:ig|ige|iger|igst|igste|lijk|lijke|lijker|elijk|elijke|baar|bare|zaam|zame)$")
+
+
 def _adverb_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    if _ZELF.match(base):
+        return len(nuclei) - 1 if base.endswith("zelf") else len(nuclei) - 2  # je-ZELF
     start = _adverb_tail_start(base)
+    if start is None:
+        m = _PARTICLE_ADJECTIVE.match(base)
+        if m and any(n.start >= m.end("p") and n.end <= m.end("root") for n in nuclei):
+            start = m.end("p")
     return None if start is None else _first_nucleus_from(nuclei, start)
 
 
@@ -864,11 +885,17 @@ def analyse(word: str) -> WordSound:
     return _analyse_plain(word)
 
 
-def _analyse_plain(word: str) -> WordSound:
+def analyse_by_rules(word: str) -> WordSound:
+    """``analyse`` of a plain word without the shipped pronunciation lexicon (uncached): the
+    benchmark's view of how the rules do on words the lexicon does not know."""
+    return _analyse_plain(word, source=False)
+
+
+def _analyse_plain(word: str, source: bool = True) -> WordSound:
     entry = lexicon().get(word)
     nuclei = nuclei_of(word)
     base = base_letters(word)
-    stress = stress_index(word, nuclei)
+    stress = stress_index(word, nuclei, source)
     phonemes: list[str] = []
     key_start = 0
     pos = 0
