@@ -193,3 +193,16 @@ def test_cli_rhymes_bad_words_get_one_clear_error(
     assert main(["craft", "rhymes", bad]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "hint:" in err and "Traceback" not in err
+
+
+def test_gutter_draws_a_near_rhyme_with_a_tilde() -> None:
+    from smartlap.tui.widgets.gutter import Gutter, LineFacts
+
+    facts = LineFacts()
+    lines = ["ik zie ze alle", "op de oude wallen", "mijn hart", "is zwart"]
+    facts.count_lines(lines)
+    facts.letter_lines(lines)
+    gutter = Gutter(facts)
+    rows = [gutter.render_line(y).text for y in range(4)]
+    assert rows[0].endswith("~") and rows[1].endswith("~") and rows[0][-2] == rows[1][-2]
+    assert rows[2].rstrip().endswith("A") and "~" not in rows[2]

@@ -122,8 +122,7 @@ class Gutter(Widget):
         counts, letters = self.facts.counts, self.facts.letters
         count = counts[index] if index is not None and index < len(counts) else None
         letter = letters[index] if index is not None and index < len(letters) else ""
-        near = letter.endswith("~")
         segments = [Segment(f"{count:>3} " if count is not None else "    ", _COUNT),
-                    Segment(f"{letter[:1]:<1}", _NEAR if near else _LETTER),
-                    Segment("~" if near else " ", _NEAR)]
+                    Segment(f"{letter[:1]}~", _NEAR) if letter.endswith("~")
+                    else Segment(f"{letter[:1]:<1} ", _LETTER)]
         return Strip(segments, WIDTH)
