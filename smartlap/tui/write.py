@@ -180,7 +180,7 @@ class WriteView(Vertical):
         Binding("ctrl+b", "songbook", "Songs"),
         Binding("ctrl+n", "new_song", "New"),
         Binding("f9", "settings", "Settings"),
-        Binding("f8", "rhymes", "Rhymes", show=False,
+        Binding("ctrl+k", "rhymes", "Rhymes", show=False, priority=True,
                 tooltip="Rhymes for the word at the cursor, from the whole Dutch word list"),
     ]
 
@@ -566,7 +566,7 @@ class WriteView(Vertical):
         return before[-1].group() if before else ""
 
     def action_rhymes(self) -> None:
-        """F8: rhymes for the word at the cursor from the whole-language dictionary."""
+        """Ctrl+K: rhymes for the word at the cursor from the whole-language dictionary."""
         word = self._word_at_cursor()
         if not word:
             self.app.notify("Put the cursor on a word to find its rhymes.", title="Rhymes")
