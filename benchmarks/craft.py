@@ -30,9 +30,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from smartlap.craft import rhyme_scheme, rhymes, syllables
+from smartlap.craft import rhymes, syllables
 from smartlap.craft.hyphenation import hyphenate
 from smartlap.craft.originality import OriginalityIndex
+from smartlap.craft.scheme import scheme_marks
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "craft"
 
@@ -77,15 +78,18 @@ def accuracy() -> None:
 def _clear_caches() -> None:
     import importlib
 
-    from smartlap.craft import phonetics, rhyme
+    from smartlap.craft import phonetics, pronunciations, rhyme
 
     syl = importlib.import_module("smartlap.craft.syllables")  # the package shadows the name
-    for fn in (phonetics.analyse, phonetics.nuclei_of, rhyme.rhyme_key, syl.word_syllables):
+    for fn in (phonetics.analyse, phonetics.nuclei_of, rhyme.rhyme_key, syl.word_syllables,
+               pronunciations.stress_table):
         fn.cache_clear()
 
 
-def _gutter(lines: list[str]) -> tuple[list[int], str]:
-    return [syllables(line) for line in lines], rhyme_scheme(lines)
+def _gutter(lines: list[str]) -> tuple[list[int], list[str]]:
+    """What the Write screen recomputes: every line's syllables and the rhyme marks (perfect
+    letters plus near-rhyme "~" marks, scheme_marks, as the gutter draws them)."""
+    return [syllables(line) for line in lines], scheme_marks(lines)
 
 
 def _best(fn, repeat: int) -> float:

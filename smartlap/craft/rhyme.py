@@ -62,6 +62,7 @@ def n_deleted(key: str) -> str:
     return key[:-1] if key.endswith("@n") else key
 
 
+@lru_cache(maxsize=65536)
 def vowel_skeleton(key: str) -> str:
     """Only the vowels of a rhyme key, in order: what assonance compares."""
     return ".".join(_KEY_VOWELS.findall(key))

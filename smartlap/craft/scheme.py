@@ -6,7 +6,7 @@ import re
 import string
 
 from smartlap.craft.chordpro import sung_line
-from smartlap.craft.rhyme import key_quality, last_word, rhyme_key, same_word
+from smartlap.craft.rhyme import last_word, n_deleted, rhyme_key, same_word, vowel_skeleton
 
 LETTERS = string.ascii_uppercase + string.ascii_lowercase
 UNRHYMED = "-"
@@ -38,9 +38,11 @@ def scheme_marks(lines: list[str]) -> list[str]:
     """scheme_letters plus near rhymes: an unrhymed line whose last word near-rhymes with a
     line of its stanza at most NEAR_WINDOW lines away gets that line's letter (or a new one
     they share) followed by NEAR ("A~"). Perfect rhymes stay plain letters."""
-    marks = scheme_letters(lines)
     words, keys = _line_words_keys(lines)
+    marks = _letters(words, keys)
     used = {m for m in marks if m != UNRHYMED}
+    near = [n_deleted(k) for k in keys]
+    vowels = [vowel_skeleton(k) for k in keys]
     for i, mark in enumerate(marks):
         if mark != UNRHYMED or not keys[i]:
             continue
@@ -50,9 +52,9 @@ def scheme_marks(lines: list[str]) -> list[str]:
         while hi < len(lines) - 1 and hi - i < NEAR_WINDOW and words[hi + 1]:
             hi += 1
         for j in range(lo, hi + 1):
-            if j == i or not keys[j] or same_word(words[i], words[j]):
+            if j == i or not keys[j] or (near[i] != near[j] and vowels[i] != vowels[j]):
                 continue
-            if key_quality(keys[i], keys[j]) in ("n-deletion", "assonance"):
+            if not same_word(words[i], words[j]):  # near rhyme (i is unrhymed: keys differ)
                 other = marks[j].rstrip(NEAR)
                 if other == UNRHYMED:
                     other = LETTERS[len(used) % len(LETTERS)]
@@ -71,7 +73,10 @@ def scheme_letters(lines: list[str]) -> list[str]:
     Letters follow first appearance: A, B, ... Z, a ... z, then wrap around. ChordPro chords
     and directives are not sung, so they never rhyme.
     """
-    words, keys = _line_words_keys(lines)
+    return _letters(*_line_words_keys(lines))
+
+
+def _letters(words: list[str], keys: list[str]) -> list[str]:
     distinct: dict[str, set[str]] = {}
     for key, word in zip(keys, words, strict=False):
         if key:
