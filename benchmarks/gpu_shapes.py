@@ -63,8 +63,8 @@ TINY_GPT_NEO = Shape("tiny-gpt-neo", "gpt_neo", 800, 64, 2, 2, 128, window=16)
 TINY_GPT2_MEDIUM = Shape("tiny-gpt2-medium", "gpt2", 700, 96, 3, 3, 128)
 
 
-def padded_tokenizer(texts: list[str], size: int) -> Any:
-    """A BPE tokenizer trained on ``texts`` whose vocabulary holds exactly ``size`` entries.
+def padded_tokenizer(trained: Any, size: int) -> Any:
+    """``trained`` (a BPE tokenizer) with its vocabulary padded to exactly ``size`` entries.
 
     The entries past the trained ones (``~pad123~``) have no merge that makes them, so the
     tokenizer splits text exactly as the trained one does; they only give the embedding
@@ -73,11 +73,12 @@ def padded_tokenizer(texts: list[str], size: int) -> Any:
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
 
-    from smartlap.lm.tokenizer import EOS_TOKEN, train_bpe_tokenizer
+    from smartlap.lm.tokenizer import EOS_TOKEN
 
-    trained = train_bpe_tokenizer(texts, vocab_size=min(BPE_TOKENS, size))
     data = json.loads(trained.backend_tokenizer.to_str())
     vocab: dict[str, int] = data["model"]["vocab"]
+    if len(vocab) > size:
+        raise ValueError(f"the trained tokenizer has {len(vocab)} tokens, more than {size}")
     index = 0
     while len(vocab) < size:
         entry = f"~pad{index}~"
@@ -91,12 +92,20 @@ def padded_tokenizer(texts: list[str], size: int) -> Any:
     return tokenizer
 
 
-def build(shape: Shape, folder: Path, texts: list[str], seed: int = 0) -> Path:
-    """Save a random-init model of ``shape`` with its padded tokenizer into ``folder``."""
+def train_tokenizer(texts: list[str], shapes: list[Shape]) -> Any:
+    """One BPE for every shape: trained once, at most as large as the smallest needs."""
+    from smartlap.lm.tokenizer import train_bpe_tokenizer
+
+    cap = min([BPE_TOKENS, *(shape.vocab - SURPLUS for shape in shapes)])
+    return train_bpe_tokenizer(texts, vocab_size=cap)
+
+
+def build(shape: Shape, folder: Path, trained: Any, seed: int = 0) -> Path:
+    """Save a random-init model of ``shape`` with ``trained``, padded, into ``folder``."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    tokenizer = padded_tokenizer(texts, shape.vocab - SURPLUS)
+    tokenizer = padded_tokenizer(trained, shape.vocab - SURPLUS)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(shape.config(tokenizer.eos_token_id))
     model.save_pretrained(folder, safe_serialization=True)
