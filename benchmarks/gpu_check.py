@@ -218,21 +218,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.minutes is not None and args.minutes <= 0:
         print("gpu-check: --minutes must be above 0 (e.g. --minutes 7).", file=sys.stderr)
         return 2
-    out = (args.out or default_out()).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="smartlap-gpu-check-"))
-    prepare_environment(work / "home")
     import torch
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # the report says what happened; no library chatter
-    hf_logging.disable_progress_bar()
     cuda = torch.cuda.is_available()
     if not args.dry_run and not cuda:
         print("gpu-check: no CUDA GPU here (torch.cuda.is_available() is False).\n"
               "hint: run it on the lent GPU machine, or prove it here with --dry-run.",
               file=sys.stderr)
         return 2
+    out = (args.out or default_out()).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="smartlap-gpu-check-"))
+    prepare_environment(work / "home")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the report says what happened; no library chatter
+    hf_logging.disable_progress_bar()
     plan = make_plan(args.dry_run, args.minutes, cuda, cuda and torch.cuda.is_bf16_supported())
     from benchmarks import gpu_report
     from benchmarks.gpu_steps import run_all

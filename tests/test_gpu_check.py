@@ -62,6 +62,20 @@ def test_dry_run_runs_every_step_on_the_cpu_and_writes_the_report(tmp_path) -> N
     assert not [p for p in out.iterdir() if p.name not in {"gpu-check.json", "gpu-check.md"}]
 
 
+def test_without_a_gpu_the_full_run_refuses_with_a_hint_and_no_traceback(tmp_path) -> None:
+    pytest.importorskip("torch").cuda.is_available() and pytest.skip("this machine has a GPU")
+    env = {**os.environ, "PYTHON": sys.executable}
+    out = tmp_path / "out"
+    result = subprocess.run([str(REPO / "scripts" / "gpu-check"), "--out", str(out)],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert "no CUDA GPU here" in result.stderr and "hint: " in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+    bad = subprocess.run([str(REPO / "scripts" / "gpu-check"), "--dry-run", "--minutes", "0"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "--minutes must be above 0" in bad.stderr
+
+
 def test_the_check_and_the_core_paths_it_runs_import_without_textual_platformdirs_pyphen(
         tmp_path) -> None:
     code = f"""
