@@ -113,7 +113,6 @@ class Context:
     def __init__(self, plan: Plan, work: Path) -> None:
         self.plan = plan
         self.work = work
-        self.home = work / "home"
         self._folders: dict[str, Path] = {}
         self._texts: tuple[list[str], list[str]] | None = None
         self._tokenizer: Any = None
