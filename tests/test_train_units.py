@@ -98,6 +98,9 @@ class FakeCuda:
     def max_memory_allocated(self, index):
         return 5 * 1024**3
 
+    def max_memory_reserved(self, index):
+        return 6 * 1024**3
+
 
 class FakeProcess:
     def memory_info(self):
@@ -108,7 +111,8 @@ def test_gpu_memory_is_read_from_torch_cuda() -> None:
     snapshot = memory.memory_snapshot("cuda", cuda=FakeCuda(), process=FakeProcess())
     assert snapshot["device"] == "cuda"
     assert (snapshot["allocated_mb"], snapshot["reserved_mb"], snapshot["peak_mb"],
-            snapshot["total_mb"]) == (3072.0, 4096.0, 5120.0, 12288.0)
+            snapshot["peak_reserved_mb"], snapshot["total_mb"]) == (
+        3072.0, 4096.0, 5120.0, 6144.0, 12288.0)
     assert snapshot["rss_mb"] == 300.0
     assert memory.table_memory_mb(snapshot) == 5120.0
 

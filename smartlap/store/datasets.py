@@ -361,6 +361,48 @@ def _problem(error: BaseException) -> str:
     return f"unusable ({reason(error)})"
 
 
+def repeat_dataset(source: str, name: str, songs: int) -> DatasetInfo:
+    """A copy of dataset ``source`` whose songs repeat, in stored order, up to ``songs``.
+
+    For measurements that need a corpus the size of another one (the seeds trained on 396
+    songs; the demo has 126). Each copy keeps its song's split, so no validation song is
+    ever trained on, and gets its own id (``<id>-2``, ...). An import would drop the copies
+    as duplicates, so the copy is written here, in the store's own layout, atomically.
+    """
+    name = validate_name(name, "dataset")
+    if name == DEMO_NAME:
+        raise UsageError("The name 'demo' belongs to the bundled demo dataset.",
+                         "Choose another name.")
+    if songs < 1:
+        raise UsageError("A repeated dataset needs at least one song.", "Ask for 1 or more.")
+    originals = list(iter_songs(source))
+    if not originals:
+        raise InputError(f"The dataset {source!r} has no songs to repeat.",
+                         "Pick a dataset with songs ('smartlap datasets list').")
+    stats = _Stats()
+    with atomic_directory(_dataset_dir(name), replace=True) as tmp:
+        with open(tmp / _SONGS_FILE, "w", encoding="utf-8") as out:
+            for index in range(songs):
+                song = originals[index % len(originals)]
+                copy = index // len(originals) + 1
+                if copy > 1:
+                    song = Song(**{**song.to_dict(), "id": f"{song.id}-{copy}"})
+                out.write(json.dumps(song.to_dict(), ensure_ascii=False) + "\n")
+                lines = text_lines(song.lyrics)
+                stats.songs += 1
+                stats.val += song.split == "val"
+                stats.lines += len(lines)
+                stats.words += sum(map(len, map(str.split, lines)))
+        info = DatasetInfo(
+            name=name, songs=stats.songs, train_songs=stats.songs - stats.val,
+            val_songs=stats.val, lines=stats.lines, words=stats.words,
+            source={"repeated": source, "songs": len(originals)},
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        atomic_write_json(tmp / _INFO_FILE, _info_json(info))
+    info.path = _dataset_dir(name)
+    return info
+
+
 # ----------------------------------------------------------------------------- the demo
 
 
