@@ -92,6 +92,7 @@ class RhymeIndex:
             if norm and norm.replace("'", "").replace("-", "").isalpha():
                 best[norm] = max(best.get(norm, 0), count)
         self.words = frozenset(best)
+        self.counts = best
         self._by_key: dict[str, list[str]] = {}
         for word in sorted(best, key=lambda w: (-best[w], w)):
             key = rhyme_key(word)
@@ -99,7 +100,8 @@ class RhymeIndex:
                 self._by_key.setdefault(key, []).append(word)
 
     def rhymes_for(self, word: str, limit: int | None = None) -> list[str]:
-        """Words that rhyme perfectly with ``word`` (itself excluded), most used first."""
-        target = normalize_word(word)
+        """Words that rhyme perfectly with ``word`` or a line's last word (itself excluded),
+        most used first."""
+        target = last_word(word)
         found = [w for w in self._by_key.get(rhyme_key(target), []) if not same_word(w, target)]
         return found if limit is None else found[:limit]

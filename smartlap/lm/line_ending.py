@@ -10,9 +10,10 @@ ends, a punctuation mark allowed. Free words that would jump past the count are 
 Newlines, brackets and end-of-text cannot cut a line short.
 
 The rhyme words come from a rhyme dictionary (``craft.rhyme.RhymeIndex``) of the model's
-dataset, the demo corpus, the smartlap lexicon, the song so far and the tokenizer's whole
-words, most used first. With no rhyming word in it (a rare ending, a tokenizer that cannot
-spell them), lines are steered to the syllable count only and a note says so.
+dataset, the demo corpus, the smartlap lexicon and the song so far, most used first; the
+tokenizer's whole-word tokens only when none of those rhyme (they include pieces of words).
+With no rhyming word at all (a rare ending, a tokenizer that cannot spell them), lines are
+steered to the syllable count only and a note says so.
 
 Cost: the prompt runs through the model once for all candidates (``PromptCache`` rewinds
 its key/value cache for each), then each candidate costs its own tokens and one forward
@@ -21,7 +22,9 @@ to score it.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -37,10 +40,13 @@ if TYPE_CHECKING:
 LINE_TOKEN_LIMIT = 48  # a sung line is rarely longer
 BOOST_EXACT = 3.0  # nats added to a rhyme word's first token when it lands on the target
 BOOST_NEAR = 1.5  # ... when it lands one syllable off
+SPLIT_COST = 1.0  # nats per extra token of a rhyme word (see TokenTrie)
+USE_GAIN = 0.3  # nats per log-use of a rhyme word in the lyrics
 MAX_RHYME_WORDS = 64  # the most used rhyme words a line may end with
 LOOKAHEAD = 96  # free word starts checked per step for overshooting the count
 DEFAULT_RANGE = (6, 10)  # when a rhyme is asked without any syllable target
 _PARTIAL = re.compile(r"[\w'’-]+$")
+_END_MARKS = set(",.;:!?…\"'”’»)-–—")  # what may follow a line's last word
 
 
 # --- the trie of rhyme words' token sequences -------------------------------------------------
@@ -52,17 +58,23 @@ class TrieNode:
     children: dict[int, TrieNode] = field(default_factory=dict)
     word: str | None = None
     counts: set[int] = field(default_factory=set)  # syllables of the words at or below
+    prior: dict[int, float] = field(default_factory=dict)  # best word prior per syllables
 
 
 class TokenTrie:
     """The token sequences of words as they follow a space, whatever the tokenizer.
 
-    A word the tokenizer cannot spell back exactly is left out.
+    A word the tokenizer cannot spell back exactly is left out. Each word gets a prior, in
+    nats, that the steering adds to its first token: the model sees only that token, and a
+    likely first piece (" m") would otherwise drag in a rare word (" m" "ien"), so words in
+    more pieces cost ``SPLIT_COST`` a piece and often used ones (``uses``) gain a little.
     """
 
-    def __init__(self, tokenizer: Any, words: list[str]) -> None:
+    def __init__(self, tokenizer: Any, words: list[str],
+                 uses: dict[str, int] | None = None) -> None:
         self.root = TrieNode()
         self.words: list[str] = []
+        self.depth = 0  # tokens in the longest word
         for word in words:
             ids = tokenizer.encode(" " + word, add_special_tokens=False)
             text = tokenizer.decode(ids, skip_special_tokens=True,
@@ -70,13 +82,16 @@ class TokenTrie:
             if not ids or text.strip() != word:
                 continue
             count = word_syllables(word)
+            prior = USE_GAIN * math.log1p((uses or {}).get(word, 0)) - SPLIT_COST * (len(ids) - 1)
             node = self.root
             node.counts.add(count)
             for token in ids:
                 node = node.children.setdefault(token, TrieNode())
                 node.counts.add(count)
+                node.prior[count] = max(node.prior.get(count, prior), prior)
             node.word = word
             self.words.append(word)
+            self.depth = max(self.depth, len(ids))
 
     def __bool__(self) -> bool:
         return bool(self.root.children)
@@ -84,6 +99,12 @@ class TokenTrie:
     def starts(self, counts: set[int]) -> list[int]:
         """First tokens of the words with one of these syllable counts."""
         return [token for token, node in self.root.children.items() if node.counts & counts]
+
+    def priors(self, counts: set[int]) -> tuple[list[int], list[float]]:
+        """First tokens of the words with these syllable counts, and their best prior."""
+        found = [(token, max(p for c, p in node.prior.items() if c in counts))
+                 for token, node in self.root.children.items() if node.counts & counts]
+        return [t for t, _ in found], [p for _, p in found]
 
     def spell(self, word: str) -> list[int] | None:
         """The token path of a word in the trie (None when it is not there)."""
@@ -106,7 +127,7 @@ class Vocabulary:
 
     texts: list[str]
     word_start: list[bool]  # begins a new word (a space before letters)
-    blocked: Any  # ids that may not appear inside a line: newlines, brackets
+    blocked: Any  # ids that may not appear inside a line: newlines, control bytes, brackets
     newline: Any  # ids that end a line (a newline in them)
     ends: Any  # ids that may follow a finished rhyme word: punctuation, newlines
     continues: Any  # ids that go on with the current word (letters, no space before)
@@ -138,10 +159,12 @@ def vocabulary(loaded: LoadedModel) -> Vocabulary:
             continue
         if "\n" in text:
             newline.append(token)
-        if "\n" in text or "[" in text or "]" in text:
+        if "[" in text or "]" in text or any(
+                unicodedata.category(ch) == "Cc" for ch in text):  # newlines included
             blocked.append(token)
         has_word = any(ch.isalnum() for ch in text)
-        if not has_word and text.strip() and "[" not in text and "]" not in text:
+        mark = text.split("\n", 1)[0].strip()
+        if not has_word and (mark or "\n" in text) and set(mark) <= _END_MARKS:
             ends.append(token)
         elif has_word and not word_start[token] and text[0].isalnum():
             continues.append(token)
@@ -161,7 +184,23 @@ def vocabulary(loaded: LoadedModel) -> Vocabulary:
 
 # --- the rhyme dictionary ----------------------------------------------------------------------
 
-_DICTIONARIES: weakref.WeakKeyDictionary[Any, RhymeIndex] = weakref.WeakKeyDictionary()
+@dataclass
+class RhymeDictionaries:
+    """Lyrics words (the datasets, the lexicon) and, as a fallback, the tokenizer's words.
+
+    A tokenizer's "words" include pieces of words (" verk" of "verkocht"), so a line only
+    ends on one when no lyrics word rhymes.
+    """
+
+    lyrics: RhymeIndex
+    tokenizer: RhymeIndex
+
+    @property
+    def known(self) -> frozenset[str]:
+        return self.lyrics.words | self.tokenizer.words
+
+
+_DICTIONARIES: weakref.WeakKeyDictionary[Any, RhymeDictionaries] = weakref.WeakKeyDictionary()
 
 
 def _dataset_counts(name: str) -> Counter[str]:
@@ -174,7 +213,7 @@ def _dataset_counts(name: str) -> Counter[str]:
         return Counter()
 
 
-def rhyme_dictionary(loaded: LoadedModel) -> RhymeIndex:
+def rhyme_dictionary(loaded: LoadedModel) -> RhymeDictionaries:
     """The words a line may end on for this model (cached per model)."""
     cached = _DICTIONARIES.get(loaded.model)
     if cached is not None:
@@ -187,12 +226,11 @@ def rhyme_dictionary(loaded: LoadedModel) -> RhymeIndex:
     for name in dict.fromkeys([dataset, "demo"]):
         if name:
             counts.update(_dataset_counts(str(name)))
-    pairs = list(counts.items())
-    pairs += [(word, 0) for word in lexicon()]
-    pairs += [(word, 0) for word in vocabulary_words(loaded)]
-    index = RhymeIndex(pairs)
-    _DICTIONARIES[loaded.model] = index
-    return index
+    lyrics = RhymeIndex([*counts.items(), *((word, 0) for word in lexicon())])
+    pieces = RhymeIndex((word, 0) for word in vocabulary_words(loaded))
+    found = RhymeDictionaries(lyrics, pieces)
+    _DICTIONARIES[loaded.model] = found
+    return found
 
 
 # --- what a line should end like ---------------------------------------------------------------
@@ -222,18 +260,23 @@ def plan_ending(loaded: LoadedModel, rhyme_with: str | None,
         lines = [line for line in context.splitlines() if tokens(line)]
         guess = syllables(lines[-1]) if lines else 0
         low, high = (guess, guess) if guess > 1 else DEFAULT_RANGE
-    index = rhyme_dictionary(loaded)
-    own = Counter(word for line in context.splitlines() for word in map(str.lower, tokens(line)))
-    extra = RhymeIndex(own.items()).rhymes_for(rhyme_with)
-    words = list(dict.fromkeys(index.rhymes_for(rhyme_with, MAX_RHYME_WORDS) + extra))
-    trie = TokenTrie(loaded.tokenizer, words) if words else None
+    books = rhyme_dictionary(loaded)
+    own = RhymeIndex(Counter(word for line in context.splitlines() for word in tokens(line))
+                     .items())
+    words = list(dict.fromkeys(books.lyrics.rhymes_for(rhyme_with, MAX_RHYME_WORDS)
+                               + own.rhymes_for(rhyme_with)))
+    uses = {**own.counts, **books.lyrics.counts}
+    trie = TokenTrie(loaded.tokenizer, words, uses) if words else None
+    if not trie:
+        trie = TokenTrie(loaded.tokenizer, books.tokenizer.rhymes_for(rhyme_with,
+                                                                      MAX_RHYME_WORDS))
     notes: list[str] = []
     goal = last_word(rhyme_with) or rhyme_with.strip()
     if not trie:
         where = "the model's dataset, the demo corpus, the lexicon or its tokenizer"
         notes.append(f"no word in {where} rhymes with {goal!r}: the candidates are steered "
                      "to the syllable count only, not to a rhyme")
-    return LineEnding(trie or None, low, high, index.words | frozenset(own), notes)
+    return LineEnding(trie or None, low, high, books.known | own.words, notes)
 
 
 # --- one prompt, many continuations ------------------------------------------------------------
@@ -257,21 +300,24 @@ class PromptCache:
 
     def _forward(self, ids: list[int]) -> Any:
         """Logits after each of ``ids`` (rows), appended to what the cache holds."""
-        if self.fast is not None:
-            return self.fast(ids, every=True)
         torch = self.torch
-        input_ids = torch.tensor([ids], dtype=torch.long, device=self.loaded.device)
-        result = self.loaded.model(input_ids=input_ids, past_key_values=self.cache,
-                                   use_cache=True)
-        self.cache = result.past_key_values
-        return result.logits[0]
+        with torch.inference_mode():
+            if self.fast is not None:
+                return self.fast(ids, every=True)
+            input_ids = torch.tensor([ids], dtype=torch.long, device=self.loaded.device)
+            result = self.loaded.model(input_ids=input_ids, past_key_values=self.cache,
+                                       use_cache=True)
+            self.cache = result.past_key_values
+            return result.logits[0]
 
     def rewind(self) -> Any:
         """Back to the end of the prompt; its next-token logits."""
         if self.fast is not None:
             self.fast.rewind(self.length)
         elif self.cache is not None:
-            self.cache.crop(self.length)
+            extra = self.cache.get_seq_length() - self.length
+            if extra > 0:
+                self.cache.crop(-extra)  # negative: remove this many (every version reads it)
         return self.first.clone()
 
     def step(self, token: int) -> Any:
@@ -318,6 +364,7 @@ class _Line:
         self.node: TrieNode | None = None  # inside a rhyme word
         self.counts: set[int] = set()  # the syllables that rhyme word may have
         self.window: set[int] = set()  # the rhyme words' syllables that would land the line now
+        self.room: int | None = None  # tokens left before the line's token limit
         self.steered = False
 
     def _only(self, row: Any, keep: Any) -> Any:
@@ -349,12 +396,13 @@ class _Line:
         lengths = trie.root.counts
         near = {r for r in lengths if low - 1 <= count + r <= high + 1}
         exact = {r for r in lengths if low <= count + r <= high}
-        passed = not near and count + shortest > high + 1
+        late = self.room is not None and self.room <= trie.depth + 1
+        passed = not near and (count + shortest > high + 1 or late)
         self.window = near or ({shortest} if passed else set())
-        if self.window and (passed or count + 1 + shortest > high):
+        if self.window and (passed or late or count + 1 + shortest > high):
             # one more free word would overshoot: a rhyme word starts here
             keep = torch.tensor(trie.starts(self.window), dtype=torch.long, device=row.device)
-            if not whole:
+            if not whole and not late:
                 keep = torch.cat([keep, vocab.continues])
             row = self._only(row, keep)
         self._boost(row, exact, BOOST_EXACT)
@@ -363,9 +411,10 @@ class _Line:
 
     def _boost(self, row: Any, counts: set[int], amount: float) -> None:
         if counts and self.ending.trie is not None:
-            starts = self.ending.trie.starts(counts)
+            starts, priors = self.ending.trie.priors(counts)
             if starts:
-                row[starts] += amount
+                row[starts] += self.torch.tensor(priors, dtype=row.dtype,
+                                                 device=row.device) + amount
 
     def _mask_overshoot(self, row: Any, count: int, limit: int) -> None:
         """Free word starts among the likeliest whose syllables alone pass ``limit``."""
@@ -428,6 +477,7 @@ def sample_lines(loaded: LoadedModel, prompt: str, settings: GenerationSettings,
             text = ""
             tail = ""
             for _ in range(LINE_TOKEN_LIMIT):
+                state.room = LINE_TOKEN_LIMIT - len(ids)
                 row = state.constrain(logits.float().clone(), text)
                 token = sampler.pick(row.clone())
                 if not bool(torch.isfinite(row[token])):
