@@ -1,5 +1,6 @@
 """The Write screen's promises: stopped streams offer only real alternatives, settings are
-kept across restarts, and long lines wrap with the gutter beside the right rows."""
+kept across restarts, long lines wrap with the gutter beside the right rows, and Ctrl+L's
+next lines rhyme with their partner and fit its syllables."""
 
 from __future__ import annotations
 
@@ -289,3 +290,30 @@ async def test_chords_are_dimmed_uncounted_and_kept_from_the_model(
         await pilot.pause(0.1)
     assert [prompt for prompt, _, _ in streamed] == [
         "In de kroeg op de hoek\nbrandt nog licht voor ons"]
+
+
+@pytest.mark.slow
+async def test_ctrl_l_candidates_rhyme_with_the_partner_and_fit_its_syllables(
+        tiny_model: str) -> None:
+    from smartlap.craft import rhymes, syllables
+
+    partner = "In de kroeg op de hoek brandt nog licht,"
+    songbook.new_song("Kroeg", f"[Couplet 1]\n{partner}\n", style="smartlap")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await pilot.pause(0.2)
+        view.query_one("#song-model").value = tiny_model  # a random model: only steering rhymes
+        editor = app.query_one("#editor", TextArea)
+        editor.cursor_location = editor.document.end
+        await pilot.press("ctrl+l")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        found = [line.strip() for line in view.alternatives]
+        assert len(found) >= 3, app.query_one("#write-status").render()
+        assert all(rhymes(line, partner) for line in found), found
+        assert all(abs(syllables(line) - syllables(partner)) <= 1 for line in found[:3]), found
+        listing = app.query_one("#suggestion", TextArea).text.splitlines()
+        assert listing[0].startswith("1. ") and f"({syllables(found[0])} syl" in listing[0]
+        await pilot.press("ctrl+o")
+        assert found[0] in editor.text and editor.text.startswith(f"[Couplet 1]\n{partner}")
