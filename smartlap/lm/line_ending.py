@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from smartlap.craft.rhyme import RhymeIndex, last_word
+from smartlap.craft.scheme import is_section_marker
 from smartlap.craft.syllables import syllables, tokens, word_syllables
 
 if TYPE_CHECKING:
@@ -245,10 +246,6 @@ class LineEnding:
     known: frozenset[str] = frozenset()  # whole words: where a forced ending may begin
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def rhymes(self) -> bool:
-        return bool(self.trie)
-
 
 def plan_ending(loaded: LoadedModel, rhyme_with: str | None,
                 target: int | tuple[int, int] | None, context: str = "") -> LineEnding:
@@ -261,8 +258,8 @@ def plan_ending(loaded: LoadedModel, rhyme_with: str | None,
         guess = syllables(lines[-1]) if lines else 0
         low, high = (guess, guess) if guess > 1 else DEFAULT_RANGE
     books = rhyme_dictionary(loaded)
-    own = RhymeIndex(Counter(word for line in context.splitlines() for word in tokens(line))
-                     .items())
+    sung = [line for line in context.splitlines() if not is_section_marker(line)]
+    own = RhymeIndex(Counter(word for line in sung for word in tokens(line)).items())
     words = list(dict.fromkeys(books.lyrics.rhymes_for(rhyme_with, MAX_RHYME_WORDS)
                                + own.rhymes_for(rhyme_with)))
     uses = {**own.counts, **books.lyrics.counts}
