@@ -94,7 +94,7 @@ def test_the_prompt_cache_scores_a_line_as_a_fresh_forward_does(tiny, monkeypatc
 
 @pytest.mark.slow
 def test_steering_makes_a_random_model_end_its_lines_on_a_rhyme(tiny) -> None:
-    settings = GenerationSettings(seed=11, max_new_tokens=40)
+    settings = GenerationSettings(seed=11)  # lines get the full LINE_TOKEN_LIMIT
     found = next_line_candidates(tiny, CONTEXT, rhyme_with="In de kroeg op de hoek brandt "
                                  "nog licht,", candidates=6, settings=settings)
     assert found and not found.notes
@@ -130,3 +130,12 @@ def test_without_rhyme_words_the_lines_only_scan_and_a_note_says_so(tiny) -> Non
     assert found and all(c.rhyme == 0.0 for c in found)
     assert all(abs(c.syllables - 7) <= 1 for c in found), [(c.text, c.syllables)
                                                            for c in found]
+
+
+@pytest.mark.slow
+def test_near_the_token_budget_the_rhyme_word_starts_whatever_the_count(tiny) -> None:
+    settings = GenerationSettings(seed=4, max_new_tokens=10)
+    found = next_line_candidates(tiny, CONTEXT, rhyme_with="licht", syllables=14,
+                                 candidates=3, settings=settings)
+    assert found and all(c.rhyme == 1.0 for c in found), [c.text for c in found]
+    assert all(c.syllables < 13 for c in found)  # cut short by the budget, yet rhyming

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from smartlap.lm.generation import GenerationSettings
     from smartlap.lm.loading import LoadedModel
 
-LINE_TOKEN_LIMIT = 48  # a sung line is rarely longer
+LINE_TOKEN_LIMIT = 48  # tokens: a sung line is rarely longer
 BOOST_EXACT = 3.0  # nats added to a rhyme word's first token when it lands on the target
 BOOST_NEAR = 1.5  # ... when it lands one syllable off
 SPLIT_COST = 1.0  # nats per extra token of a rhyme word (see TokenTrie)
@@ -454,18 +454,23 @@ class _Line:
 
 def sample_lines(loaded: LoadedModel, prompt: str, settings: GenerationSettings, count: int,
                  ending: LineEnding) -> list[SampledLine]:
-    """``count`` next lines after ``prompt`` (the model's own text), steered to ``ending``."""
+    """``count`` next lines after ``prompt`` (the model's own text), steered to ``ending``.
+
+    A line has at most ``settings.max_new_tokens`` tokens (and ``LINE_TOKEN_LIMIT``); near
+    that limit its rhyme word starts whatever the count.
+    """
     import torch
 
     from smartlap.lm.generation import _plan, _sample_seed, _Sampler
 
     vocab = vocabulary(loaded)
-    plan = _plan(loaded, prompt, replace(settings, max_new_tokens=LINE_TOKEN_LIMIT + 8))
+    limit = min(settings.max_new_tokens, LINE_TOKEN_LIMIT)
+    plan = _plan(loaded, prompt, replace(settings, max_new_tokens=limit + 8))
     newline_set = frozenset(vocab.newline.tolist())
     tokenizer = loaded.tokenizer
     lines: list[SampledLine] = []
     with torch.inference_mode():
-        cache = PromptCache(loaded, plan.prompt_ids, LINE_TOKEN_LIMIT + 8)
+        cache = PromptCache(loaded, plan.prompt_ids, limit + 8)
         for index in range(count):
             sampler = _Sampler(loaded, settings, _sample_seed(settings, index), plan.prompt_ids)
             state = _Line(ending, vocab, newline_set)
@@ -473,8 +478,8 @@ def sample_lines(loaded: LoadedModel, prompt: str, settings: GenerationSettings,
             ids: list[int] = []
             text = ""
             tail = ""
-            for _ in range(LINE_TOKEN_LIMIT):
-                state.room = LINE_TOKEN_LIMIT - len(ids)
+            for _ in range(limit):
+                state.room = limit - len(ids)
                 row = state.constrain(logits.float().clone(), text)
                 token = sampler.pick(row.clone())
                 if not bool(torch.isfinite(row[token])):
