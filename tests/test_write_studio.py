@@ -313,7 +313,26 @@ async def test_ctrl_l_candidates_rhyme_with_the_partner_and_fit_its_syllables(
         assert len(found) >= 3, app.query_one("#write-status").render()
         assert all(rhymes(line, partner) for line in found), found
         assert all(abs(syllables(line) - syllables(partner)) <= 1 for line in found[:3]), found
+        status = str(app.query_one("#write-status").render())
+        assert "candidates, best first" in status  # not overwritten by "Done." at the end
         listing = app.query_one("#suggestion", TextArea).text.splitlines()
         assert listing[0].startswith("1. ") and f"({syllables(found[0])} syl" in listing[0]
         await pilot.press("ctrl+o")
         assert found[0] in editor.text and editor.text.startswith(f"[Couplet 1]\n{partner}")
+
+
+@pytest.mark.slow
+async def test_ctrl_l_says_when_no_word_rhymes_with_the_partner(tiny_model: str) -> None:
+    songbook.new_song("Plorf", "[Couplet 1]\nik at een plorf\n", style="smartlap")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await pilot.pause(0.2)
+        view.query_one("#song-model").value = tiny_model
+        editor = app.query_one("#editor", TextArea)
+        editor.cursor_location = editor.document.end
+        await pilot.press("ctrl+l")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        status = str(app.query_one("#write-status").render())
+        assert view.alternatives and "Note: no word" in status and "'plorf'" in status

@@ -610,6 +610,8 @@ class WriteView(Vertical):
         self.copies = {i: (dataset, [(0, _candidate_match(c))])
                        for i, c in enumerate(message.candidates) if c.copied}
         self._show_notice(copies_notice(len(self.copies), dataset, "candidate"))
+        self.generating = False  # done: the end of the search must not say "Done." over this
+        self._show_head()
         notes = "".join(f" Note: {note}." for note in message.notes)
         self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
                          f"the first, Ctrl+T picks the next.{notes}")
