@@ -65,25 +65,28 @@ class TrieNode:
 class TokenTrie:
     """The token sequences of words as they follow a space, whatever the tokenizer.
 
-    A word the tokenizer cannot spell back exactly is left out. Each word gets a prior, in
+    Names (``names``: Jordaan, Mien) are spelled capitalised. A word the tokenizer cannot
+    spell back exactly is left out. Each word gets a prior, in
     nats, that the steering adds to its first token: the model sees only that token, and a
     likely first piece (" m") would otherwise drag in a rare word (" m" "ien"), so words in
     more pieces cost ``SPLIT_COST`` a piece and often used ones (``uses``) gain a little.
     """
 
     def __init__(self, tokenizer: Any, words: list[str],
-                 uses: dict[str, int] | None = None) -> None:
+                 uses: dict[str, int] | None = None,
+                 names: frozenset[str] = frozenset()) -> None:
         self.root = TrieNode()
         self.words: list[str] = []
         self.depth = 0  # tokens in the longest word
-        for word in words:
+        for norm in words:
+            word = norm[:1].upper() + norm[1:] if norm in names else norm
             ids = tokenizer.encode(" " + word, add_special_tokens=False)
             text = tokenizer.decode(ids, skip_special_tokens=True,
                                     clean_up_tokenization_spaces=False)
             if not ids or text.strip() != word:
                 continue
             count = word_syllables(word)
-            prior = USE_GAIN * math.log1p((uses or {}).get(word, 0)) - SPLIT_COST * (len(ids) - 1)
+            prior = USE_GAIN * math.log1p((uses or {}).get(norm, 0)) - SPLIT_COST * (len(ids) - 1)
             node = self.root
             node.counts.add(count)
             for token in ids:
@@ -195,6 +198,7 @@ class RhymeDictionaries:
 
     lyrics: RhymeIndex
     tokenizer: RhymeIndex
+    names: frozenset[str] = frozenset()  # mostly capitalised inside a line: Jordaan, Mien
 
     @property
     def known(self) -> frozenset[str]:
@@ -204,14 +208,24 @@ class RhymeDictionaries:
 _DICTIONARIES: weakref.WeakKeyDictionary[Any, RhymeDictionaries] = weakref.WeakKeyDictionary()
 
 
-def _dataset_counts(name: str) -> Counter[str]:
-    from smartlap.craft.rhyme import word_counts
+def _dataset_words(name: str) -> tuple[Counter[str], Counter[str]]:
+    """How often each word occurs in a dataset, and how often capitalised inside a line."""
+    from smartlap.craft.phonetics import normalize_word
     from smartlap.store.datasets import iter_songs
 
+    counts: Counter[str] = Counter()
+    capitals: Counter[str] = Counter()
     try:
-        return word_counts(song.lyrics for song in iter_songs(name))
+        for song in iter_songs(name):
+            for line in song.lyrics.splitlines():
+                for position, token in enumerate(tokens(line)):
+                    word = normalize_word(token)
+                    if word and any(ch.isalpha() for ch in word):
+                        counts[word] += 1
+                        capitals[word] += position > 0 and token[:1].isupper()
     except Exception:  # a deleted or damaged dataset leaves the other sources
-        return Counter()
+        pass
+    return counts, capitals
 
 
 def rhyme_dictionary(loaded: LoadedModel) -> RhymeDictionaries:
@@ -223,13 +237,17 @@ def rhyme_dictionary(loaded: LoadedModel) -> RhymeDictionaries:
     from smartlap.lm.constrained import vocabulary_words
 
     counts: Counter[str] = Counter()
+    capitals: Counter[str] = Counter()
     dataset = getattr(getattr(loaded, "info", None), "dataset", None)
     for name in dict.fromkeys([dataset, "demo"]):
         if name:
-            counts.update(_dataset_counts(str(name)))
+            words, capitalised = _dataset_words(str(name))
+            counts.update(words)
+            capitals.update(capitalised)
     lyrics = RhymeIndex([*counts.items(), *((word, 0) for word in lexicon())])
     pieces = RhymeIndex((word, 0) for word in vocabulary_words(loaded))
-    found = RhymeDictionaries(lyrics, pieces)
+    names = frozenset(w for w, n in capitals.items() if 2 * n > counts[w])
+    found = RhymeDictionaries(lyrics, pieces, names)
     _DICTIONARIES[loaded.model] = found
     return found
 
@@ -263,7 +281,7 @@ def plan_ending(loaded: LoadedModel, rhyme_with: str | None,
     words = list(dict.fromkeys(books.lyrics.rhymes_for(rhyme_with, MAX_RHYME_WORDS)
                                + own.rhymes_for(rhyme_with)))
     uses = {**own.counts, **books.lyrics.counts}
-    trie = TokenTrie(loaded.tokenizer, words, uses) if words else None
+    trie = TokenTrie(loaded.tokenizer, words, uses, books.names) if words else None
     if not trie:
         trie = TokenTrie(loaded.tokenizer, books.tokenizer.rhymes_for(rhyme_with,
                                                                       MAX_RHYME_WORDS))
