@@ -46,6 +46,12 @@ def test_the_trie_spells_words_that_span_several_bpe_pieces(tiny) -> None:
     assert trie.spell("niet")[0] in one and trie.spell("dicht")[0] in one
 
 
+def test_names_are_spelled_as_the_lyrics_write_them(tiny) -> None:
+    trie = TokenTrie(tiny.tokenizer, ["jordaan", "staan"], names=frozenset({"jordaan"}))
+    assert trie.words == ["Jordaan", "staan"]
+    assert _decode(tiny.tokenizer, trie.spell("Jordaan")) == " Jordaan"
+
+
 def test_the_trie_leaves_out_words_the_tokenizer_cannot_spell_back() -> None:
     class Lossy:  # a tokenizer that loses the letter q
         def encode(self, text, add_special_tokens=False):
