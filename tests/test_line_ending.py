@@ -82,7 +82,14 @@ def test_the_syllable_target_is_the_partners_own_count() -> None:
     assert syllable_target(None, None, None) is None
 
 
-def test_the_prompt_cache_scores_a_line_as_a_fresh_forward_does(tiny, monkeypatch) -> None:
+@pytest.mark.parametrize("arch", ["gpt2", "gpt_neo"])
+def test_the_prompt_cache_scores_a_line_as_a_fresh_forward_does(arch, tiny_gpt2_dir,
+                                                               tiny_gptneo_dir,
+                                                               monkeypatch) -> None:
+    from smartlap.lm.loading import load_model
+
+    folder = tiny_gpt2_dir if arch == "gpt2" else tiny_gptneo_dir
+    tiny = load_model(str(folder), device="cpu")
     ids = tiny.tokenizer.encode(CONTEXT, add_special_tokens=False)
     line = tiny.tokenizer.encode("ik doe de deur weer dicht\n", add_special_tokens=False)
     expected = line_logprob(tiny, CONTEXT, "ik doe de deur weer dicht")
@@ -92,6 +99,7 @@ def test_the_prompt_cache_scores_a_line_as_a_fresh_forward_does(tiny, monkeypatc
     assert fast.mean_logprob(line) == pytest.approx(expected, abs=1e-4)
     assert fast.mean_logprob(line) == pytest.approx(expected, abs=1e-4)  # rewinds each time
     monkeypatch.setenv("SMARTLAP_FAST_DECODE", "0")  # transformers' cache, cropped
+    tiny = load_model(str(folder), device="cpu")
     plain = PromptCache(tiny, ids, 40)
     assert plain.fast is None
     plain.step(line[0])
