@@ -63,7 +63,7 @@ def _add_candidate_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rhyme-with", metavar="TEXT", help="the line or word to rhyme with")
     group.add_argument("--syllables", type=int, metavar="N", help="syllables in the next line")
     group.add_argument("--candidates", type=int, metavar="N",
-                       help="how many candidate lines to score (default 16)")
+                       help="how many candidate lines to sample and score (default 16)")
 
 
 def read_prompt(value: str) -> str:
@@ -197,12 +197,14 @@ def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None
 
 def _run_candidates(args, loaded, prompt, settings, style) -> int:
     """Propose next lines that fit (rhyme, syllables), best first, with their score parts."""
-    from smartlap.lm.constrained import next_line_candidates
+    from smartlap.lm.constrained import CANDIDATES, next_line_candidates
 
     candidates = next_line_candidates(
         loaded, prompt, rhyme_with=args.rhyme_with, syllables=args.syllables,
-        candidates=16 if args.candidates is None else args.candidates, settings=settings,
+        candidates=CANDIDATES if args.candidates is None else args.candidates, settings=settings,
         style=style)
+    for note in getattr(candidates, "notes", []):
+        err_console().print(f"[yellow]note:[/] {note}", highlight=False)
     if args.json:
         for candidate in candidates:
             print_json_line(candidate.to_dict())

@@ -205,11 +205,21 @@ class FastDecoder:
         self.length = 0
         self.max_length = max_length
 
-    def __call__(self, ids: list[int]) -> Any:
-        """Feed the next ids (the whole prompt, then one token at a time); next-token logits."""
-        return self._forward(self.torch.tensor(ids, dtype=self.torch.long, device=self.device))
+    def __call__(self, ids: list[int], every: bool = False) -> Any:
+        """Feed the next ids (the whole prompt, then one token at a time); next-token logits.
 
-    def _forward(self, ids: Any) -> Any:
+        With ``every``, the logits after each of ``ids`` (one row per id), for scoring.
+        """
+        return self._forward(self.torch.tensor(ids, dtype=self.torch.long, device=self.device),
+                             every)
+
+    def rewind(self, length: int) -> None:
+        """Forget the positions from ``length`` on: many continuations share one prompt."""
+        if not 0 <= length <= self.length:
+            raise ValueError(f"cannot rewind to {length}: the decoder holds {self.length}")
+        self.length = length
+
+    def _forward(self, ids: Any, every: bool = False) -> Any:
         torch = self.torch
         F = torch.nn.functional
         n = ids.shape[0]
@@ -234,8 +244,9 @@ class FastDecoder:
             h = F.layer_norm(x, (d,), *block.ln_2[:2], eps=block.ln_2[2])
             x = x + block.proj(w.act(block.fc(h)))
         self.length = end
-        last = F.layer_norm(x[-1:], (d,), *w.ln_f[:2], eps=w.ln_f[2])
-        return w.head(last)[0]
+        last = F.layer_norm(x if every else x[-1:], (d,), *w.ln_f[:2], eps=w.ln_f[2])
+        logits = w.head(last)
+        return logits if every else logits[0]
 
     def _attend(self, block: _Block, q: Any, keys: Any, values: Any, start: int,
                 end: int) -> Any:

@@ -93,7 +93,7 @@ class GenerationBackend:
     def next_lines(self, loaded: Any, context: str, style: str | None) -> list[Any]:
         from smartlap.lm.constrained import next_line_candidates
 
-        return next_line_candidates(loaded, context, candidates=8, style=_style(style))
+        return next_line_candidates(loaded, context, style=_style(style))
 
     def copies(self, loaded: Any, prompt: str, text: str
                ) -> tuple[str | None, list[tuple[int, Any]], str | None]:
@@ -624,7 +624,8 @@ class WriteView(Vertical):
                 self.loaded = self.backend.load(model)
                 self.loaded_name = model
             found = self.backend.next_lines(self.loaded, context, style or None)
-            self.post_message(CandidatesFound(list(found), generation))
+            self.post_message(CandidatesFound(list(found), generation,
+                                              list(getattr(found, "notes", []))))
         except SmartlapError as error:
             self.post_message(WorkFailed("generate", error.message, error.hint))
         except Exception as error:
@@ -648,8 +649,11 @@ class WriteView(Vertical):
         self.copies = {i: (dataset, [(0, _candidate_match(c))])
                        for i, c in enumerate(message.candidates) if c.copied}
         self._show_notice(copies_notice(len(self.copies), dataset, "candidate"))
+        self.generating = False  # done: the end of the search must not say "Done." over this
+        self._show_head()
+        notes = "".join(f" Note: {note}." for note in message.notes)
         self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
-                         "the first, Ctrl+T picks the next.")
+                         f"the first, Ctrl+T picks the next.{notes}")
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(self, generation: int, model: str, prompt: str,
