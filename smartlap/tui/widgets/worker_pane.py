@@ -20,9 +20,10 @@ from textual.widgets import ProgressBar, Static
 from smartlap import events
 from smartlap.fsutil import is_temporary, read_json
 from smartlap.tui.messages import RunEventsArrived
-from smartlap.tui.run_state import RunState, format_duration
+from smartlap.tui.run_state import RunState
 from smartlap.tui.widgets.loss_chart import LossChart
 from smartlap.tui.widgets.memory_meter import MemoryMeter
+from smartlap.units import format_duration, one_line
 
 STATUS_STYLE = {"running": "bold green", "starting": "yellow", "finished": "bold #3a86ff",
                 "failed": "bold red", "cancelled": "yellow", "interrupted": "bold red"}
@@ -205,13 +206,20 @@ class WorkerPane(Vertical):
             if state.hint:
                 sample.append(f"\nhint: {state.hint}", style="yellow")
         elif state.sample:
-            sample = Text(f"epoch {state.sample_epoch}: ", style="dim")
-            lines = (line.strip() for line in state.sample.splitlines())
-            sample.append(" / ".join("".join(c for c in line if c.isprintable())
-                                     for line in lines if line))
+            sample = sample_text(state)
         else:
             sample = Text(state.message or "no sample yet", style="dim")
         self.query_one("#wp-sample", Static).update(sample)
 
     def _ordered(self) -> list[str]:
         return sorted(self.runs, key=lambda r: (self.runs[r].updated, r))
+
+
+def sample_text(state: RunState) -> Text:
+    """The epoch's sample: the prompt it continues, dim and quoted, then '→' what it wrote."""
+    prompt = one_line(state.sample_prompt, 100)
+    text = Text(f"epoch {state.sample_epoch} sample, prompt ", style="dim")
+    text.append(f"“{prompt}”" if prompt else "(none)", style="dim italic")
+    text.append("\n→ ", style="dim")
+    text.append(one_line(state.sample, 300) or "(nothing)")
+    return text
