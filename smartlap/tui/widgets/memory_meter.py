@@ -1,4 +1,4 @@
-"""Memory of the training process: GPU allocated/reserved/total, or RAM of the machine, as a meter."""
+"""Memory of the training process as a meter: GPU allocated/reserved/total, or RAM."""
 
 from __future__ import annotations
 

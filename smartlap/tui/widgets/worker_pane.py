@@ -197,7 +197,9 @@ class WorkerPane(Vertical):
         speed = (f"{state.tokens_per_s:,.0f} tokens/s" if state.tokens_per_s else "– tokens/s")
         eta = f"ETA {format_duration(state.eta_seconds)}" if state.active else ""
         last = ""
-        if state.train_losses:
+        if state.active and state.loss is not None and state.epoch > len(state.train_losses):
+            last = f"step loss {state.loss:.3f}"  # the epoch's average comes at its end
+        elif state.train_losses:
             val = state.val_losses[-1]
             last = f"loss {state.train_losses[-1]:.3f}" + (f" / val {val:.3f}" if val else "")
         self.query_one("#wp-speed", Static).update(f"{speed}  {eta}  {last}".strip())
