@@ -114,10 +114,12 @@ def run_show(args: argparse.Namespace) -> int:
     samples = [e for e in run_events if isinstance(e, events.Sample)]
     if samples:
         sample = samples[-1]
-        console.print(f"[bold]Sample after epoch {sample.epoch}[/] [dim](prompt, then what "
-                      "the model wrote)[/]")
-        console.print(sample.prompt or "(no prompt)", style="dim", markup=False)
-        console.print(sample.text.strip(), markup=False)
+        console.print(f"[bold]Sample after epoch {sample.epoch}[/]")
+        prompt = sample.prompt.strip().replace("\n", "\n          ")
+        console.print(f"  prompt: {prompt or '(none: from the start of a song)'}",
+                      style="dim", markup=False, highlight=False)
+        text = sample.text.strip().replace("\n", "\n    ")
+        console.print(f"  → {text}", markup=False, highlight=False)
     return 0
 
 
