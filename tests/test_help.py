@@ -131,5 +131,7 @@ async def test_the_footer_shows_help_first_on_every_screen(smartlap_home: Path) 
             await pilot.press(key)
             await pilot.pause()
             footer = app.query_one(StudioFooter)
-            assert screen_text(app).splitlines()[-1].lstrip().startswith("f6 Help"), key
+            line = screen_text(app).splitlines()[-1]
+            assert line.lstrip().startswith("f6 Help"), key
+            assert line.rstrip().endswith("^p palette"), line  # nothing peeks out beside it
             assert footer.children[0].description == "Help"
