@@ -167,8 +167,8 @@ class ImportDialog(ModalScreen[tuple[str, str, str | None] | None]):
         problem = check_source(source)
         if problem:
             completion = path_completion(source) if source else None
-            if completion is not None:
-                problem += f" yet: Tab completes it to {completion}"
+            if completion is not None:  # a partial name: say how it completes, not "no such"
+                problem = f"not a whole name yet: Tab completes it to {completion}"
             field = self.query_one("#import-path-error", Static)
             field.update(Text(problem))
             field.remove_class("-hint")
