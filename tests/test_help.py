@@ -25,7 +25,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-NAMED = {"escape": "Escape", "enter": "Enter", "delete": "Delete"}
+NAMED = {"escape": "Escape", "enter": "Enter", "delete": "Delete", "space": "Space"}
 
 
 def _shown(key: str) -> str:

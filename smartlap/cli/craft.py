@@ -9,8 +9,7 @@ from typing import Any
 
 from smartlap.cli.console import out_console, print_json
 from smartlap.errors import InputError, UsageError
-
-MAX_FILE_BYTES = 5_000_000
+from smartlap.fsutil import read_capped, read_user_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -141,21 +140,14 @@ def _rhymes_by_model(word: str, args: argparse.Namespace) -> list[tuple[str, Any
 # --- scheme --------------------------------------------------------------------------------------
 
 def _read_lyrics(value: str) -> str:
-    if value == "-":
-        return sys.stdin.read()
-    path = Path(value).expanduser()
-    if not path.exists():
-        raise InputError(f"{value}: no such file.", "Check the path, or use '-' for stdin.")
-    if path.is_dir():
-        raise InputError(f"{value} is a folder, not a lyrics file.", "Give a text file.")
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{value}: cannot read it ({error.strerror}).",
-                         "Check the file's permissions.") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{value} is {len(data) // 1_000_000} MB: too big for one song.",
-                         "Give the lyrics of one song.")
+        if value == "-":
+            data = read_capped(sys.stdin.buffer, what="song's lyrics")
+        else:
+            data = read_user_file(Path(value).expanduser(), what="lyrics file")
+    except FileNotFoundError:
+        raise InputError(f"{value}: no such file.",
+                         "Check the path, or use '-' for stdin.") from None
     if b"\x00" in data[:8192]:
         raise InputError(f"{value} looks like a binary file, not lyrics.",
                          "Give a plain text file (UTF-8).")

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen
 from smartlap.tui.messages import DatasetImported, StoreChanged, WorkFailed
-from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
+from smartlap.tui.view import LateBuiltView, keep_cursor, show_damaged, unless_torn_down
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
            ("folder of .txt", "folder"), ("text dump", "txt"), ("LRC", "lrc")]
@@ -198,6 +198,7 @@ class DatasetsView(LateBuiltView, Vertical):
                 yield Static("", id="dataset-summary")
                 yield Static("", id="dataset-preview")
         yield Static("", id="datasets-status")
+        yield Static("", id="datasets-damaged", classes="damaged-note")
 
     def setup(self) -> None:
         table = self.query_one(DataTable)
@@ -218,7 +219,7 @@ class DatasetsView(LateBuiltView, Vertical):
         selected = self._selected()
         table.clear()
         try:
-            infos = _store().list_datasets()
+            listing = _store().scan_datasets()
         except ImportError:
             self.query_one("#datasets-status", Static).update(
                 "The datasets store is not available in this build.")
@@ -226,6 +227,8 @@ class DatasetsView(LateBuiltView, Vertical):
         except SmartlapError as error:
             self.app.show_error(error)
             return
+        infos = listing.entries
+        show_damaged(self.query_one("#datasets-damaged", Static), listing.damaged)
         for info in infos:
             split = f"{info.train_songs}/{info.val_songs}"
             table.add_row(info.name, f"{info.songs:,}", f"{info.lines:,}", f"{info.words:,}",

@@ -87,15 +87,17 @@ settings, results and per-epoch history.
 | n | rename the model |
 | d or Delete | delete the model (asks first) |
 | r | the model's report: architecture, results and a sample |
+| Space | mark the model (● before its name) for a comparison; again unmarks |
+| c | compare the marked models: one prompt, the same seed, each column streaming live |
 """,
     "train": """\
 ### Train — teach a model your songs
 
 Choose a model and a dataset, and start: training runs in its own process, so the studio
 stays quick and a crash there never takes your song with it. Empty fields use sensible
-defaults for the model's size (shown greyed). The runs pane below shows loss, memory,
-speed, the time left and, after each epoch, a sample: the prompt it continues, then what
-the model wrote.
+defaults for the model's size (shown greyed); mode lora adds its rank, alpha, dropout and
+layers. The runs pane below shows loss, memory, speed, the time left and, after each epoch,
+a sample: the prompt it continues, then what the model wrote.
 
 | key | does |
 |---|---|

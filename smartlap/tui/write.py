@@ -305,7 +305,8 @@ class WriteView(Vertical):
 
     def _snapshot(self) -> tuple[str, str, str]:
         title = self.query_one("#song-title", Input).value.strip() or UNTITLED
-        return title, self.query_one("#editor", TextArea).text, self._current_style()
+        text = songbook.sane_text(self.query_one("#editor", TextArea).text)
+        return songbook.sane_text(title), text, self._current_style()
 
     def flush_pending(self) -> None:
         """Save unsaved words now, on this thread (quitting, New, opening another song)."""
@@ -326,7 +327,7 @@ class WriteView(Vertical):
         if self.song is None:
             try:
                 self.song = songbook.new_song(title, lyrics, style=style)
-            except (SmartlapError, OSError) as error:
+            except Exception as error:  # any failed save is shown, the text kept
                 self.post_message(WorkFailed("save", *_save_error(error)))
                 return
             self._set_status(f"Saved to the songbook as {self.song.slug}.md")
@@ -349,7 +350,7 @@ class WriteView(Vertical):
                 return
             try:
                 saved = songbook.save_song(song)
-            except (SmartlapError, OSError) as error:
+            except Exception as error:  # a save must never fail silently
                 self.post_message(WorkFailed("save", *_save_error(error)))
                 return
             self._written_seq = seq
@@ -378,6 +379,13 @@ class WriteView(Vertical):
         self._schedule_save()
 
     @on(Input.Changed, "#song-title")
+    def _title_changed(self, event: Input.Changed) -> None:
+        clean = songbook.sane_text(event.value)
+        if clean != event.value:  # a lone surrogate pasted in: show what will be kept
+            event.input.value = clean
+            return  # the change this makes comes back here, and schedules the save
+        self._schedule_save()
+
     @on(Select.Changed, "#song-style")
     def _meta_changed(self) -> None:
         self._schedule_save()
