@@ -180,6 +180,8 @@ class WriteView(Vertical):
         Binding("ctrl+b", "songbook", "Songs"),
         Binding("ctrl+n", "new_song", "New"),
         Binding("f9", "settings", "Settings"),
+        Binding("ctrl+k", "rhymes", "Rhymes", show=False, priority=True,
+                tooltip="Rhymes for the word at the cursor, from the whole Dutch word list"),
     ]
 
     generating: reactive[bool] = reactive(False)
@@ -559,6 +561,43 @@ class WriteView(Vertical):
         self._set_status("Loading the model…" if model != self.loaded_name else "Generating…")
         self._generate(self.generation, model, prompt, self.controls, self._current_style(),
                        self._stop)
+
+    def _word_at_cursor(self) -> str:
+        """The word under (or just before) the cursor; ChordPro chords [Am] are not words."""
+        import re
+
+        editor = self.query_one("#editor", TextArea)
+        row, column = editor.cursor_location
+        line = re.sub(r"\[[^\]]*\]", lambda m: " " * len(m.group()),
+                      editor.document.get_line(row))
+        before = [m for m in re.finditer(r"[^\W\d_][\w'’-]*", line) if m.start() <= column]
+        return before[-1].group() if before else ""
+
+    def action_rhymes(self) -> None:
+        """Ctrl+K: rhymes for the word at the cursor from the whole-language dictionary."""
+        word = self._word_at_cursor()
+        if not word:
+            self.app.notify("Put the cursor on a word to find its rhymes.", title="Rhymes")
+            return
+        self._lookup_rhymes(word)
+
+    @work(thread=True, exclusive=True, group="rhymes", exit_on_error=False)
+    def _lookup_rhymes(self, word: str) -> None:
+        """Worker thread: the dictionary loads once (about a second), then answers at once."""
+        from smartlap.craft.dictionary import dictionary_rhymes
+        from smartlap.errors import SmartlapError
+
+        try:
+            found = dictionary_rhymes(word, loose=True)
+        except SmartlapError as error:
+            self.app.call_from_thread(self.app.notify, error.message, title="Rhymes",
+                                      severity="warning")
+            return
+        perfect = [f"{r.word} ({r.syllables})" for r in found if r.quality == "perfect"][:12]
+        near = [f"{r.word}~" for r in found if r.quality == "n-deletion"][:4]
+        text = ", ".join(perfect + near) or "no rhymes in the Dutch word list"
+        self.app.call_from_thread(self.app.notify, text, title=f"Rhymes for {word}",
+                                  timeout=12)
 
     def action_next_lines(self) -> None:
         """Rhyme- and syllable-aware candidates for the next line, best first."""
