@@ -42,8 +42,8 @@ SECTIONS: dict[str, str] = {
 Type in the editor; the title and style sit above it. The song is saved by itself a moment
 after you stop typing (and when you quit), and the songbook keeps its last 20 versions.
 Left of each line the gutter shows its syllable count and a rhyme letter: lines with the
-same letter rhyme. Long lines wrap at the edge. Chords such as `[Am]` are dimmed and never
-counted.
+same letter rhyme (a softer letter with `~` is a near rhyme). Long lines wrap at the edge.
+Chords such as `[Am]` are dimmed and never counted.
 
 | key | does |
 |---|---|
@@ -53,6 +53,7 @@ counted.
 | Ctrl+R | try again from the same spot |
 | Ctrl+T | show the next alternative (F9 sets how many) |
 | Ctrl+L | next-line candidates that rhyme with their partner line and fit the syllables |
+| Ctrl+K | rhymes for the word at the cursor, from the whole Dutch word list |
 | Ctrl+B | the songbook: Enter opens a song, h lists its versions and brings one back |
 | Ctrl+N | start a new song (the current one stays in the songbook) |
 | F9 | settings: temperature (how adventurous), max tokens, alternatives, seed; kept |
