@@ -35,6 +35,7 @@ class RunState:
     tokens_per_s: float | None = None
     eta_seconds: float | None = None
     sample: str = ""
+    sample_prompt: str = ""
     sample_epoch: int | None = None
     message: str = ""
     hint: str | None = None
@@ -65,6 +66,10 @@ class RunState:
             self.total_steps = event.total_steps or self.total_steps
             self.tokens_per_s = event.tokens_per_s
             self.status = ACTIVE
+            if event.memory:  # older logs' steps carry neither
+                self.memory = dict(event.memory)
+            if event.eta_seconds is not None:
+                self.eta_seconds = event.eta_seconds
         elif isinstance(event, events.EpochEnd):
             del self.train_losses[event.epoch - 1:]
             del self.val_losses[event.epoch - 1:]
@@ -77,6 +82,7 @@ class RunState:
             self.eta_seconds = event.eta_seconds
         elif isinstance(event, events.Sample):
             self.sample, self.sample_epoch = event.text, event.epoch
+            self.sample_prompt = event.prompt
         elif isinstance(event, events.RunFailed):
             self.status, self.message, self.hint = "failed", event.message, event.hint
             self.eta_seconds = None
@@ -99,22 +105,3 @@ class RunState:
             done += min(self.step / self.total_steps, 1.0)
         return (min(done, self.epochs), float(self.epochs))
 
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return "–"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-def format_memory(memory: dict[str, Any]) -> str:
-    """'GPU 3.1/4.0/12.0 GB' (allocated/reserved/total) or 'RSS 812 MB' on CPU."""
-    if not memory:
-        return "memory –"
-    if memory.get("total_mb"):
-        gb = [memory.get(k, 0) / 1024 for k in ("allocated_mb", "reserved_mb", "total_mb")]
-        return f"GPU {gb[0]:.1f}/{gb[1]:.1f}/{gb[2]:.1f} GB"
-    rss = memory.get("rss_mb")
-    return f"RSS {rss:.0f} MB" if rss is not None else "memory –"

@@ -24,9 +24,10 @@ from smartlap.fsutil import is_temporary, read_json
 from smartlap.store import processes
 from smartlap.store.processes import ProcessRecord
 from smartlap.tui.messages import RunEventsArrived
-from smartlap.tui.run_state import RunState, format_duration
+from smartlap.tui.run_state import RunState
 from smartlap.tui.widgets.loss_chart import LossChart
 from smartlap.tui.widgets.memory_meter import MemoryMeter
+from smartlap.units import format_duration, one_line
 
 STATUS_STYLE = {"running": "bold green", "starting": "yellow", "finished": "bold #3a86ff",
                 "failed": "bold red", "cancelled": "yellow", "interrupted": "bold red"}
@@ -209,7 +210,9 @@ class WorkerPane(Vertical):
         speed = (f"{state.tokens_per_s:,.0f} tokens/s" if state.tokens_per_s else "– tokens/s")
         eta = f"ETA {format_duration(state.eta_seconds)}" if state.active else ""
         last = ""
-        if state.train_losses:
+        if state.active and state.loss is not None and state.epoch > len(state.train_losses):
+            last = f"step loss {state.loss:.3f}"  # the epoch's average comes at its end
+        elif state.train_losses:
             val = state.val_losses[-1]
             last = f"loss {state.train_losses[-1]:.3f}" + (f" / val {val:.3f}" if val else "")
         self.query_one("#wp-speed", Static).update(f"{speed}  {eta}  {last}".strip())
@@ -218,13 +221,20 @@ class WorkerPane(Vertical):
             if state.hint:
                 sample.append(f"\nhint: {state.hint}", style="yellow")
         elif state.sample:
-            sample = Text(f"epoch {state.sample_epoch}: ", style="dim")
-            lines = (line.strip() for line in state.sample.splitlines())
-            sample.append(" / ".join("".join(c for c in line if c.isprintable())
-                                     for line in lines if line))
+            sample = sample_text(state)
         else:
             sample = Text(state.message or "no sample yet", style="dim")
         self.query_one("#wp-sample", Static).update(sample)
 
     def _ordered(self) -> list[str]:
         return sorted(self.runs, key=lambda r: (self.runs[r].updated, r))
+
+
+def sample_text(state: RunState) -> Text:
+    """The epoch's sample: the prompt it continues, dim and quoted, then '→' what it wrote."""
+    prompt = one_line(state.sample_prompt, 100)
+    text = Text(f"epoch {state.sample_epoch} sample, prompt ", style="dim")
+    text.append(f"“{prompt}”" if prompt else "(none)", style="dim italic")
+    text.append("\n→ ", style="dim")
+    text.append(one_line(state.sample, 300) or "(nothing)")
+    return text
