@@ -56,10 +56,10 @@ def device_facts(context: Any) -> dict[str, Any]:
                   "mem_efficient": torch.backends.cuda.mem_efficient_sdp_enabled(),
                   "math": torch.backends.cuda.math_sdp_enabled()},
             tf32_matmul=bool(torch.backends.cuda.matmul.allow_tf32),
-            memory=memory.memory_snapshot("cuda"))
+            memory=memory.memory_snapshot("cuda").to_dict())
     else:
         facts.update(name=platform.processor() or platform.machine(), bf16=None,
-                     memory=memory.memory_snapshot("cpu"))
+                     memory=memory.memory_snapshot("cpu").to_dict())
     return facts
 
 
@@ -108,7 +108,7 @@ def _step(model: Any, batch: dict[str, Any], device: str, precision: str) -> dic
     loss.backward()
     finite = all(bool(torch.isfinite(p.grad).all()) for p in model.parameters()
                  if p.grad is not None)
-    peak = memory.memory_snapshot(kind).get("peak_mb")
+    peak = memory.memory_snapshot(kind).peak_mb
     return {"loss": round(float(loss.detach()), 5), "grads_finite": finite, "peak_mb": peak}
 
 

@@ -4,7 +4,9 @@ A training process appends these as JSON lines to ``runs/<id>/events.jsonl``; th
 (``runs tail``, ``--json``) and the studio's worker pane read the same lines. Generation
 streams ``token`` and ``sample_end`` the same way. Each line is an object with ``event``
 (the kind), ``time`` (Unix seconds) and the kind's fields; unknown kinds or fields are
-rejected so the vocabulary cannot drift.
+rejected so the vocabulary cannot drift. Memory figures travel as a typed
+``MemorySnapshot`` (a plain object on the wire, as before); ``epoch_rows`` is the one view
+of finished epochs that every table renders (CLI, report, model card, studio).
 """
 
 from __future__ import annotations
@@ -13,8 +15,62 @@ import dataclasses
 import functools
 import json
 import time as _time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class MemorySnapshot:
+    """What a training process held, in MiB (``lm/train/memory.py`` measures it).
+
+    Always the process's RAM (``rss_mb``, its peak, the machine's ``system_mb``); on a GPU
+    also the card's allocated / reserved / peak figures and its ``total_mb``. A figure the
+    device does not have stays None and is left out on the wire, so lines read as before.
+    """
+
+    device: str | None = None
+    rss_mb: float | None = None
+    peak_rss_mb: float | None = None
+    system_mb: float | None = None
+    allocated_mb: float | None = None
+    reserved_mb: float | None = None
+    peak_mb: float | None = None
+    peak_reserved_mb: float | None = None
+    total_mb: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> MemorySnapshot:
+        """A snapshot from a log's object; unknown keys and non-numbers (old or damaged
+        logs) are dropped rather than trusted."""
+        values: dict[str, Any] = {}
+        for item in dataclasses.fields(cls):
+            value = (data or {}).get(item.name)
+            if item.name == "device":
+                values[item.name] = value if isinstance(value, str) else None
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                values[item.name] = float(value)
+        return cls(**values)
+
+    @classmethod
+    def coerce(cls, value: MemorySnapshot | Mapping[str, Any] | None) -> MemorySnapshot:
+        return value if isinstance(value, MemorySnapshot) else cls.from_dict(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    def __bool__(self) -> bool:
+        """False for an empty snapshot (``{}`` on the wire), as the dict it replaces was."""
+        return any(v is not None for v in dataclasses.asdict(self).values())
+
+    @property
+    def table_mb(self) -> float:
+        """The one number of a "Memory (MB)" column: GPU peak, else the process's peak RSS."""
+        return float(self.peak_mb or self.peak_rss_mb or 0.0)
+
+
+def _memory_field(value: Any) -> MemorySnapshot | None:
+    return None if value is None else MemorySnapshot.coerce(value)
 
 
 @dataclass(kw_only=True)
@@ -27,6 +83,9 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         data = {"event": self.kind}
         data.update(dataclasses.asdict(self))
+        memory = getattr(self, "memory", None)
+        if isinstance(memory, MemorySnapshot):
+            data["memory"] = memory.to_dict()
         return data
 
     def to_json(self) -> str:
@@ -58,8 +117,11 @@ class Step(Event):
     lr: float
     tokens_per_s: float
     total_steps: int | None = None
-    memory: dict[str, Any] | None = None  # a memory.py snapshot, as in epoch_end
+    memory: MemorySnapshot | None = None  # as in epoch_end; older logs' steps have none
     eta_seconds: float | None = None  # the whole run's time left, from the steps so far
+
+    def __post_init__(self) -> None:
+        self.memory = _memory_field(self.memory)
 
 
 @dataclass(kw_only=True)
@@ -70,11 +132,29 @@ class EpochEnd(Event):
     val_loss: float | None
     perplexity: float | None
     seconds: float
-    memory: dict[str, Any]
+    memory: MemorySnapshot
     epochs: int | None = None
     tokens_per_s: float | None = None
     eta_seconds: float | None = None
     best: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.memory = MemorySnapshot.coerce(self.memory)
+
+    def to_history(self) -> dict[str, Any]:
+        """The epoch as a model's ``training.history`` and a saved state keep it."""
+        return {"epoch": self.epoch, "train_loss": self.train_loss, "val_loss": self.val_loss,
+                "perplexity": self.perplexity, "seconds": self.seconds,
+                "tokens_per_s": self.tokens_per_s, "memory": self.memory.to_dict(),
+                "best": self.best}
+
+    @classmethod
+    def from_history(cls, entry: Mapping[str, Any]) -> EpochEnd:
+        """An epoch back from ``to_history`` (keys it lacks stay unknown)."""
+        return cls(epoch=int(entry["epoch"]), train_loss=entry.get("train_loss"),
+                   val_loss=entry.get("val_loss"), perplexity=entry.get("perplexity"),
+                   seconds=entry.get("seconds") or 0.0, memory=entry.get("memory"),
+                   tokens_per_s=entry.get("tokens_per_s"), best=entry.get("best"))
 
 
 @dataclass(kw_only=True)
@@ -141,7 +221,44 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (RunStarted, Step, EpochEnd, Sample, CheckpointSaved, RunFinished, RunFailed,
                 RunCancelled, Token, SampleEnd)
 }
-TERMINAL_RUN_EVENTS = frozenset({"run_finished", "run_failed", "run_cancelled"})
+# How a run ended, by the kind of its last event: the one table of terminal statuses.
+TERMINAL_STATUS: dict[str, str] = {"run_finished": "finished", "run_failed": "failed",
+                                   "run_cancelled": "cancelled"}
+TERMINAL_RUN_EVENTS = frozenset(TERMINAL_STATUS)
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """One finished epoch as every epoch table shows it (each renders its own cells)."""
+
+    epoch: int
+    train_loss: float | None
+    val_loss: float | None
+    perplexity: float | None
+    seconds: float | None
+    tokens_per_s: float | None
+    memory_mb: float
+    best: bool
+
+
+def epoch_rows(entries: Iterable[Event | Mapping[str, Any]]) -> list[EpochRow]:
+    """The epoch table's rows from a run's events (other kinds skipped) or from a model's
+    ``training.history`` entries, in the order given."""
+    rows = []
+    for entry in entries:
+        if isinstance(entry, Event):
+            if not isinstance(entry, EpochEnd):
+                continue
+            end = entry
+        elif isinstance(entry, Mapping) and isinstance(entry.get("epoch"), int):
+            end = EpochEnd.from_history(entry)
+        else:
+            continue
+        rows.append(EpochRow(epoch=end.epoch, train_loss=end.train_loss, val_loss=end.val_loss,
+                             perplexity=end.perplexity, seconds=end.seconds,
+                             tokens_per_s=end.tokens_per_s, memory_mb=end.memory.table_mb,
+                             best=bool(end.best)))
+    return rows
 
 
 class EventError(ValueError):
@@ -165,6 +282,9 @@ def from_dict(data: dict[str, Any]) -> Event:
         if name in payload and not _is_a(payload[name], allowed):
             raise EventError(f"{kind}: {name} has the wrong type "
                              f"({type(payload[name]).__name__})")
+    memory = payload.get("memory")
+    if memory is not None and not isinstance(memory, dict):
+        raise EventError(f"{kind}: memory has the wrong type ({type(memory).__name__})")
     try:
         return cls(**payload)
     except TypeError as exc:  # a required field is missing

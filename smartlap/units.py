@@ -5,7 +5,10 @@ Shared by the CLI, reports and the studio, so a figure reads the same everywhere
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from smartlap.events import MemorySnapshot
 
 
 def human_bytes(nbytes: int | None) -> str:
@@ -55,21 +58,22 @@ def format_mb(megabytes: float | None) -> str:
     return f"{megabytes / 1024:.1f} GB" if megabytes >= 1024 else f"{megabytes:.0f} MB"
 
 
-def format_memory(memory: dict[str, Any] | None) -> str:
-    """A training process's memory in one short label, from a ``memory.py`` snapshot.
+def format_memory(memory: MemorySnapshot | Mapping[str, Any] | None) -> str:
+    """A training process's memory in one short label: the one place memory is worded.
 
     'GPU 3.1/4.0/12.0 GB · RAM 2.1 GB' on a GPU (allocated/reserved/total, then the
     process's RAM), 'RAM 812 MB of 15.5 GB' on a CPU; 'memory –' before the first figure.
+    An old log's dict reads the same as a ``MemorySnapshot``.
     """
-    memory = memory or {}
-    ram = memory.get("rss_mb")
-    if memory.get("total_mb"):
-        gb = [(memory.get(k) or 0) / 1024 for k in ("allocated_mb", "reserved_mb", "total_mb")]
+    memory = MemorySnapshot.coerce(memory)
+    ram = memory.rss_mb
+    if memory.total_mb:
+        gb = [(v or 0) / 1024 for v in (memory.allocated_mb, memory.reserved_mb, memory.total_mb)]
         label = f"GPU {gb[0]:.1f}/{gb[1]:.1f}/{gb[2]:.1f} GB"
         return label + (f" · RAM {format_mb(ram)}" if ram is not None else "")
     if ram is None:
         return "memory –"
-    system = memory.get("system_mb")
+    system = memory.system_mb
     return f"RAM {format_mb(ram)}" + (f" of {format_mb(system)}" if system else "")
 
 

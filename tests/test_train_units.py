@@ -109,19 +109,20 @@ class FakeProcess:
 
 def test_gpu_memory_is_read_from_torch_cuda() -> None:
     snapshot = memory.memory_snapshot("cuda", cuda=FakeCuda(), process=FakeProcess())
-    assert snapshot["device"] == "cuda"
-    assert (snapshot["allocated_mb"], snapshot["reserved_mb"], snapshot["peak_mb"],
-            snapshot["peak_reserved_mb"], snapshot["total_mb"]) == (
+    assert snapshot.device == "cuda"
+    assert (snapshot.allocated_mb, snapshot.reserved_mb, snapshot.peak_mb,
+            snapshot.peak_reserved_mb, snapshot.total_mb) == (
         3072.0, 4096.0, 5120.0, 6144.0, 12288.0)
-    assert snapshot["rss_mb"] == 300.0
+    assert snapshot.rss_mb == 300.0
     assert memory.table_memory_mb(snapshot) == 5120.0
+    assert memory.table_memory_mb(snapshot.to_dict()) == 5120.0  # a model history's object
 
 
 def test_cpu_memory_reports_rss_and_peak() -> None:
     snapshot = memory.memory_snapshot("cpu", process=FakeProcess())
-    assert snapshot["rss_mb"] == 300.0 and snapshot["peak_rss_mb"] >= 300.0
-    assert "peak_mb" not in snapshot
-    assert memory.table_memory_mb(snapshot) == snapshot["peak_rss_mb"]
+    assert snapshot.rss_mb == 300.0 and snapshot.peak_rss_mb >= 300.0
+    assert snapshot.peak_mb is None and "peak_mb" not in snapshot.to_dict()
+    assert memory.table_memory_mb(snapshot) == snapshot.peak_rss_mb
     real = memory.cpu_memory()
     assert real["rss_mb"] > 10
 

@@ -8,7 +8,10 @@ in as arguments so tests can substitute fakes at exactly this boundary.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
+
+from smartlap.events import MemorySnapshot
 
 MB = 1024 * 1024
 
@@ -58,19 +61,19 @@ def system_memory_mb() -> float | None:
 
 
 def memory_snapshot(device_type: str, cuda: Any | None = None, process: Any | None = None,
-                    device_index: int = 0) -> dict[str, Any]:
-    """The memory dict of step and epoch_end events: always CPU, plus GPU on a CUDA device."""
-    snapshot: dict[str, Any] = {"device": device_type, **cpu_memory(process)}
+                    device_index: int = 0) -> MemorySnapshot:
+    """The memory of step and epoch_end events: always CPU, plus GPU on a CUDA device."""
+    figures: dict[str, Any] = {"device": device_type, **cpu_memory(process)}
     system = system_memory_mb()
     if system:
-        snapshot["system_mb"] = system
+        figures["system_mb"] = system
     if device_type == "cuda":
         if cuda is None:
             import torch
 
             cuda = torch.cuda
-        snapshot.update(gpu_memory(cuda, device_index))
-    return snapshot
+        figures.update(gpu_memory(cuda, device_index))
+    return MemorySnapshot(**figures)
 
 
 def reset_peak(device_type: str, cuda: Any | None = None) -> None:
@@ -82,6 +85,7 @@ def reset_peak(device_type: str, cuda: Any | None = None) -> None:
         cuda.reset_peak_memory_stats()
 
 
-def table_memory_mb(snapshot: dict[str, Any]) -> float:
-    """The one number of the seeds' "Memory (MB)" column: GPU peak, else CPU peak RSS."""
-    return float(snapshot.get("peak_mb") or snapshot.get("peak_rss_mb") or 0.0)
+def table_memory_mb(snapshot: MemorySnapshot | Mapping[str, Any] | None) -> float:
+    """The one number of the seeds' "Memory (MB)" column (``MemorySnapshot.table_mb``);
+    a model's history keeps its snapshots as plain objects."""
+    return MemorySnapshot.coerce(snapshot).table_mb

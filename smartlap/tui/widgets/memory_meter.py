@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.widget import Widget
 
+from smartlap.events import MemorySnapshot
 from smartlap.units import format_memory
 
 ALLOCATED, RESERVED, FREE = "█", "▒", "░"
 
 
-def meter(memory: dict[str, Any], width: int) -> Text:
+def meter(memory: MemorySnapshot, width: int) -> Text:
     label = format_memory(memory)
     bar_w = max(width - len(label) - 1, 0)
-    total = memory.get("total_mb") or memory.get("system_mb")
+    total = memory.total_mb or memory.system_mb
     text = Text(label + " ")
     if not bar_w or not total:
         return text
-    used = memory.get("allocated_mb", memory.get("rss_mb", 0)) or 0
-    reserved = max(memory.get("reserved_mb", used) or 0, used)
+    used = (memory.allocated_mb if memory.allocated_mb is not None else memory.rss_mb) or 0
+    reserved = max(memory.reserved_mb if memory.reserved_mb is not None else used, used)
     a = min(round(used / total * bar_w), bar_w)
     r = min(round(reserved / total * bar_w), bar_w) - a
     share = used / total
@@ -36,11 +35,12 @@ class MemoryMeter(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.memory: dict[str, Any] = {}
+        self.memory = MemorySnapshot()
 
-    def set_memory(self, memory: dict[str, Any]) -> None:
+    def set_memory(self, memory: MemorySnapshot | None) -> None:
+        memory = MemorySnapshot.coerce(memory)
         if memory != self.memory:
-            self.memory = dict(memory)
+            self.memory = memory
             self.refresh()
 
     def render(self) -> Text:
