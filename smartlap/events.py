@@ -342,15 +342,20 @@ def read_log(path, *, strict: bool = False) -> EventLog:
         for raw in handle:
             if not raw.endswith(b"\n"):
                 break
-            if not raw.strip():
-                continue
-            try:
-                log.events.append(parse_line(raw.decode("utf-8", errors="replace")))
-            except EventError:
-                if strict:
-                    raise
-                log.unreadable += 1
+            _read_line(raw, log, strict)
     return log
+
+
+def _read_line(raw: bytes, log: EventLog, strict: bool = False) -> None:
+    """One complete line of a log into ``log``: its event, or one more unreadable line."""
+    if not raw.strip():
+        return
+    try:
+        log.events.append(parse_line(raw.decode("utf-8", errors="replace")))
+    except EventError:
+        if strict:
+            raise
+        log.unreadable += 1
 
 
 def read_events(path, *, strict: bool = False) -> list[Event]:
@@ -362,14 +367,17 @@ class EventTail:
     """Follow a growing events log from another process, one poll at a time.
 
     Keeps a byte offset and only consumes complete lines, so a writer mid-append is never
-    misread; a log that does not exist yet simply yields nothing. Used by the studio's worker
-    pane and by ``smartlap runs tail``; re-creating a tail on the same file replays it, which
-    is how both re-attach to a run started earlier.
+    misread; a log that does not exist yet simply yields nothing. Lines are read exactly as
+    ``read_log`` reads them (``unreadable`` counts the damaged ones), so folding every poll
+    gives what folding the whole log gives. Used by the studio's worker pane, ``smartlap
+    runs tail`` and the run listing's cache; re-creating a tail on the same file replays it,
+    which is how they re-attach to a run started earlier.
     """
 
     def __init__(self, path) -> None:
         self.path = path
         self.offset = 0
+        self.unreadable = 0
 
     def poll(self) -> list[Event]:
         try:
@@ -382,11 +390,8 @@ class EventTail:
         if end < 0:
             return []
         self.offset += end + 1
-        found: list[Event] = []
-        for raw in chunk[: end + 1].decode("utf-8", errors="replace").splitlines():
-            if raw.strip():
-                try:
-                    found.append(parse_line(raw))
-                except EventError:
-                    continue
-        return found
+        found = EventLog([])
+        for raw in chunk[: end + 1].split(b"\n")[:-1]:
+            _read_line(raw, found)
+        self.unreadable += found.unreadable
+        return found.events

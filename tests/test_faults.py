@@ -214,17 +214,17 @@ def test_disk_full_during_state_save_keeps_the_previous_state(disk: Disk,
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smartlap.lm.train.state import load_progress, save_state
+    from smartlap.lm.train.state import TrainProgress, load_progress, save_state
 
     model = AutoModelForCausalLM.from_pretrained(tiny_gpt2_dir)
     tokenizer = AutoTokenizer.from_pretrained(tiny_gpt2_dir)
     optimizer = torch.optim.AdamW(model.parameters())
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     state = disk.path / "run" / "state"
-    save_state(state, model, optimizer, scheduler, {"epoch": 2}, tokenizer)
+    save_state(state, model, optimizer, scheduler, TrainProgress(epoch=2), tokenizer)
     disk.fill()
     with pytest.raises(DiskFullError):
-        save_state(state, model, optimizer, scheduler, {"epoch": 3}, tokenizer)
+        save_state(state, model, optimizer, scheduler, TrainProgress(epoch=3), tokenizer)
     assert load_progress(state)["epoch"] == 2
     assert leftovers(disk.path) == []
 

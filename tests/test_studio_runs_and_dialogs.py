@@ -21,7 +21,7 @@ from smartlap.tui.app import make_app
 from smartlap.tui.datasets import ImportDialog
 from smartlap.tui.dialogs import PromptScreen
 from smartlap.tui.models import STACK_BELOW, ModelsView
-from smartlap.tui.run_state import RunState
+from smartlap.store.run_summary import RunSummary as RunState
 from smartlap.tui.widgets.worker_pane import WorkerPane
 from smartlap.units import format_duration, format_memory
 
@@ -68,9 +68,9 @@ def test_steps_carry_memory_and_eta_into_the_run_state() -> None:
     state = RunState("r1")
     state.apply(_started("r1"))
     state.apply(_step(1, CPU, 185.0))
-    assert state.memory == CPU and state.eta_seconds == 185.0
+    assert state.memory == events.MemorySnapshot.from_dict(CPU) and state.eta_seconds == 185.0
     state.apply(_step(2, None, None))  # a log written before steps carried them
-    assert state.memory == CPU and state.eta_seconds == 185.0
+    assert state.memory == events.MemorySnapshot.from_dict(CPU) and state.eta_seconds == 185.0
 
 
 # -- the worker pane ----------------------------------------------------------------------------

@@ -50,8 +50,8 @@ def test_tiny_models_learn_and_save_a_loadable_best(arch_fixture, request, datas
 
     assert result.status == "finished"
     first, second = result.history
-    assert second["train_loss"] < first["train_loss"]
-    assert second["val_loss"] < first["val_loss"]
+    assert second.train_loss < first.train_loss
+    assert second.val_loss < first.val_loss
     logged = run_events(result.run_id)  # strict: every line is a valid event
     assert [e.kind for e in logged] == [e.kind for e in seen]
     kinds = [e.kind for e in logged]
@@ -60,13 +60,13 @@ def test_tiny_models_learn_and_save_a_loadable_best(arch_fixture, request, datas
     sample = next(e for e in logged if isinstance(e, events.Sample))
     assert "<|endoftext|>" not in sample.text
     epoch_end = next(e for e in logged if isinstance(e, events.EpochEnd))
-    assert epoch_end.memory["device"] == "cpu" and epoch_end.memory["rss_mb"] > 0
+    assert epoch_end.memory.device == "cpu" and epoch_end.memory.rss_mb > 0
 
     saved = smartlap_home / "models" / "out"
     meta = json.loads((saved / "smartlap.json").read_text())
     assert meta["origin"] == "fine-tuned" and meta["dataset"] == dataset
     training = meta["training"]
-    assert [h["epoch"] for h in training["history"]] == [1, 2]
+    assert [h.epoch for h in training["history"]] == [1, 2]
     assert set(training["results"]) >= {"time", "memory_mb", "loss_avg", "val_loss",
                                         "perplexity"}
     assert training["versions"]["torch"] == torch.__version__
@@ -83,7 +83,7 @@ def test_step_events_carry_memory_and_eta_from_each_epochs_first_step(tiny_gpt2_
     firsts = [e for e in steps if e.step == 1]
     assert [e.epoch for e in firsts] == [1, 2]  # reported at once, not a second later
     for step in steps:
-        assert step.memory["device"] == "cpu" and step.memory["rss_mb"] > 0
+        assert step.memory.device == "cpu" and step.memory.rss_mb > 0
         assert step.eta_seconds is not None and step.eta_seconds >= 0
     assert firsts[0].eta_seconds > 0 and steps[-1].eta_seconds == 0  # nothing left at the end
 
@@ -199,7 +199,7 @@ def test_disk_full_while_saving_keeps_the_previous_best(tiny_gpt2_dir, dataset, 
     assert _failure(seen).hint
     saved = smartlap_home / "models" / "out"
     meta = json.loads((saved / "smartlap.json").read_text())
-    assert [h["epoch"] for h in meta["training"]["history"]] == [1]
+    assert [h.epoch for h in meta["training"]["history"]] == [1]
     from transformers import AutoModelForCausalLM
 
     AutoModelForCausalLM.from_pretrained(saved)  # the previous best is whole
@@ -230,11 +230,11 @@ def test_early_stopping_on_validation_loss(tiny_gpt2_dir, dataset, monkeypatch,
                                      max_songs=4))
     finished = next(e for e in run_events(result.run_id) if isinstance(e, events.RunFinished))
     assert finished.stopped_early is True
-    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
+    assert [h.epoch for h in result.history] == [1, 2, 3, 4]
     assert finished.best_epoch == 2 and finished.best_val_loss == 2.0
     meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
     assert meta["training"]["results"]["best_epoch"] == 2
-    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3, 4]
+    assert [h.epoch for h in meta["training"]["history"]] == [1, 2, 3, 4]
 
 
 def test_empty_sample_prompt_samples_from_end_of_text_without_warnings(
@@ -327,7 +327,7 @@ def test_resume_with_more_epochs_extends_a_finished_run(tiny_gpt2_dir, dataset,
 
     result = run_training(config, resume=first.run_id, resume_changes={"epochs": 3})
     assert result.status == "finished"
-    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    assert [h.epoch for h in result.history] == [1, 2, 3]
     logged = run_events(first.run_id)
     assert [e.epoch for e in logged if isinstance(e, events.EpochEnd)] == [1, 2, 3]
     assert [e.epochs for e in logged if isinstance(e, events.EpochEnd)] == [1, 3, 3]
@@ -338,7 +338,7 @@ def test_resume_with_more_epochs_extends_a_finished_run(tiny_gpt2_dir, dataset,
     resumed_steps = [e for e in logged if isinstance(e, events.Step)][len(steps_before):]
     assert steps_before[-1].lr < 1e-4 < resumed_steps[0].lr < config.lr
     meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
-    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3]
+    assert [h.epoch for h in meta["training"]["history"]] == [1, 2, 3]
     assert runs.get_run(first.run_id).config["epochs"] == 3  # a later resume keeps it
     with pytest.raises(UsageError, match="cannot be less than 3"):
         run_training(config, resume=first.run_id, resume_changes={"epochs": 2})
@@ -356,7 +356,7 @@ def test_resume_can_shorten_a_cancelled_run_but_not_below_its_progress(
         run_training(config, resume=cancelled.run_id, resume_changes={"lr": 1e-3})
     result = run_training(config, resume=cancelled.run_id, resume_changes={"epochs": 2})
     assert result.status == "finished"
-    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert [h.epoch for h in result.history] == [1, 2]
 
 
 @pytest.mark.parametrize(("arch_fixture", "grad_accum"),
@@ -375,11 +375,11 @@ def test_cancel_mid_epoch_then_resume_matches_the_uninterrupted_losses(
                         / "progress.json").read_text())
     assert saved["epoch"] == 2 and saved["batches_done"] == 5 * grad_accum  # mid-epoch
     resumed = run_training(config, resume=cancelled.run_id)
-    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    assert [h.epoch for h in resumed.history] == [1, 2, 3]
     for want, got in zip(reference.history, resumed.history, strict=True):
-        assert got["train_loss"] == pytest.approx(want["train_loss"], abs=1e-5)
-        assert got["val_loss"] == pytest.approx(want["val_loss"], abs=1e-5)
-    assert reference.history[1]["train_loss"] != reference.history[2]["train_loss"]
+        assert got.train_loss == pytest.approx(want.train_loss, abs=1e-5)
+        assert got.val_loss == pytest.approx(want.val_loss, abs=1e-5)
+    assert reference.history[1].train_loss != reference.history[2].train_loss
 
 
 def test_a_stop_during_an_epochs_last_step_ends_the_run_before_the_next_epoch(
@@ -398,7 +398,7 @@ def test_a_stop_during_an_epochs_last_step_ends_the_run_before_the_next_epoch(
                         / "progress.json").read_text())
     assert (saved["epoch"], saved["batches_done"]) == (2, 0)
     resumed = run_training(config, resume=cancelled.run_id)
-    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    assert [h.epoch for h in resumed.history] == [1, 2, 3]
 
 
 def test_resume_after_a_background_launch_replaced_the_run_file(tiny_gpt2_dir,
@@ -408,7 +408,7 @@ def test_resume_after_a_background_launch_replaced_the_run_file(tiny_gpt2_dir,
     first = run_training(config)
     runs.create_run({"argv": ["--resume", first.run_id]}, first.run_id)
     result = run_training(config, resume=first.run_id, resume_changes={"epochs": 2})
-    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert [h.epoch for h in result.history] == [1, 2]
     assert runs.get_run(first.run_id).config["model"] == str(tiny_gpt2_dir)
 
 
@@ -530,8 +530,8 @@ def test_activation_checkpointing_trains_the_same_losses_without_warnings(
     started = next(e for e in run_events(checkpointed.run_id)
                    if isinstance(e, events.RunStarted))
     assert started.config["gradient_checkpointing"] is True
-    assert checkpointed.history[0]["train_loss"] == pytest.approx(
-        plain.history[0]["train_loss"], abs=1e-5)
+    assert checkpointed.history[0].train_loss == pytest.approx(
+        plain.history[0].train_loss, abs=1e-5)
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)
                 and "checkpointing" in str(w.message)]
 

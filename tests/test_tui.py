@@ -20,7 +20,7 @@ from smartlap.store import songbook
 from smartlap.tui.app import make_app
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import GenerationEnded, TokensArrived
-from smartlap.tui.run_state import RunState
+from smartlap.store.run_summary import RunSummary as RunState
 from smartlap.tui.widgets.loss_chart import draw
 from smartlap.tui.widgets.memory_meter import meter
 from smartlap.tui.widgets.worker_pane import WorkerPane
@@ -98,7 +98,7 @@ async def test_worker_pane_follows_a_hand_written_log_and_a_failure(smartlap_hom
         pane = app.query_one(WorkerPane)
         state = pane.current
         assert state is not None and state.run_id == "20261121-220000-abcd"
-        assert state.train_losses == [3.1] and state.memory["rss_mb"] == 512.0
+        assert state.train_losses == [3.1] and state.memory.rss_mb == 512.0
         assert "RAM 512 MB" in pane.query_one("#wp-memory").render().plain
         assert "de kroeg / het licht" in str(pane.query_one("#wp-sample").render())
         append_jsonl(log, _epoch(2, 2.7, 3.0).to_dict())
@@ -436,7 +436,7 @@ async def test_start_a_two_epoch_run_and_follow_it_in_the_pane(tiny_model: str,
                 break
         assert state is not None and state.status == "finished", state
         assert len(state.train_losses) == 2 and all(v is not None for v in state.val_losses)
-        assert state.memory.get("rss_mb") or state.memory.get("allocated_mb")
+        assert state.memory.rss_mb or state.memory.allocated_mb
         assert "MB" in pane.query_one("#wp-memory").render().plain
         table = app.query_one("#runs-table", DataTable)
         assert table.row_count == 1

@@ -8,6 +8,10 @@ once the process is gone without saying why (SIGKILL, power cut). "Its process" 
 recorded in run.json by pid, start time and command line (``store.processes``), so a pid the
 kernel has since given to another program never keeps a dead run running, and is never
 signalled. A run folder that cannot be read is listed as damaged (``store.listing``).
+
+What the log says is folded by ``store.run_summary.RunSummary``; the listing keeps one
+``LogFold`` per run log, so listing again (the studio does on every epoch) reads only the
+lines appended since.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,14 +36,13 @@ from smartlap.paths import get_paths
 from smartlap.store import processes
 from smartlap.store.listing import READ_ERRORS, DamagedEntry, Listing, damaged_error, gather
 from smartlap.store.processes import ProcessRecord
+from smartlap.store.run_summary import LogFold, RunSummary
 
 RUN_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
 STATE_DIR = "state"
 OUTPUT_LOG = "output.log"
 LOCKS_DIR = ".locks"
-TERMINAL_STATUS = {"run_finished": "finished", "run_failed": "failed",
-                   "run_cancelled": "cancelled"}
 
 
 def runs_dir() -> Path:
@@ -206,18 +210,21 @@ def run_process(path: Path, record: dict[str, Any]) -> ProcessRecord | None:
     return processes.legacy(pid, written)
 
 
-def derive_status(run_events: Sequence[events.Event], process: ProcessRecord | None) -> str:
-    """finished | failed | cancelled from the log; else running (its process alive) or
-    interrupted (gone, or its pid now someone else's)."""
-    for event in reversed(run_events):
-        if event.kind in TERMINAL_STATUS:
-            # A resumed run appends run_started after an earlier cancel: the latest wins.
-            return TERMINAL_STATUS[event.kind]
-        if event.kind == "run_started":
-            break
+def derive_status(summary: RunSummary, process: ProcessRecord | None) -> str:
+    """finished | failed | cancelled from the log (the ending since its last run_started);
+    else running (its process alive) or interrupted (gone, or its pid now someone else's)."""
+    if summary.ended:
+        return summary.ended
     if processes.is_running(process):
-        return "running" if run_events else "starting"
+        return "running" if summary.events_seen else "starting"
     return "interrupted"
+
+
+def live_status(run_id: str, summary: RunSummary) -> str:
+    """A followed run's status from the summary its follower keeps and run.json's process
+    record: what ``get_run(run_id).status`` says, without reading the log again."""
+    path = run_path(run_id)
+    return derive_status(summary, run_process(path, _previous_record(path)))
 
 
 @dataclass(frozen=True)
@@ -288,28 +295,35 @@ def _json_problem(error: ValueError) -> str:
     return "not valid JSON (truncated?)"
 
 
+_FOLDS: dict[Path, LogFold] = {}
+_FOLDS_LOCK = threading.Lock()
+
+
+def _fold(path: Path) -> LogFold:
+    """The run log's fold, brought up to date (only new lines are read)."""
+    with _FOLDS_LOCK:
+        fold = _FOLDS.get(path)
+        if fold is None:
+            fold = _FOLDS[path] = LogFold(path.name, path / EVENTS_FILE)
+        fold.update()
+        return fold
+
+
 def _summarise(path: Path, record: dict[str, Any]) -> RunInfo:
-    log = (events.read_log(path / EVENTS_FILE) if (path / EVENTS_FILE).exists()
-           else events.EventLog([]))
-    run_events = log.events
+    fold = _fold(path)
+    summary = fold.summary
     process = run_process(path, record)
-    status = derive_status(run_events, process)
+    status = derive_status(summary, process)
     info = RunInfo(id=record.get("id") or path.name, path=path,
                    config=record.get("config") or {}, pid=process.pid if process else None,
                    created=record.get("created") or "", status=status, process=process,
-                   unreadable_events=log.unreadable)
+                   unreadable_events=fold.unreadable)
     epochs = info.config.get("epochs")
-    info.epochs = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None
-    best = None
-    for event in run_events:
-        if isinstance(event, events.EpochEnd):
-            info.epoch = event.epoch
-            info.epochs = event.epochs or info.epochs
-            if event.val_loss is not None and (best is None or event.val_loss < best):
-                best = event.val_loss
-        elif isinstance(event, events.RunFailed):
-            info.message = event.message + (f" ({event.hint})" if event.hint else "")
-    info.best_val_loss = best
+    epochs = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None
+    info.epoch = summary.last_epoch
+    info.epochs = summary.planned_epochs or epochs
+    info.best_val_loss = summary.best_val_loss
+    info.message = summary.failure
     info.resumable = status in {"cancelled", "interrupted"} and (path / STATE_DIR).is_dir()
     return info
 

@@ -54,6 +54,7 @@ from smartlap.lm.train.modes import (
 )
 from smartlap.lm.train.state import (
     TOKENIZER_DIR,
+    TrainProgress,
     has_state,
     load_state,
     resume_config,
@@ -73,7 +74,7 @@ class TrainResult:
     run_id: str
     status: str  # finished | cancelled
     model_name: str | None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[events.EpochEnd] = field(default_factory=list)
     stop_signal: int | None = None  # SIGINT or SIGTERM when cancelled by a signal
 
 
@@ -209,7 +210,30 @@ def run_training(config: TrainConfig, *, run_id: str | None = None, resume: str 
 
 
 class _Trainer:
-    """The state of one run while it trains; ``run()`` is the whole story."""
+    """The state of one run while it trains; ``run()`` is the whole story.
+
+    ``_set_up`` sets everything the loop reads (below the constructor's own), at once."""
+
+    songs_used: dict[str, int]
+    tokenizer: Any
+    base_name: str
+    base_hub_id: str | None
+    context: int
+    train_blocks: Blocks
+    val_blocks: Blocks
+    total_params: int
+    trainable_params: int
+    precision: str
+    accelerator: Any
+    loader: Any
+    sampler: EpochShuffle
+    batches_per_epoch: int
+    steps_per_epoch: int
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    head_loss: HiddenStates | None
+    progress: TrainProgress
 
     def __init__(self, config: TrainConfig, log: RunLog, stop: StopFlag, run_id: str | None,
                  resuming: bool, process: Any) -> None:
@@ -240,25 +264,26 @@ class _Trainer:
                     f"Choose another name with --name, or delete it first with "
                     f"'smartlap models delete {name}'.")
 
-    def _load_model(self, train_texts: list[str]) -> tuple[Any, Any, str]:
+    def _load_model(self, train_texts: list[str]) -> tuple[Any, Any, str, str | None]:
+        """(model, tokenizer, base name, the base's hub id when it has one)."""
         config = self.config
         if config.from_scratch and self.resuming:
             from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
             saved = runs.run_path(self.run_id) / runs.STATE_DIR / TOKENIZER_DIR
             model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(saved))
-            return model, AutoTokenizer.from_pretrained(saved), f"scratch:{config.preset}"
+            return (model, AutoTokenizer.from_pretrained(saved), f"scratch:{config.preset}",
+                    None)
         if config.from_scratch:
             from smartlap.lm.train.scratch import build_scratch_model
 
             model, tokenizer = build_scratch_model(config.preset or "mini", train_texts,
                                                    config.seed)
-            return model, tokenizer, f"scratch:{config.preset or 'mini'}"
+            return model, tokenizer, f"scratch:{config.preset or 'mini'}", None
         from smartlap.lm.loading import load_model
 
         loaded = load_model(config.model, device="cpu", precision="fp32")
-        self.base_hub_id = loaded.info.hub_id
-        return loaded.model, loaded.tokenizer, loaded.info.name
+        return loaded.model, loaded.tokenizer, loaded.info.name, loaded.info.hub_id
 
     def _precision(self) -> str:
         from smartlap.lm.device import choose_precision
@@ -298,30 +323,58 @@ class _Trainer:
     # -- the run -------------------------------------------------------------------------
 
     def run(self) -> TrainResult:
+        started = time.monotonic()
+        self._set_up()
+        config, progress = self.config, self.progress
+        self.log.emit(events.RunStarted(
+            run_id=self.run_id or "", config=config.to_dict(), model=self.base_name,
+            dataset=config.dataset, device=self._device_label(self.precision),
+            params=self.total_params, trainable_params=self.trainable_params,
+            resumed_from_epoch=progress.epoch if self.resuming else None,
+            train_tokens=self.train_blocks.real_tokens, val_tokens=self.val_blocks.real_tokens,
+            pid=os.getpid()))
+
+        elapsed_before = float(progress.seconds)
+        state_saved = False
+        while progress.epoch <= config.epochs:
+            epoch = progress.epoch
+            if state_saved and self._stop_requested():  # asked during the last epoch's
+                return self._cancel(epoch - 1, state_saved)  # last batch or its end
+            memory.reset_peak(self.device_kind)
+            epoch_started = time.monotonic()
+            finished_epoch = self._train_epoch(epoch)
+            progress.seconds = elapsed_before + time.monotonic() - started
+            if not finished_epoch:
+                return self._cancel(epoch)
+            stop_early = self._end_epoch(epoch, time.monotonic() - epoch_started)
+            state_saved = True
+            if stop_early:
+                break
+        return self._finish(time.monotonic() - started + elapsed_before, stop_early=(
+            progress.epoch <= config.epochs))
+
+    def _set_up(self) -> None:
+        """Everything before the first step, in one place: every attribute the loop reads is
+        set here (data, model, optimizer, accelerator and the progress, fresh or resumed)."""
         from accelerate import Accelerator
+        from accelerate.utils import set_seed
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()  # events say what happens; no library chatter
         hf_logging.disable_progress_bar()
-
-        from accelerate.utils import set_seed
-
         config = self.config
-        started = time.monotonic()
         set_seed(config.seed)  # dropout and from-scratch init repeat exactly for a seed
         if self.process.is_main_process:
             self._check_output_name()
         train_texts, val_texts = load_splits(config.dataset, config.max_songs)
         self.songs_used = {"train": len(train_texts), "val": len(val_texts)}
-        model, tokenizer, base_name = self._load_model(train_texts)
-        self.tokenizer = tokenizer
-        self.base_name = base_name
-        context = self.context = int(getattr(model.config, "n_positions", None)
-                                     or getattr(model.config, "max_position_embeddings", 1024))
+        model, self.tokenizer, self.base_name, self.base_hub_id = self._load_model(train_texts)
+        self.context = int(getattr(model.config, "n_positions", None)
+                           or getattr(model.config, "max_position_embeddings", 1024))
         total_params, _ = count_parameters(model)
-        config = self.config = resolve(config, total_params, context)
-        train_blocks, val_blocks = build_blocks(tokenizer, train_texts, val_texts,
-                                                config.block_size)
+        config = self.config = resolve(config, total_params, self.context)
+        self.train_blocks, self.val_blocks = build_blocks(self.tokenizer, train_texts,
+                                                          val_texts, config.block_size)
 
         model = apply_mode(model, config.mode, config.lora_rank, config.lora_alpha,
                            config.lora_dropout, config.lora_targets)
@@ -330,64 +383,27 @@ class _Trainer:
             _enable_activation_checkpointing(model)
             model.config.use_cache = False
         model.train()
-        total_params, trainable = count_parameters(model)
+        self.total_params, self.trainable_params = count_parameters(model)
 
-        precision = self._precision()
-        accelerator = Accelerator(mixed_precision=MIXED_PRECISION[precision],
-                                  gradient_accumulation_steps=config.grad_accum,
-                                  cpu=self.device_kind == "cpu")
-        self.accelerator = accelerator
-        loader, sampler = self._loaders(train_blocks)
-        batches_per_epoch = math.ceil(len(train_blocks) / config.batch_size
-                                      / accelerator.num_processes)
-        steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
-        optimizer, scheduler = self._optimizer(model, steps_per_epoch * config.epochs)
+        self.precision = self._precision()
+        accelerator = self.accelerator = Accelerator(
+            mixed_precision=MIXED_PRECISION[self.precision],
+            gradient_accumulation_steps=config.grad_accum, cpu=self.device_kind == "cpu")
+        loader, self.sampler = self._loaders(self.train_blocks)
+        self.batches_per_epoch = math.ceil(len(self.train_blocks) / config.batch_size
+                                           / accelerator.num_processes)
+        self.steps_per_epoch = math.ceil(self.batches_per_epoch / config.grad_accum)
+        optimizer, scheduler = self._optimizer(model, self.steps_per_epoch * config.epochs)
 
-        progress: dict[str, Any] = {"epoch": 1, "batches_done": 0, "loss_sum": 0.0,
-                                    "loss_tokens": 0, "global_step": 0, "history": [],
-                                    "best_val_loss": None, "best_epoch": None,
-                                    "bad_epochs": 0, "seconds": 0.0, "run_loss_sum": 0.0,
-                                    "run_loss_tokens": 0}
+        self.progress = TrainProgress()
         if self.resuming:
             assert self.run_id is not None
-            progress.update(load_state(runs.run_path(self.run_id) / runs.STATE_DIR, model,
-                                       optimizer, scheduler, accelerator.scaler))
-        model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
-        unwrapped = accelerator.unwrap_model(model)
+            self.progress = load_state(runs.run_path(self.run_id) / runs.STATE_DIR, model,
+                                       optimizer, scheduler, accelerator.scaler)
+        self.model, self.optimizer, self.loader = accelerator.prepare(model, optimizer, loader)
+        self.scheduler = scheduler
+        unwrapped = accelerator.unwrap_model(self.model)
         self.head_loss = HiddenStates(unwrapped) if supports_head_loss(unwrapped) else None
-
-        self.log.emit(events.RunStarted(
-            run_id=self.run_id or "", config=config.to_dict(), model=base_name,
-            dataset=config.dataset, device=self._device_label(precision), params=total_params,
-            trainable_params=trainable,
-            resumed_from_epoch=progress["epoch"] if self.resuming else None,
-            train_tokens=train_blocks.real_tokens, val_tokens=val_blocks.real_tokens,
-            pid=os.getpid()))
-
-        self.progress = progress
-        self.val_blocks = val_blocks
-        self.precision = precision
-        elapsed_before = float(progress["seconds"])
-        state_saved = False
-        while progress["epoch"] <= config.epochs:
-            epoch = progress["epoch"]
-            if state_saved and self._stop_requested():  # asked during the last epoch's
-                return self._cancel(epoch - 1, state_saved)  # last batch or its end
-            memory.reset_peak(self.device_kind)
-            epoch_started = time.monotonic()
-            finished_epoch = self._train_epoch(loader, sampler, epoch, batches_per_epoch,
-                                               steps_per_epoch)
-            progress["seconds"] = elapsed_before + time.monotonic() - started
-            if not finished_epoch:
-                return self._cancel(epoch)
-            stop_early = self._end_epoch(epoch, time.monotonic() - epoch_started,
-                                         train_blocks)
-            state_saved = True
-            if stop_early:
-                break
-        return self._finish(time.monotonic() - started + elapsed_before, stop_early=(
-            progress["epoch"] <= config.epochs))
 
     def _device_label(self, precision: str) -> str:
         device = str(self.accelerator.device)
@@ -396,12 +412,13 @@ class _Trainer:
         processes = self.accelerator.num_processes
         return f"{device}, {precision}" + (f", {processes} processes" if processes > 1 else "")
 
-    def _train_epoch(self, loader: Any, sampler: EpochShuffle, epoch: int,
-                     batches_per_epoch: int, steps_per_epoch: int) -> bool:
+    def _train_epoch(self, epoch: int) -> bool:
         """Train one epoch (from the saved data position); False when a stop was requested."""
         accelerator, model, optimizer = self.accelerator, self.model, self.optimizer
+        loader, sampler = self.loader, self.sampler
+        batches_per_epoch, steps_per_epoch = self.batches_per_epoch, self.steps_per_epoch
         progress = self.progress
-        skip = int(progress["batches_done"])
+        skip = int(progress.batches_done)
         batches = accelerator.skip_first_batches(loader, skip) if skip else loader
         # accelerate re-sets the sampler's epoch from its own iteration counter on every
         # pass; setting it on the loader keeps the shuffle a function of (seed, epoch).
@@ -424,13 +441,13 @@ class _Trainer:
                     self.scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
             tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
-            progress["loss_sum"] += float(loss.detach()) * tokens
-            progress["loss_tokens"] += tokens
-            progress["batches_done"] = batch_index
+            progress.loss_sum += float(loss.detach()) * tokens
+            progress.loss_tokens += tokens
+            progress.batches_done = batch_index
             window_tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
             if not accelerator.sync_gradients:
                 continue
-            progress["global_step"] += 1
+            progress.global_step += 1
             now = time.monotonic()
             step_in_epoch = math.ceil(batch_index / self.config.grad_accum)
             # The first step reports at once, so memory and ETA show from the start.
@@ -525,43 +542,39 @@ class _Trainer:
         new_tokens = output[0, input_ids.shape[1]:]
         return tokenizer.decode(new_tokens, skip_special_tokens=True)
 
-    def _end_epoch(self, epoch: int, seconds: float, train_blocks: Blocks) -> bool:
+    def _end_epoch(self, epoch: int, seconds: float) -> bool:
         """Validate, sample, keep the best, save state; True when early stopping triggers."""
         config, progress, accelerator = self.config, self.progress, self.accelerator
-        loss_sum, tokens = self._reduce_sums(progress["loss_sum"], progress["loss_tokens"])
+        loss_sum, tokens = self._reduce_sums(progress.loss_sum, progress.loss_tokens)
         train_loss = loss_sum / max(tokens, 1)
-        progress["run_loss_sum"] += loss_sum
-        progress["run_loss_tokens"] += tokens
+        progress.run_loss_sum += loss_sum
+        progress.run_loss_tokens += tokens
         val_loss = self._validate()
         score = val_loss if val_loss is not None else train_loss
-        improved = progress["best_val_loss"] is None or score < progress["best_val_loss"]
-        snapshot = memory.memory_snapshot(self.device_kind)
-        real_tokens = train_blocks.real_tokens
+        improved = progress.best_val_loss is None or score < progress.best_val_loss
         epochs_left = config.epochs - epoch
-        entry = {
-            "epoch": epoch, "train_loss": round(train_loss, 6),
-            "val_loss": None if val_loss is None else round(val_loss, 6),
-            "perplexity": None if val_loss is None else round(math.exp(min(val_loss, 50)), 3),
-            "seconds": round(seconds, 2), "tokens_per_s": round(real_tokens / seconds, 1),
-            "memory": snapshot, "best": improved,
-        }
-        progress["history"].append(entry)
-        self.log.emit(events.EpochEnd(
-            epoch=epoch, train_loss=entry["train_loss"], val_loss=entry["val_loss"],
-            perplexity=entry["perplexity"], seconds=entry["seconds"], memory=snapshot,
-            epochs=config.epochs, tokens_per_s=entry["tokens_per_s"],
-            eta_seconds=round(seconds * epochs_left, 1), best=improved))
+        end = events.EpochEnd(
+            epoch=epoch, train_loss=round(train_loss, 6),
+            val_loss=None if val_loss is None else round(val_loss, 6),
+            perplexity=None if val_loss is None else round(math.exp(min(val_loss, 50)), 3),
+            seconds=round(seconds, 2), memory=memory.memory_snapshot(self.device_kind),
+            epochs=config.epochs,
+            tokens_per_s=round(self.train_blocks.real_tokens / seconds, 1),
+            eta_seconds=round(seconds * epochs_left, 1), best=improved)
+        progress.history.append(end)
+        self.log.emit(end)
         if accelerator.is_main_process:
             self.log.emit(events.Sample(epoch=epoch, prompt=config.sample_prompt,
                                         text=self._sample()))
         if improved:
-            progress["best_val_loss"] = score
-            progress["best_epoch"] = epoch
-            progress["bad_epochs"] = 0
+            progress.best_val_loss = score
+            progress.best_epoch = epoch
+            progress.bad_epochs = 0
         else:
-            progress["bad_epochs"] += 1
-        stop_early = bool(config.patience) and progress["bad_epochs"] >= config.patience
-        progress.update(epoch=epoch + 1, batches_done=0, loss_sum=0.0, loss_tokens=0)
+            progress.bad_epochs += 1
+        stop_early = bool(config.patience) and progress.bad_epochs >= config.patience
+        progress.epoch, progress.batches_done = epoch + 1, 0
+        progress.loss_sum, progress.loss_tokens = 0.0, 0
         if accelerator.is_main_process:
             if improved:
                 self._save_best()
@@ -584,19 +597,19 @@ class _Trainer:
     def results_table(self) -> dict[str, Any]:
         """The seeds' table (Time, Memory (MB), Loss (Avg)) plus validation figures."""
         progress = self.progress
-        seconds = float(progress["seconds"])
-        history = progress["history"]
-        best = next((h for h in history if h["epoch"] == progress["best_epoch"]), None)
-        peak = max((memory.table_memory_mb(h["memory"]) for h in history), default=0.0)
+        seconds = float(progress.seconds)
+        history = progress.history
+        best = progress.best()
+        peak = max((end.memory.table_mb for end in history), default=0.0)
         return {
             "time": f"{int(seconds // 60)}:{int(seconds % 60):02d}",
             "seconds": round(seconds, 1),
             "memory_mb": round(peak),
-            "loss_avg": round(progress["run_loss_sum"] / max(progress["run_loss_tokens"], 1), 4),
-            "val_loss": best["val_loss"] if best else None,
-            "perplexity": best["perplexity"] if best else None,
+            "loss_avg": round(progress.run_loss_sum / max(progress.run_loss_tokens, 1), 4),
+            "val_loss": best.val_loss if best else None,
+            "perplexity": best.perplexity if best else None,
             "epochs": len(history),
-            "best_epoch": progress["best_epoch"],
+            "best_epoch": progress.best_epoch,
             "device": self._device_label(self.precision),
         }
 
@@ -612,15 +625,15 @@ class _Trainer:
         config = self.config
         return {
             "base": self.base_name,
-            "base_hub_id": getattr(self, "base_hub_id", None),
+            "base_hub_id": self.base_hub_id,
             "dataset": config.dataset,
             "mode": config.mode,
             "training": {
                 "run": self.run_id,
                 "mode": config.mode,
                 "hyperparameters": config.to_dict(),
-                "songs_used": getattr(self, "songs_used", None),
-                "history": self.progress["history"],
+                "songs_used": self.songs_used,
+                "history": [end.to_history() for end in self.progress.history],
                 "results": self.results_table(),
                 "versions": {"smartlap": __version__, "torch": torch.__version__,
                              **{p: installed(p) for p in ("transformers", "accelerate",
@@ -644,7 +657,7 @@ class _Trainer:
                 self.tokenizer.save_pretrained(staging)
                 if is_peft(model):
                     save_adapter(model, staging / "adapter",
-                                 getattr(self, "base_hub_id", None) or self.base_name)
+                                 self.base_hub_id or self.base_name)
                 metadata = self._metadata()
                 write_model_card(staging, self.config.name, metadata)
                 register_model(staging, self.config.name, origin="fine-tuned",
@@ -653,7 +666,7 @@ class _Trainer:
             raise failures.disk_full("best checkpoint", self.run_id) from error
         self.log.emit(events.CheckpointSaved(path=str(root / self.config.name),
                                              checkpoint="best",
-                                             epoch=self.progress["best_epoch"]))
+                                             epoch=self.progress.best_epoch))
 
     # -- endings -------------------------------------------------------------------------
 
@@ -663,19 +676,19 @@ class _Trainer:
         self.accelerator.wait_for_everyone()
         self.log.emit(events.RunCancelled(epoch=epoch, resumable=True))
         self.log.status("cancelled")
-        return TrainResult(self.run_id or "", "cancelled", None, self.progress["history"],
+        return TrainResult(self.run_id or "", "cancelled", None, self.progress.history,
                            stop_signal=self.stop.signum)
 
     def _finish(self, seconds: float, stop_early: bool) -> TrainResult:
         progress = self.progress
         # The results' Time is the whole run, the last validation, sample and save included.
-        progress["seconds"] = seconds
+        progress.seconds = seconds
         self.log.emit(events.RunFinished(
-            model=self.config.name, best_epoch=progress["best_epoch"],
-            best_val_loss=None if progress["best_val_loss"] is None
-            else round(progress["best_val_loss"], 6),
+            model=self.config.name, best_epoch=progress.best_epoch,
+            best_val_loss=None if progress.best_val_loss is None
+            else round(progress.best_val_loss, 6),
             stopped_early=stop_early, seconds=round(seconds, 2)))
-        if self.accelerator.is_main_process and progress["best_epoch"] is not None:
+        if self.accelerator.is_main_process and progress.best_epoch is not None:
             from smartlap.store.models import update_metadata
 
             # The best checkpoint's smartlap.json and card get the whole run's history and
@@ -685,4 +698,4 @@ class _Trainer:
             write_model_card(Path(info.path), self.config.name, metadata)
         self.log.status("finished")
         self.accelerator.end_training()
-        return TrainResult(self.run_id or "", "finished", self.config.name, progress["history"])
+        return TrainResult(self.run_id or "", "finished", self.config.name, progress.history)

@@ -9,13 +9,16 @@ it is what makes a resumed run reproduce the losses of an uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from smartlap.errors import TrainingError, UsageError
+from smartlap.events import EpochEnd
 from smartlap.fsutil import atomic_directory, atomic_write_json, read_json, sweep_stale
 from smartlap.lm.train.config import TrainConfig
 
@@ -26,6 +29,45 @@ TORCH_RNG = "rng.pt"
 SCALER = "scaler.pt"  # fp16 only: the loss scale and its growth tracker
 PROGRESS = "progress.json"
 TOKENIZER_DIR = "tokenizer"
+
+
+@dataclass
+class TrainProgress:
+    """Where a run's loop stands: the epoch, batches done in it, loss sums, the epochs
+    ended so far (the very ``EpochEnd`` events the run wrote) and early-stopping counters.
+
+    Saved as ``progress.json``; ``from_dict`` also reads states written before this was a
+    dataclass (missing keys keep their start values, unknown ones are ignored).
+    """
+
+    epoch: int = 1
+    batches_done: int = 0
+    loss_sum: float = 0.0
+    loss_tokens: int = 0
+    global_step: int = 0
+    history: list[EpochEnd] = field(default_factory=list)
+    best_val_loss: float | None = None
+    best_epoch: int | None = None
+    bad_epochs: int = 0
+    seconds: float = 0.0  # the run's training time so far, every attempt together
+    run_loss_sum: float = 0.0
+    run_loss_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["history"] = [end.to_history() for end in self.history]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainProgress:
+        known = {f.name for f in dataclasses.fields(cls)} - {"history"}
+        progress = cls(**{k: v for k, v in data.items() if k in known})
+        progress.history = [EpochEnd.from_history(entry) for entry in data.get("history") or []]
+        return progress
+
+    def best(self) -> EpochEnd | None:
+        """The best epoch's end, when one has ended."""
+        return next((end for end in self.history if end.epoch == self.best_epoch), None)
 
 
 def capture_rng() -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -59,7 +101,7 @@ def restore_rng(plain: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None
 
 
 def save_state(directory: Path, model: torch.nn.Module, optimizer: Any, scheduler: Any,
-               progress: dict[str, Any], tokenizer: Any = None, scaler: Any = None) -> None:
+               progress: TrainProgress, tokenizer: Any = None, scaler: Any = None) -> None:
     """Write the whole state to a temp sibling, then swap it in.
 
     The tokenizer and model config are kept too, so a run built from scratch (whose
@@ -79,7 +121,7 @@ def save_state(directory: Path, model: torch.nn.Module, optimizer: Any, schedule
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / TOKENIZER_DIR)
             getattr(model, "config", None) and model.config.save_pretrained(tmp / TOKENIZER_DIR)
-        atomic_write_json(tmp / PROGRESS, {**progress, "rng": plain_rng})
+        atomic_write_json(tmp / PROGRESS, {**progress.to_dict(), "rng": plain_rng})
 
 
 def has_state(directory: Path) -> bool:
@@ -148,7 +190,7 @@ def _saved_config(run: Any) -> dict[str, Any]:
 
 
 def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
-               scheduler: Any, scaler: Any = None) -> dict[str, Any]:
+               scheduler: Any, scaler: Any = None) -> TrainProgress:
     """Restore weights, optimizer, scheduler, RNGs (and an fp16 scaler) in place.
 
     Returns the progress.
@@ -169,7 +211,11 @@ def load_state(directory: Path, model: torch.nn.Module, optimizer: Any,
                             "Start a new run instead of resuming this one.") from None
     restore_rng(progress.pop("rng"), tensor_rng)
     _follow_schedule(optimizer, scheduler)
-    return progress
+    try:
+        return TrainProgress.from_dict(progress)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise TrainingError(f"The run's saved progress is damaged ({exc}).",
+                            "Start a new run instead of resuming this one.") from None
 
 
 def _follow_schedule(optimizer: Any, scheduler: Any) -> None:

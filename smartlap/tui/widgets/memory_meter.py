@@ -11,7 +11,8 @@ from smartlap.units import format_memory
 ALLOCATED, RESERVED, FREE = "█", "▒", "░"
 
 
-def meter(memory: MemorySnapshot, width: int) -> Text:
+def meter(memory: MemorySnapshot | dict | None, width: int) -> Text:
+    memory = MemorySnapshot.coerce(memory)
     label = format_memory(memory)
     bar_w = max(width - len(label) - 1, 0)
     total = memory.total_mb or memory.system_mb
