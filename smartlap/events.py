@@ -153,7 +153,7 @@ class EpochEnd(Event):
         """An epoch back from ``to_history`` (keys it lacks stay unknown)."""
         return cls(epoch=int(entry["epoch"]), train_loss=entry.get("train_loss"),
                    val_loss=entry.get("val_loss"), perplexity=entry.get("perplexity"),
-                   seconds=entry.get("seconds") or 0.0, memory=entry.get("memory"),
+                   seconds=entry.get("seconds"), memory=entry.get("memory"),
                    tokens_per_s=entry.get("tokens_per_s"), best=entry.get("best"))
 
 

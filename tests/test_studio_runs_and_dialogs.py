@@ -17,11 +17,11 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from smartlap import events
 from smartlap.store import runs
+from smartlap.store.run_summary import RunSummary as RunState
 from smartlap.tui.app import make_app
 from smartlap.tui.datasets import ImportDialog
 from smartlap.tui.dialogs import PromptScreen
 from smartlap.tui.models import STACK_BELOW, ModelsView
-from smartlap.store.run_summary import RunSummary as RunState
 from smartlap.tui.widgets.worker_pane import WorkerPane
 from smartlap.units import format_duration, format_memory
 

@@ -17,10 +17,10 @@ from smartlap import events
 from smartlap.errors import ModelError
 from smartlap.fsutil import append_jsonl, atomic_write_json
 from smartlap.store import songbook
+from smartlap.store.run_summary import RunSummary as RunState
 from smartlap.tui.app import make_app
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import GenerationEnded, TokensArrived
-from smartlap.store.run_summary import RunSummary as RunState
 from smartlap.tui.widgets.loss_chart import draw
 from smartlap.tui.widgets.memory_meter import meter
 from smartlap.tui.widgets.worker_pane import WorkerPane

@@ -93,19 +93,15 @@ def run_list(args: argparse.Namespace) -> int:
 def epoch_table(run_events: list[events.Event]) -> Table:
     table = Table("epoch", "train loss", "val loss", "perplexity", "seconds", "tokens/s",
                   "memory MB", "best", title="Epochs")
-    for event in run_events:
-        if isinstance(event, events.EpochEnd):
-            table.add_row(*_epoch_cells(event))
+    for row in events.epoch_rows(run_events):
+        table.add_row(*_epoch_cells(row))
     return table
 
 
-def _epoch_cells(event: events.EpochEnd) -> list[str]:
-    from smartlap.lm.train.memory import table_memory_mb
-
-    return [str(event.epoch), table_cell(event.train_loss, 4), table_cell(event.val_loss, 4),
-            table_cell(event.perplexity, 2), table_cell(event.seconds, 1),
-            table_cell(event.tokens_per_s, 0),
-            f"{table_memory_mb(event.memory):.0f}", "*" if event.best else ""]
+def _epoch_cells(row: events.EpochRow) -> list[str]:
+    return [str(row.epoch), table_cell(row.train_loss, 4), table_cell(row.val_loss, 4),
+            table_cell(row.perplexity, 2), table_cell(row.seconds, 1),
+            table_cell(row.tokens_per_s, 0), f"{row.memory_mb:.0f}", "*" if row.best else ""]
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -218,7 +214,7 @@ class EventView:
                 self._print("[bold]epoch  train loss  val loss  perplexity  seconds  "
                             "tokens/s  memory MB[/]")
                 self.header_shown = True
-            cells = _epoch_cells(event)
+            cells = _epoch_cells(events.epoch_rows([event])[0])
             left = (f"  ETA {format_duration(event.eta_seconds)}"
                     if event.eta_seconds and event.epoch < (event.epochs or 0) else "")
             self._print(f"{cells[0]:>5}  {cells[1]:>10}  {cells[2]:>8}  {cells[3]:>10}  "

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
+from smartlap import events
 from smartlap.lm.train.config import DEFAULT_SAMPLE_PROMPT
 from smartlap.units import one_line, table_cell
 
@@ -177,17 +178,18 @@ def _percent(fraction: Any) -> str | None:
 
 
 def history_table(training: dict[str, Any] | None) -> list[str]:
-    history = (training or {}).get("history") or []
+    """A model's per-epoch table (its ``training.history``, as ``events.epoch_rows`` reads
+    it), for the report, the model card and the studio's model details."""
+    history = events.epoch_rows((training or {}).get("history") or [])
     if not history:
         return []
     rows = ["| Epoch | Train loss | Val loss | Perplexity | Seconds | Tokens/s |",
             "| --- | --- | --- | --- | --- | --- |"]
     for entry in history:
-        rows.append(_row(f"{entry['epoch']}{' *' if entry.get('best') else ''}",
-                         table_cell(entry.get("train_loss")), table_cell(entry.get("val_loss")),
-                         table_cell(entry.get("perplexity"), 2),
-                         table_cell(entry.get("seconds"), 1),
-                         table_cell(entry.get("tokens_per_s"), 0)))
+        rows.append(_row(f"{entry.epoch}{' *' if entry.best else ''}",
+                         table_cell(entry.train_loss), table_cell(entry.val_loss),
+                         table_cell(entry.perplexity, 2), table_cell(entry.seconds, 1),
+                         table_cell(entry.tokens_per_s, 0)))
     return rows
 
 

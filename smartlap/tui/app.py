@@ -188,8 +188,11 @@ class SmartlapApp(App[int]):
                                        "from the Train screen.", "Cancel run"), confirmed)
 
     def on_run_events_arrived(self, message: RunEventsArrived) -> None:
+        """The worker pane's news, handed on to the Train screen (not its ancestor), which
+        stops it there."""
         with contextlib.suppress(NoMatches):  # Train not built yet: it lists runs when it is
-            self.query_one("#train-view")._run_events(message)
+            self.query_one("#train-view").post_message(
+                RunEventsArrived(message.run_id, message.events, message.summary))
 
     # -- errors ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 from textual.message import Message
 
 from smartlap.events import Event, SampleEnd
+from smartlap.store.run_summary import RunSummary
 
 
 @dataclass
@@ -56,10 +57,12 @@ class WorkFailed(Message):
 
 @dataclass
 class RunEventsArrived(Message):
-    """New lines from a run's events.jsonl (the worker pane's tail)."""
+    """New lines from a run's events.jsonl (the worker pane's tail), and the run's summary
+    with them folded in; the app hands it on to the Train screen."""
 
     run_id: str
     events: list[Event] = field(default_factory=list)
+    summary: RunSummary | None = None
 
 
 @dataclass

@@ -19,9 +19,9 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap import events
 from smartlap.errors import SmartlapError
 from smartlap.limits import SEED_MAX, SEED_MIN
+from smartlap.store.run_summary import RunSummary
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
-from smartlap.tui.run_state import RunState
 from smartlap.tui.view import LateBuiltView, set_choices, show_damaged, unless_torn_down
 from smartlap.units import format_duration, format_mb, format_memory, one_line
 
@@ -109,18 +109,15 @@ def results_markdown(run: Any, run_events: list[events.Event]) -> str:
     argv = config.get("argv")
     if argv:
         lines += [f"`smartlap train {' '.join(argv)}`", ""]
-    epochs = [e for e in run_events if isinstance(e, events.EpochEnd)]
+    epochs = events.epoch_rows(run_events)
     if epochs:
-        from smartlap.lm.train.memory import table_memory_mb
-
         lines += ["| epoch | train loss | val loss | perplexity | time | memory |",
                   "|---:|---:|---:|---:|---:|---:|"]
         for e in epochs:
             val = f"{e.val_loss:.4f}" if e.val_loss is not None else "–"
             ppl = f"{e.perplexity:.1f}" if e.perplexity is not None else "–"
             lines.append(f"| {e.epoch} | {e.train_loss:.4f} | {val} | {ppl} | "
-                         f"{format_duration(e.seconds)} | "
-                         f"{format_mb(table_memory_mb(e.memory) or None)} |")
+                         f"{format_duration(e.seconds)} | {format_mb(e.memory_mb or None)} |")
     else:
         lines.append("No epoch has ended yet.")
     samples = [e for e in run_events if isinstance(e, events.Sample)]
@@ -333,9 +330,7 @@ class TrainView(LateBuiltView, Horizontal):
             self._following = None
             status.update(ended_line(message.run_id, ended))
             return
-        from smartlap.tui.widgets.worker_pane import WorkerPane
-
-        state = self.app.query_one(WorkerPane).runs.get(message.run_id)
+        state = message.summary
         if state is not None and state.active and state.epochs:
             status.update(progress_line(state))
 
@@ -360,8 +355,9 @@ class TrainView(LateBuiltView, Horizontal):
         if selected and selected in {str(k.value) for k in table.rows}:
             table.move_cursor(row=table.get_row_index(selected))
 
-    @on(RunEventsArrived)
-    def _run_events(self, message: RunEventsArrived) -> None:
+    def on_run_events_arrived(self, message: RunEventsArrived) -> None:
+        """A followed run's news, handed on by the app; it goes no further."""
+        message.stop()
         if message.run_id == self._following:
             self._follow(message)
         if any(e.kind in ("run_started", "epoch_end", *events.TERMINAL_RUN_EVENTS)
@@ -433,7 +429,7 @@ class TrainView(LateBuiltView, Horizontal):
             self.app.cancel_run_id(run_id)
 
 
-def progress_line(state: RunState) -> str:
+def progress_line(state: RunSummary) -> str:
     """'r1: epoch 1/3 · step 12/40 · ETA 3m05s · RAM 812 MB — the pane below follows it.'"""
     parts = [f"epoch {state.epoch}/{state.epochs}"]
     if state.total_steps:

@@ -1,5 +1,8 @@
 """The worker pane: follows every training run by tailing ``runs/<id>/events.jsonl``.
 
+Each run's new lines are folded into its ``store.run_summary.RunSummary`` (only the new
+ones, each poll) and posted, with the summary, as ``RunEventsArrived`` for the Train screen.
+
 It never talks to a training process directly, only to its log, so it re-attaches to runs
 started earlier, from the CLI, or before the studio restarted. Polling is a small read per
 run every quarter second on the UI thread; runs whose process died without a final event are
@@ -23,8 +26,8 @@ from smartlap import events
 from smartlap.fsutil import is_temporary, read_json
 from smartlap.store import processes
 from smartlap.store.processes import ProcessRecord
+from smartlap.store.run_summary import RunSummary
 from smartlap.tui.messages import RunEventsArrived
-from smartlap.tui.run_state import RunState
 from smartlap.tui.widgets.loss_chart import LossChart
 from smartlap.tui.widgets.memory_meter import MemoryMeter
 from smartlap.units import format_duration, one_line
@@ -44,7 +47,7 @@ class WorkerPane(Vertical):
         super().__init__(**kwargs)
         self.runs_dir = Path(runs_dir)
         self.poll_interval = poll_interval
-        self.runs: dict[str, RunState] = {}
+        self.runs: dict[str, RunSummary] = {}
         self._tails: dict[str, events.EventTail] = {}
         self._opened = time.time()
         self._last_pid_check = 0.0
@@ -83,7 +86,7 @@ class WorkerPane(Vertical):
                 continue
             if path.is_dir():
                 self._tails[path.name] = events.EventTail(path / "events.jsonl")
-                state = self.runs[path.name] = RunState(run_id=path.name)
+                state = self.runs[path.name] = RunSummary(run_id=path.name)
                 with contextlib.suppress(OSError):
                     state.updated = path.stat().st_mtime
 
@@ -96,10 +99,9 @@ class WorkerPane(Vertical):
             if not new:
                 continue
             state = self.runs[run_id]
-            for event in new:
-                state.apply(event)
+            state.apply_all(new)
             changed.add(run_id)
-            self.post_message(RunEventsArrived(run_id, new))
+            self.post_message(RunEventsArrived(run_id, new, state))
             self._notify_endings(run_id, new)
         now = time.time()
         if now - self._last_pid_check >= PID_CHECK_SECONDS:
@@ -111,7 +113,7 @@ class WorkerPane(Vertical):
         elif self.selected in changed:
             self.show()
 
-    def _process(self, run_id: str, state: RunState) -> ProcessRecord | None:
+    def _process(self, run_id: str, state: RunSummary) -> ProcessRecord | None:
         """The run's process as run.json records it, else the pid its run_started gave
         (trusted only for a process that started before that event)."""
         from smartlap.store.runs import run_process
@@ -131,8 +133,7 @@ class WorkerPane(Vertical):
             record = self._process(run_id, state)
             if record is not None and not processes.is_running(record):
                 # One more read: the process may have written its last line as it exited.
-                for event in self._tails[run_id].poll():
-                    state.apply(event)
+                state.apply_all(self._tails[run_id].poll())
                 if state.active:
                     state.status = "interrupted"
                     state.message = "the training process ended without a final event"
@@ -169,7 +170,7 @@ class WorkerPane(Vertical):
         self.selected = order[(index + step) % len(order)]
 
     @property
-    def current(self) -> RunState | None:
+    def current(self) -> RunSummary | None:
         return self.runs.get(self.selected) if self.selected else None
 
     # -- drawing --------------------------------------------------------------------------
@@ -188,7 +189,7 @@ class WorkerPane(Vertical):
             status.update("")
             bar.update(total=None, progress=0)
             self.query_one(LossChart).set_losses([], [])
-            self.query_one(MemoryMeter).set_memory({})
+            self.query_one(MemoryMeter).set_memory(None)
             self.query_one("#wp-speed", Static).update("")
             self.query_one("#wp-sample", Static).update("")
             return
@@ -230,7 +231,7 @@ class WorkerPane(Vertical):
         return sorted(self.runs, key=lambda r: (self.runs[r].updated, r))
 
 
-def sample_text(state: RunState) -> Text:
+def sample_text(state: RunSummary) -> Text:
     """The epoch's sample: the prompt it continues, dim and quoted, then '→' what it wrote."""
     prompt = one_line(state.sample_prompt, 100)
     text = Text(f"epoch {state.sample_epoch} sample, prompt ", style="dim")
