@@ -21,6 +21,7 @@ from smartlap.errors import (
 )
 from smartlap.lm.train.config import TrainConfig
 from smartlap.lm.train.engine import run_training
+from smartlap.lm.train.state import TrainProgress
 from smartlap.store import runs
 
 
@@ -66,7 +67,7 @@ def test_tiny_models_learn_and_save_a_loadable_best(arch_fixture, request, datas
     meta = json.loads((saved / "smartlap.json").read_text())
     assert meta["origin"] == "fine-tuned" and meta["dataset"] == dataset
     training = meta["training"]
-    assert [h.epoch for h in training["history"]] == [1, 2]
+    assert [h["epoch"] for h in training["history"]] == [1, 2]
     assert set(training["results"]) >= {"time", "memory_mb", "loss_avg", "val_loss",
                                         "perplexity"}
     assert training["versions"]["torch"] == torch.__version__
@@ -199,7 +200,7 @@ def test_disk_full_while_saving_keeps_the_previous_best(tiny_gpt2_dir, dataset, 
     assert _failure(seen).hint
     saved = smartlap_home / "models" / "out"
     meta = json.loads((saved / "smartlap.json").read_text())
-    assert [h.epoch for h in meta["training"]["history"]] == [1]
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1]
     from transformers import AutoModelForCausalLM
 
     AutoModelForCausalLM.from_pretrained(saved)  # the previous best is whole
@@ -234,7 +235,7 @@ def test_early_stopping_on_validation_loss(tiny_gpt2_dir, dataset, monkeypatch,
     assert finished.best_epoch == 2 and finished.best_val_loss == 2.0
     meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
     assert meta["training"]["results"]["best_epoch"] == 2
-    assert [h.epoch for h in meta["training"]["history"]] == [1, 2, 3, 4]
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3, 4]
 
 
 def test_empty_sample_prompt_samples_from_end_of_text_without_warnings(
@@ -338,7 +339,7 @@ def test_resume_with_more_epochs_extends_a_finished_run(tiny_gpt2_dir, dataset,
     resumed_steps = [e for e in logged if isinstance(e, events.Step)][len(steps_before):]
     assert steps_before[-1].lr < 1e-4 < resumed_steps[0].lr < config.lr
     meta = json.loads((smartlap_home / "models" / "out" / "smartlap.json").read_text())
-    assert [h.epoch for h in meta["training"]["history"]] == [1, 2, 3]
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2, 3]
     assert runs.get_run(first.run_id).config["epochs"] == 3  # a later resume keeps it
     with pytest.raises(UsageError, match="cannot be less than 3"):
         run_training(config, resume=first.run_id, resume_changes={"epochs": 2})
@@ -461,7 +462,7 @@ def test_restored_state_follows_a_longer_schedule_from_the_first_step(tmp_path) 
         optimizer.step()
         scheduler.step()
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
-    save_state(tmp_path / "state", model, optimizer, scheduler, {"epoch": 2})
+    save_state(tmp_path / "state", model, optimizer, scheduler, TrainProgress(epoch=2))
 
     same = setup(10)
     load_state(tmp_path / "state", *same)
@@ -470,6 +471,32 @@ def test_restored_state_follows_a_longer_schedule_from_the_first_step(tmp_path) 
     load_state(tmp_path / "state", *longer)
     assert longer[2].last_epoch == 10
     assert longer[1].param_groups[0]["lr"] == pytest.approx(0.5e-3)  # cosine half-way
+
+
+def test_a_state_saved_before_progress_was_a_dataclass_still_loads(tmp_path) -> None:
+    """progress.json as earlier versions wrote it: a plain object whose history entries are
+    dicts, and without the keys added since (the run's loss sums, its seconds)."""
+    from smartlap.lm.train.state import PROGRESS, load_state, save_state
+
+    model = torch.nn.Linear(4, 4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    save_state(tmp_path / "state", model, optimizer, scheduler, TrainProgress())
+    path = tmp_path / "state" / PROGRESS
+    written = json.loads(path.read_text())
+    old_entry = {"epoch": 1, "train_loss": 3.5, "val_loss": 3.7, "perplexity": 40.4,
+                 "seconds": 2.5, "tokens_per_s": 812.0, "best": True,
+                 "memory": {"device": "cpu", "rss_mb": 300.0, "peak_rss_mb": 310.0}}
+    path.write_text(json.dumps({
+        "epoch": 2, "batches_done": 3, "loss_sum": 7.5, "loss_tokens": 30, "global_step": 4,
+        "history": [old_entry], "best_val_loss": 3.7, "best_epoch": 1, "bad_epochs": 0,
+        "rng": written["rng"]}))
+    progress = load_state(tmp_path / "state", model, optimizer, scheduler)
+    assert (progress.epoch, progress.batches_done, progress.loss_tokens) == (2, 3, 30)
+    assert (progress.seconds, progress.run_loss_sum, progress.run_loss_tokens) == (0.0, 0.0, 0)
+    [end] = progress.history
+    assert isinstance(end, events.EpochEnd) and end.memory.peak_rss_mb == 310.0
+    assert progress.best() is end and end.to_history() == old_entry  # saved back the same
 
 
 @pytest.mark.parametrize(("device_kind", "fused"), [("cpu", True), ("cuda", True),
@@ -508,13 +535,13 @@ def test_an_fp16_runs_loss_scale_is_saved_and_restored(tmp_path: Path) -> None:
     model = torch.nn.Linear(4, 4)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    save_state(tmp_path / "fp16", model, optimizer, scheduler, {"epoch": 2},
+    save_state(tmp_path / "fp16", model, optimizer, scheduler, TrainProgress(epoch=2),
                scaler=Scaler(2048.0, 37))
     fresh = Scaler(65536.0, 0)
     load_state(tmp_path / "fp16", model, optimizer, scheduler, fresh)
     assert fresh.state == {"scale": 2048.0, "_growth_tracker": 37}
 
-    save_state(tmp_path / "fp32", model, optimizer, scheduler, {"epoch": 2})
+    save_state(tmp_path / "fp32", model, optimizer, scheduler, TrainProgress(epoch=2))
     assert not (tmp_path / "fp32" / SCALER).exists()
 
 

@@ -224,7 +224,11 @@ def live_status(run_id: str, summary: RunSummary) -> str:
     """A followed run's status from the summary its follower keeps and run.json's process
     record: what ``get_run(run_id).status`` says, without reading the log again."""
     path = run_path(run_id)
-    return derive_status(summary, run_process(path, _previous_record(path)))
+    try:
+        process = run_process(path, _previous_record(path))
+    except ValueError:  # a damaged record names no process of ours
+        process = None
+    return derive_status(summary, process)
 
 
 @dataclass(frozen=True)
