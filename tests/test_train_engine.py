@@ -381,6 +381,25 @@ def test_cancel_mid_epoch_then_resume_matches_the_uninterrupted_losses(
         assert got.train_loss == pytest.approx(want.train_loss, abs=1e-5)
         assert got.val_loss == pytest.approx(want.val_loss, abs=1e-5)
     assert reference.history[1].train_loss != reference.history[2].train_loss
+    _fold_matches_line_by_line(cancelled.run_id, resumed.history)
+
+
+def _fold_matches_line_by_line(run_id: str, history: list[events.EpochEnd]) -> None:
+    """The real log of a cancelled and resumed run, folded a line at a time as a follower
+    sees it, reads as the whole log's fold and as the run's own history."""
+    from smartlap.store.run_summary import RunSummary
+
+    path = runs.run_path(run_id) / runs.EVENTS_FILE
+    whole = RunSummary.of(run_id, events.read_events(path, strict=True))
+    grown = path.with_name("grown.jsonl")
+    tail, summary = events.EventTail(grown), RunSummary(run_id)
+    for line in path.read_bytes().splitlines(keepends=True):
+        with open(grown, "ab") as handle:
+            handle.write(line)
+        summary.apply_all(tail.poll())
+    assert summary == whole and tail.unreadable == 0
+    assert whole.status == "finished" and whole.train_losses == [h.train_loss for h in history]
+    assert runs.get_run(run_id).best_val_loss == min(h.val_loss for h in history)
 
 
 def test_a_stop_during_an_epochs_last_step_ends_the_run_before_the_next_epoch(
