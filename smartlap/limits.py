@@ -1,5 +1,6 @@
 """The numeric limits every front end enforces the same way (CLI options, the studio's fields,
-settings read back from config.toml or a style).
+settings read back from config.toml or a style). Messages name the setting, not a flag: the
+CLI's flag goes in the hint.
 
 A seed outside 0..2**32-1 reaches numpy and torch as an OverflowError deep inside a run; a
 sample count of a billion is a generation that never ends. Both are refused up front, with
@@ -35,16 +36,17 @@ def check_seed(value: int | None, flag: str = "--seed") -> int | None:
     """``value`` itself, or a UsageError that gives the range (None means: no seed)."""
     problem = None if value is None else seed_problem(value)
     if problem:
-        raise UsageError(f"{flag} {value!r}: {problem}.",
-                         "Any whole number in that range works; the same seed repeats a result.")
+        raise UsageError(f"Seed {value!r}: {problem}.",
+                         f"Any whole number in that range works ({flag}); the same seed "
+                         "repeats a result.")
     return value
 
 
 def check_samples(value: int, flag: str = "--samples") -> int:
     problem = samples_problem(value)
     if problem:
-        raise UsageError(f"{flag} {value!r}: {problem}.",
-                         f"Ask for at most {MAX_SAMPLES}; run again for more.")
+        raise UsageError(f"Samples {value!r}: {problem}.",
+                         f"Ask for at most {MAX_SAMPLES} ({flag}); run again for more.")
     return value
 
 

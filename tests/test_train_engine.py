@@ -608,8 +608,9 @@ def test_lora_options_reach_peft_and_the_adapter_names_its_hub_base(
 def test_lora_options_are_checked_before_training(tiny_gpt2_dir, dataset) -> None:
     with pytest.raises(UsageError, match="only applies with --mode lora"):
         config_for(tiny_gpt2_dir, dataset, lora_rank=4).validate()
-    with pytest.raises(UsageError, match="--lora-dropout"):
+    with pytest.raises(UsageError, match="LoRA dropout must be from 0 to below 1") as caught:
         config_for(tiny_gpt2_dir, dataset, mode="lora", lora_dropout=1.5).validate()
+    assert "--lora-dropout" in caught.value.hint  # the flag only in the CLI's hint
     with pytest.raises(UsageError, match="no layer named q_proj") as caught:
         run_training(config_for(tiny_gpt2_dir, dataset, mode="lora", epochs=1,
                                 lora_targets=["q_proj"]))

@@ -163,3 +163,24 @@ def test_lora_flags_parse_and_only_go_with_lora(capsys) -> None:
     assert "--lora-rank only applies with --mode lora" in capsys.readouterr().err
     assert main(["train", "--resume", "20260101-000000-abcd", "--lora-alpha", "8"]) == 2
     assert "--lora-alpha" in capsys.readouterr().err
+
+
+def test_the_cores_setting_limits_name_no_flag_and_the_train_form_shows_them() -> None:
+    from smartlap.lm.train.config import SETTING_LIMITS, setting_problem
+    from smartlap.tui.train import FIELDS, LORA_FIELDS
+
+    fields = {**FIELDS, **LORA_FIELDS}
+    for key, bad in (("epochs", "0"), ("block_size", "7"), ("lr", "1.5"), ("patience", "0"),
+                     ("lora_rank", "2000"), ("lora_alpha", "0"), ("lora_dropout", "1")):
+        words = SETTING_LIMITS[key][1]
+        assert fields[key][2](bad) == (None, words)  # the studio's words are the core's
+        config = TrainConfig(model="m", dataset="d", mode="lora" if "lora" in key else "full",
+                             **{key: float(bad) if key.startswith(("lr", "lora_a", "lora_d"))
+                                else int(bad)})
+        with pytest.raises(UsageError) as caught:
+            config.validate()
+        assert words in caught.value.message and "--" not in caught.value.message
+        assert f"--{key.replace('_', '-')}" in caught.value.hint
+    assert setting_problem("epochs", 2.5) == "a whole number"
+    assert setting_problem("seed", -1) and fields["seed"][2]("-1")[1] == setting_problem("seed", -1)
+    assert fields["lr"][2]("5e-5") == (5e-5, None) and fields["epochs"][2]("") == (None, "required")

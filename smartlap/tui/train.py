@@ -18,7 +18,6 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap import events
 from smartlap.errors import SmartlapError
-from smartlap.limits import SEED_MAX, SEED_MIN
 from smartlap.store.run_summary import RunSummary
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
@@ -29,37 +28,24 @@ MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-def _int(low: int, optional: bool = True,
-         high: int | None = None) -> Callable[[str], tuple[Any, str | None]]:
+Parser = Callable[[str], tuple[Any, str | None]]
+
+
+def _setting(key: str, example: str | None = None, optional: bool = True) -> Parser:
+    """A field for the run setting ``key``: the text read as a whole number (or, with an
+    ``example``, any number), then judged by the core's own ``setting_problem``."""
     def parse(text: str) -> tuple[Any, str | None]:
         if not text.strip():
             return (None, None) if optional else (None, "required")
         try:
-            value = int(text)
+            value = float(text) if example else int(text)
         except ValueError:
-            return None, "a whole number"
-        if high is not None and not low <= value <= high:
-            return None, f"from {low} to {high}"
-        return (value, None) if value >= low else (None, f"at least {low}")
+            return None, f"a number such as {example}" if example else "a whole number"
+        from smartlap.lm.train.config import setting_problem
+
+        problem = setting_problem(key, value)
+        return (None, problem) if problem else (value, None)
     return parse
-
-
-def _float(example: str, ok: Callable[[float], bool],
-           problem: str) -> Callable[[str], tuple[Any, str | None]]:
-    def parse(text: str) -> tuple[Any, str | None]:
-        if not text.strip():
-            return None, None
-        try:
-            value = float(text)
-        except ValueError:
-            return None, f"a number such as {example}"
-        return (value, None) if ok(value) else (None, problem)
-    return parse
-
-
-_lr = _float("5e-5", lambda v: 0 < v < 1, "between 0 and 1, e.g. 5e-5")
-_positive = _float("16", lambda v: v > 0, "above 0")
-_fraction = _float("0.05", lambda v: 0 <= v < 1, "from 0 to below 1")
 
 
 def _name(text: str) -> tuple[Any, str | None]:
@@ -81,21 +67,21 @@ def _layer_names(text: str) -> tuple[Any, str | None]:
     return (",".join(names), None) if not bad else (None, f"not a layer name: {bad[0]}")
 
 
-# field id -> (label, flag, parser)
-FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
-    "epochs": ("Epochs", "--epochs", _int(1, optional=False)),
-    "lr": ("Learning rate", "--lr", _lr),
-    "batch_size": ("Batch size", "--batch-size", _int(1)),
-    "block_size": ("Block size", "--block-size", _int(8)),
-    "patience": ("Patience", "--patience", _int(1)),
-    "seed": ("Seed", "--seed", _int(SEED_MIN, high=SEED_MAX)),
+# field id -> (label, flag, parser); the limits are the core's (config.SETTING_LIMITS).
+FIELDS: dict[str, tuple[str, str, Parser]] = {
+    "epochs": ("Epochs", "--epochs", _setting("epochs", optional=False)),
+    "lr": ("Learning rate", "--lr", _setting("lr", "5e-5")),
+    "batch_size": ("Batch size", "--batch-size", _setting("batch_size")),
+    "block_size": ("Block size", "--block-size", _setting("block_size")),
+    "patience": ("Patience", "--patience", _setting("patience")),
+    "seed": ("Seed", "--seed", _setting("seed")),
     "name": ("Save as", "--name", _name),
 }
 # Shown (and passed) only when the mode is lora.
-LORA_FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
-    "lora_rank": ("LoRA rank", "--lora-rank", _int(1)),
-    "lora_alpha": ("LoRA alpha", "--lora-alpha", _positive),
-    "lora_dropout": ("LoRA dropout", "--lora-dropout", _fraction),
+LORA_FIELDS: dict[str, tuple[str, str, Parser]] = {
+    "lora_rank": ("LoRA rank", "--lora-rank", _setting("lora_rank")),
+    "lora_alpha": ("LoRA alpha", "--lora-alpha", _setting("lora_alpha", "16")),
+    "lora_dropout": ("LoRA dropout", "--lora-dropout", _setting("lora_dropout", "0.05")),
     "lora_targets": ("LoRA layers", "--lora-targets", _layer_names),
 }
 LORA_PLACEHOLDERS = {"lora_rank": "8", "lora_alpha": "2 x rank", "lora_dropout": "0.05",

@@ -9,11 +9,12 @@ imports happen.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from smartlap.errors import UsageError
-from smartlap.limits import check_seed
+from smartlap.limits import check_seed, seed_problem
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -23,6 +24,47 @@ DEFAULT_SAMPLE_PROMPT = "ferry is een grappige man\nsmartlappen maken is zijn pl
 # run move to another GPU (or the CPU) when the old one is gone or busy.
 RESUME_CHANGES = ("epochs", "patience", "device")
 LORA_OPTIONS = ("lora_rank", "lora_alpha", "lora_dropout", "lora_targets")
+
+# The numeric settings' limits, worded without any front end's spelling: ``validate`` says
+# "lora dropout must be from 0 to below 1, e.g. 0.05." (the CLI's flag goes in the hint) and
+# the studio's Train form shows the same words under its field (``setting_problem``).
+WHOLE_SETTINGS = ("epochs", "batch_size", "grad_accum", "block_size", "sample_tokens",
+                  "patience", "lora_rank")
+SETTING_LIMITS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "epochs": (lambda v: v >= 1, "at least 1"),
+    "batch_size": (lambda v: v >= 1, "at least 1"),
+    "grad_accum": (lambda v: v >= 1, "at least 1"),
+    "block_size": (lambda v: v >= 8, "at least 8 tokens"),
+    "sample_tokens": (lambda v: v >= 1, "at least 1"),
+    "lr": (lambda v: 0 < v < 1, "between 0 and 1, e.g. 5e-5"),
+    "patience": (lambda v: v >= 1, "at least 1"),
+    "lora_rank": (lambda v: 1 <= v <= 1024, "from 1 to 1024 (8-64 is usual)"),
+    "lora_alpha": (lambda v: 0 < v <= 4096, "above 0 and at most 4096 (usually 1-2x the rank)"),
+    "lora_dropout": (lambda v: 0 <= v < 1, "from 0 to below 1, e.g. 0.05"),
+}
+
+
+def setting_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the run setting ``key`` (``SETTING_LIMITS`` or the seed's
+    range), in words without a flag; None when it can, or when it is None (not set)."""
+    if value is None:
+        return None
+    if key == "seed":
+        return seed_problem(value)
+    whole = key in WHOLE_SETTINGS
+    if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+        return "a whole number" if whole else "a number"
+    ok, words = SETTING_LIMITS[key]
+    return None if ok(value) else words
+
+
+def _check_setting(config: Any, key: str) -> None:
+    problem = setting_problem(key, getattr(config, key))
+    if problem:
+        flag = f"--{key.replace('_', '-')}"
+        name = {"lr": "learning rate"}.get(key, key.replace("_", " ")).replace("lora", "LoRA")
+        raise UsageError(f"{name[0].upper()}{name[1:]} must be {problem}.",
+                         f"Give {flag} a value in that range; see 'smartlap train --help'.")
 
 
 @dataclass
@@ -73,27 +115,19 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def validate(self) -> TrainConfig:
-        hint = "See 'smartlap train --help'."
         if self.mode not in MODES:
             raise UsageError(f"Unknown mode {self.mode!r}.", f"Use one of {', '.join(MODES)}.")
         if self.precision not in PRECISIONS:
             raise UsageError(f"Unknown precision {self.precision!r}.",
                              f"Use one of {', '.join(PRECISIONS)}.")
-        for key in ("epochs", "batch_size", "grad_accum", "block_size", "sample_tokens"):
-            value = getattr(self, key)
-            if value is not None and value < 1:
-                raise UsageError(f"--{key.replace('_', '-')} must be at least 1.", hint)
-        if self.block_size is not None and self.block_size < 8:
-            raise UsageError("--block-size must be at least 8 tokens.", hint)
-        if self.lr is not None and not 0 < self.lr < 1:
-            raise UsageError("--lr must be between 0 and 1 (e.g. 5e-5).", hint)
-        if self.patience is not None and self.patience < 1:
-            raise UsageError("--patience must be at least 1.", hint)
-        self._validate_lora(hint)
+        for key in SETTING_LIMITS:
+            if key not in LORA_OPTIONS:
+                _check_setting(self, key)
+        self._validate_lora()
         check_seed(self.seed)
         return self
 
-    def _validate_lora(self, hint: str) -> None:
+    def _validate_lora(self) -> None:
         defaults = TrainConfig(model="", dataset="")
         changed = [f"--{key.replace('_', '-')}" for key in LORA_OPTIONS
                    if getattr(self, key) != getattr(defaults, key)]
@@ -101,12 +135,8 @@ class TrainConfig:
             verb = "only applies" if len(changed) == 1 else "only apply"
             raise UsageError(f"{', '.join(changed)} {verb} with --mode lora.",
                              "Add --mode lora, or drop them.")
-        if not 1 <= self.lora_rank <= 1024:
-            raise UsageError("--lora-rank must be from 1 to 1024 (8-64 is usual).", hint)
-        if self.lora_alpha is not None and not 0 < self.lora_alpha <= 4096:
-            raise UsageError("--lora-alpha must be above 0 (usually 1-2x the rank).", hint)
-        if not 0 <= self.lora_dropout < 1:
-            raise UsageError("--lora-dropout must be from 0 to below 1 (e.g. 0.05).", hint)
+        for key in ("lora_rank", "lora_alpha", "lora_dropout"):
+            _check_setting(self, key)
         if self.lora_targets is not None and not [t for t in self.lora_targets if t.strip()]:
             raise UsageError("--lora-targets needs at least one module name.",
                              "e.g. --lora-targets c_attn,c_proj for GPT-2.")
