@@ -44,13 +44,14 @@ def _forget(run_id: str | None, model_name: str) -> None:
         shutil.rmtree(runs.run_path(run_id), ignore_errors=True)
 
 
-def _epoch_figures(entry: dict[str, Any]) -> dict[str, Any]:
-    memory = entry.get("memory") or {}
-    return {"epoch": entry["epoch"], "seconds": entry["seconds"],
-            "tokens_per_s": entry["tokens_per_s"], "train_loss": entry["train_loss"],
-            "val_loss": entry["val_loss"], "peak_mb": memory.get("peak_mb"),
-            "peak_reserved_mb": memory.get("peak_reserved_mb"),
-            "peak_rss_mb": memory.get("peak_rss_mb")}
+def _epoch_figures(end: Any) -> dict[str, Any]:
+    """An engine history entry (an ``events.EpochEnd``) as the report's plain figures."""
+    memory = end.memory
+    return {"epoch": end.epoch, "seconds": end.seconds,
+            "tokens_per_s": end.tokens_per_s, "train_loss": end.train_loss,
+            "val_loss": end.val_loss, "peak_mb": memory.peak_mb,
+            "peak_reserved_mb": memory.peak_reserved_mb,
+            "peak_rss_mb": memory.peak_rss_mb}
 
 
 def smartlap_run(context: Any, role: str, mode: str = "full") -> dict[str, Any]:
@@ -58,8 +59,6 @@ def smartlap_run(context: Any, role: str, mode: str = "full") -> dict[str, Any]:
     from smartlap import events
     from smartlap.lm.device import choose_precision
     from smartlap.lm.train.engine import run_training
-    from smartlap.lm.train.memory import table_memory_mb
-
     plan = context.plan
     shape = plan.shapes[role]
     config = _config(context, role, f"gpu-check-{shape.label}-{mode}", mode=mode)
@@ -95,8 +94,7 @@ def smartlap_run(context: Any, role: str, mode: str = "full") -> dict[str, Any]:
         "wall_seconds_per_epoch": round(between, 2), "tokens_per_s": last["tokens_per_s"],
         "peak_allocated_mb": max((h["peak_mb"] or 0) for h in history) or None,
         "peak_reserved_mb": max((h["peak_reserved_mb"] or 0) for h in history) or None,
-        "table_memory_mb": max(table_memory_mb(h.get("memory") or {})
-                               for h in result.history),
+        "table_memory_mb": max(end.memory.table_mb for end in result.history),
         "train_loss": last["train_loss"], "val_loss": last["val_loss"],
         "wall_seconds": round(wall, 1)}
 
@@ -140,8 +138,8 @@ def trainer_run(context: Any, role: str) -> dict[str, Any]:
             "peak_reserved_mb": figures.get("gpu_peak_reserved_mb")}
 
 
-def _losses(history: list[dict[str, Any]]) -> dict[int, tuple[float, float | None]]:
-    return {h["epoch"]: (h["train_loss"], h["val_loss"]) for h in history}
+def _losses(history: list[Any]) -> dict[int, tuple[float, float | None]]:
+    return {end.epoch: (end.train_loss, end.val_loss) for end in history}
 
 
 def _wait_for_state(run_ids: set[str], process: subprocess.Popen, log: Path) -> str:
