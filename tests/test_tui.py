@@ -113,6 +113,34 @@ async def test_worker_pane_follows_a_hand_written_log_and_a_failure(smartlap_hom
         assert app.is_running
 
 
+async def test_f7_pages_through_the_runs_samples_and_a_resume_replaces_redone_ones(
+        smartlap_home: Path) -> None:
+    resumed = events.RunStarted(run_id="r", config={"epochs": 3}, model="m", dataset="d",
+                                device="cpu", params=1, resumed_from_epoch=1)
+    _write_run(smartlap_home, "20261121-220000-abcd", [
+        _started(), _epoch(1, 3.1, 3.4), events.Sample(epoch=1, prompt="In de ", text="kroeg"),
+        _epoch(2, 2.9, 3.2), events.Sample(epoch=2, prompt="In de ", text="eerste poging"),
+        events.RunCancelled(epoch=2), resumed,
+        _epoch(2, 2.7, 3.0), events.Sample(epoch=2, prompt="In de ", text="haven"),
+        _epoch(3, 2.5, 2.9), events.Sample(epoch=3, prompt="In de ", text="nacht")])
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        pane = app.query_one(WorkerPane)
+
+        def shown() -> str:
+            return str(pane.query_one("#wp-sample").render())
+
+        assert "epoch 3 sample; F7 older" in shown() and "→ nacht" in shown()
+        await pilot.press("f7")
+        assert "epoch 2 sample (2/3, val 3.000; F7 older)" in shown() and "→ haven" in shown()
+        await pilot.press("f7")
+        assert "epoch 1 sample (1/3, val 3.400" in shown() and "→ kroeg" in shown()
+        await pilot.press("f7")  # past the oldest: the latest again
+        assert "epoch 3 sample" in shown() and "→ nacht" in shown()
+        assert "eerste poging" not in str(pane.current.samples)
+
+
 async def test_worker_pane_marks_a_dead_process_as_interrupted(smartlap_home: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

@@ -47,6 +47,7 @@ class SmartlapApp(App[int]):
         Binding("f4", "show_tab('train')", "Train", priority=True),
         Binding("f5", "toggle_pane", "Runs pane", priority=True),
         Binding("f12", "cycle_run", "Next run", show=False, priority=True),
+        Binding("f7", "older_sample", "Older sample", show=False, priority=True),
         Binding("f8", "cancel_run", "Cancel run", show=False, priority=True),
         # Help: pinned at the footer's right by StudioFooter, so it shows on every screen.
         Binding(HELP_KEY, "help", "Help", show=False, priority=True),
@@ -161,6 +162,10 @@ class SmartlapApp(App[int]):
 
     def action_cycle_run(self) -> None:
         self.query_one(WorkerPane).cycle(1)
+
+    def action_older_sample(self) -> None:
+        """Page back through the shown run's per-epoch samples (past the oldest: the latest)."""
+        self.query_one(WorkerPane).page_samples(1)
 
     def action_cancel_run(self) -> None:
         state = self.query_one(WorkerPane).current

@@ -37,6 +37,7 @@ class RunState:
     sample: str = ""
     sample_prompt: str = ""
     sample_epoch: int | None = None
+    samples: dict[int, tuple[str, str]] = field(default_factory=dict)  # epoch -> prompt, text
     message: str = ""
     hint: str | None = None
     pid: int | None = None
@@ -61,6 +62,8 @@ class RunState:
                 self.epoch = event.resumed_from_epoch
                 del self.train_losses[event.resumed_from_epoch:]
                 del self.val_losses[event.resumed_from_epoch:]
+                for epoch in [e for e in self.samples if e > event.resumed_from_epoch]:
+                    del self.samples[epoch]  # those epochs are trained again
         elif isinstance(event, events.Step):
             self.epoch, self.step, self.loss = event.epoch, event.step, event.loss
             self.total_steps = event.total_steps or self.total_steps
@@ -83,6 +86,7 @@ class RunState:
         elif isinstance(event, events.Sample):
             self.sample, self.sample_epoch = event.text, event.epoch
             self.sample_prompt = event.prompt
+            self.samples[event.epoch] = (event.prompt, event.text)
         elif isinstance(event, events.RunFailed):
             self.status, self.message, self.hint = "failed", event.message, event.hint
             self.eta_seconds = None
