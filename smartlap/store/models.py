@@ -39,6 +39,7 @@ from smartlap.fsutil import (
 )
 from smartlap.names import validate_name
 from smartlap.paths import get_paths
+from smartlap.progress import Progress
 from smartlap.store.listing import DamagedEntry, Listing, gather
 
 DEFAULT_MODEL = "smartlap-mini"
@@ -496,7 +497,7 @@ def check_free_name(name: str, force: bool = False) -> Path:
 
 def register_model(source: Path, name: str | None = None, *, origin: str = "local",
                    transfer: str = "copy", force: bool = False,
-                   **metadata: Any) -> ModelInfo:
+                   progress: Progress | None = None, **metadata: Any) -> ModelInfo:
     """Register a Hugging Face model folder under ``name``.
 
     ``transfer`` is ``copy`` (files copied into the data home), ``link`` (only smartlap.json
@@ -524,7 +525,7 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
         meta["link"] = str(source)
     with atomic_directory(target, replace=force) as tmp:
         if transfer == "copy":
-            _copy_model_folder(source, tmp)
+            _copy_model_folder(source, tmp, progress)
         elif transfer == "move":
             for child in source.iterdir():
                 if child.name != METADATA_FILE:
@@ -564,7 +565,20 @@ def _link_target(link: Path, boundary: Path, shown: Path) -> Path:
     return resolved
 
 
-def _copy_model_folder(source: Path, dest: Path) -> None:
+_COPY_CHUNK = 4 << 20
+
+
+def _copy_counted(real: Path, target: Path, progress: Progress) -> None:
+    """copy2 in chunks, so a bar can follow a multi-GB weights file."""
+    with open(real, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(_COPY_CHUNK):
+            dst.write(chunk)
+            progress.advance(len(chunk))
+    shutil.copystat(real, target)
+    progress.advance(items=1)
+
+
+def _copy_model_folder(source: Path, dest: Path, progress: Progress | None = None) -> None:
     """Copy a model folder's files without ever reading outside it.
 
     Links are followed only when they stay inside the folder (or the HF cache entry it is a
@@ -596,9 +610,12 @@ def _copy_model_folder(source: Path, dest: Path) -> None:
                                  "A model folder holds only regular files.")
 
     walk(source, dest, True)
+    progress = progress or Progress()
+    progress.start(sum(real.stat().st_size for real, _ in plan))
     for real, target in plan:
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(real, target)
+        _copy_counted(real, target, progress)
+    progress.finish()
 
 
 def _user_entry(name: str, action: str) -> Path:
