@@ -43,8 +43,8 @@ def _both(folder: Path):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-def test_the_lean_model_is_read_without_a_transformers_model(arch: str,
-                                                             request: pytest.FixtureRequest) -> None:
+def test_the_lean_model_is_read_without_a_transformers_model(
+        arch: str, request: pytest.FixtureRequest) -> None:
     hf, lean = _both(_folder(arch, request))
     assert not hf.lean and lean.lean
     assert type(lean.model).__name__ == "LeanModel"
