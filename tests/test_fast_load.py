@@ -86,6 +86,17 @@ def test_seeded_generation_gives_the_same_tokens_both_ways(
     assert all(text for text, _, _ in got["lean"])
 
 
+@pytest.mark.parametrize("arch", ARCHS)
+def test_next_line_scores_are_the_same_on_the_lean_model(arch: str,
+                                                         request: pytest.FixtureRequest) -> None:
+    from smartlap.lm.constrained import line_logprob
+
+    hf, lean = _both(_folder(arch, request))
+    for context, line in (("In de kroeg", "brandt nog licht"), ("", "moeder wacht")):
+        assert line_logprob(lean, context, line) == pytest.approx(
+            line_logprob(hf, context, line), abs=1e-5)
+
+
 def test_untied_head_and_layer_scaled_attention_match_too(tmp_path: Path,
                                                           tiny_gpt2_dir: Path) -> None:
     from transformers import GPT2Config, GPT2LMHeadModel

@@ -1,6 +1,8 @@
 """The Write screen: song editor with gutter, songbook, and streaming suggestions.
 
-Model loading and generation run in one exclusive thread worker. The thread never touches a
+Generation goes through ``smartlap.lm.session.GenerationSession``, the front door
+``smartlap generate`` uses too; the F9 knobs are overrides on its settings. Model loading
+and generation run in one exclusive thread worker. The thread never touches a
 widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI appends each batch
 to the suggestion area (an append, never a re-render of the whole text). Escape sets a
 ``threading.Event`` the generator checks every token, and the UI stops listening at once.
