@@ -247,18 +247,25 @@ print("transformers" in sys.modules)
 """
 
 
+def _run_in(checkout: Path) -> dict:
+    """Subprocess options that import smartlap from ``checkout`` (``-m`` and ``-c`` put the
+    working directory first on sys.path, before PYTHONPATH)."""
+    return {"cwd": checkout, "env": {**os.environ, "PYTHONPATH": str(checkout)}}
+
+
 def _cold_torch_import() -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import torch"], check=True)
     return time.perf_counter() - started
 
 
-def _cold_generate_first_byte() -> tuple[float, str]:
+def _cold_generate_first_byte(checkout: Path) -> tuple[float, str]:
     """Seconds from spawning ``smartlap generate`` to the first byte of the sample's text."""
     command = [sys.executable, "-m", "smartlap", "generate", "--prompt", FIRST_TOKEN_PROMPT,
                "--max-new-tokens", "20", "--seed", "1"]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               **_run_in(checkout))
     assert process.stdout is not None
     first = None
     for line in iter(process.stdout.readline, b""):
@@ -272,24 +279,34 @@ def _cold_generate_first_byte() -> tuple[float, str]:
     return first, err.decode(errors="replace")
 
 
-def _cold_studio_first_token() -> tuple[float, bool]:
+def _cold_studio_first_token(checkout: Path) -> tuple[float, bool]:
     command = [sys.executable, "-c", _STUDIO_FIRST_TOKEN, FIRST_TOKEN_PROMPT]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         **_run_in(checkout)).stdout.split()
     return float(out[0]), out[1] == "True"
 
 
-def first_token(repeats: int, as_json: bool) -> int:
-    """Cold-process first token against a bare torch import, interleaved per repeat."""
+def first_token(repeats: int, as_json: bool, other: Path | None = None) -> int:
+    """Cold-process first token against a bare torch import, interleaved per repeat.
+
+    ``other``: another smartlap checkout (say, main before a change) measured in the same
+    run, so machine load hits both alike."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     runs: dict[str, list[float]] = {"torch": [], "generate": [], "studio": []}
+    checkouts = {"": Path(__file__).resolve().parent.parent}
+    if other is not None:
+        runs |= {"generate other": [], "studio other": []}
+        checkouts[" other"] = other.resolve()
     transformers_seen = False
     for _ in range(repeats):
         runs["torch"].append(_cold_torch_import())
-        seconds, _ = _cold_generate_first_byte()
-        runs["generate"].append(seconds)
-        seconds, imported = _cold_studio_first_token()
-        runs["studio"].append(seconds)
-        transformers_seen |= imported
+        for suffix, checkout in checkouts.items():
+            seconds, _ = _cold_generate_first_byte(checkout)
+            runs["generate" + suffix].append(seconds)
+            seconds, imported = _cold_studio_first_token(checkout)
+            runs["studio" + suffix].append(seconds)
+            if not suffix:
+                transformers_seen |= imported
     medians = {name: statistics.median(values) for name, values in runs.items()}
     import torch
 
@@ -302,6 +319,8 @@ def first_token(repeats: int, as_json: bool) -> int:
             "generate": f'smartlap generate --prompt "{FIRST_TOKEN_PROMPT}" '
                         "--max-new-tokens 20: first streamed byte",
             "studio": "studio: first generation after opening (load + first token)"}
+    if other is not None:
+        rows |= {f"{name} other": f"{label} [{other}]" for name, label in list(rows.items())[1:]}
     for name, label in rows.items():
         shown = ", ".join(f"{v:.2f}" for v in runs[name])
         print(f"| {label} | {medians[name]:.2f} s | {shown} | "
@@ -326,9 +345,11 @@ def main() -> int:
     parser.add_argument("--first-token", action="store_true",
                         help="cold-process first token of generate and the studio against "
                         "'import torch' (see the module docstring)")
+    parser.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                        help="with --first-token: also measure another smartlap checkout")
     args = parser.parse_args()
     if args.first_token:
-        return first_token(args.repeats, args.json)
+        return first_token(args.repeats, args.json, args.compare_with)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch

@@ -11,7 +11,7 @@ from smartlap.cli.console import err_console, out_console, print_json_line
 from smartlap.errors import InputError
 
 if TYPE_CHECKING:
-    from smartlap.craft.originality import CopyCheck, Match
+    from smartlap.craft.originality import Match
     from smartlap.lm.session import GenerationSession
 
 HEADER_WIDTH = 40
@@ -102,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
     if args.rhyme_with is not None or args.syllables is not None or args.candidates is not None:
         return _run_candidates(args, session, prompt, settings, style)
     stop = threading.Event()
-    copies = None if args.no_originality else session.copy_check
+    check = not args.no_originality  # the check itself is built after the first sample
     try:
         if args.json:
-            _stream_json(session, prompt, settings, stop, style, copies)
+            _stream_json(session, prompt, settings, stop, style, check)
         else:
-            _stream_text(session, prompt, settings, stop, style, copies)
+            _stream_text(session, prompt, settings, stop, style, check)
     except KeyboardInterrupt:
         stop.set()
         if not args.json:
@@ -137,12 +137,13 @@ def copies_block(matches: list[Match], dataset: str | None) -> list[str]:
 
 
 def _stream_json(session: GenerationSession, prompt, settings, stop, style,
-                 copies: CopyCheck | None) -> None:
+                 check: bool) -> None:
     from smartlap.events import SampleEnd
 
     skipped_told = False
     for event in session.stream(prompt, settings, stop=stop, style=style):
-        if isinstance(event, SampleEnd) and copies is not None:
+        if isinstance(event, SampleEnd) and check:
+            copies = session.copy_check
             matches = copies.matches(event.text or "", prompt)
             event.notes.extend(match.describe(copies.dataset) for match in matches)
             if copies.skipped and not skipped_told:
@@ -152,7 +153,7 @@ def _stream_json(session: GenerationSession, prompt, settings, stop, style,
 
 
 def _stream_text(session: GenerationSession, prompt, settings, stop, style,
-                 copies: CopyCheck | None) -> None:
+                 check: bool) -> None:
     from smartlap.events import SampleEnd
 
     console = out_console()
@@ -174,7 +175,8 @@ def _stream_text(session: GenerationSession, prompt, settings, stop, style,
             sys.stdout.flush()
             for note in event.notes:
                 errors.print(f"[yellow]note:[/] {note}", highlight=False)
-            if copies is not None:
+            if check:
+                copies = session.copy_check
                 for line in copies_block(copies.matches(event.text or "", prompt), copies.dataset):
                     errors.print(line, highlight=False, soft_wrap=True)
                 if copies.skipped and len(started) == 1:

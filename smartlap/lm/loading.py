@@ -182,11 +182,16 @@ def _lean_applies(path: Path, config: dict[str, Any]) -> bool:
 def _load_lean(path: Path, config: dict[str, Any], device: str, precision: str) -> Any:
     """The lean model for generation, its tensors checked."""
     from smartlap.lm.fast_load import TensorMismatch, read_lean_model
+    from smartlap.lm.threads import one_thread
 
     try:
-        model, tensors = read_lean_model(path, config, device, torch_dtype(precision))
+        with one_thread():
+            model, tensors = read_lean_model(path, config, device, torch_dtype(precision))
+            _check_finite(tensors.items(), path)
     except TensorMismatch as exc:
         raise _mismatch(path, exc.missing) from None
+    except ModelError:
+        raise
     except Exception as exc:
         if is_out_of_memory(exc):
             raise ModelError(f"Not enough memory to load {path.name}.",
@@ -194,7 +199,6 @@ def _load_lean(path: Path, config: dict[str, Any], device: str, precision: str) 
         raise ModelError(f"The weights of {path.name} cannot be loaded: "
                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                          _RECOVERY_HINT) from None
-    _check_finite(tensors.items(), path)
     return model
 
 
