@@ -115,17 +115,25 @@ def test_untied_head_and_layer_scaled_attention_match_too(tmp_path: Path,
                               atol=1e-5)
 
 
-@pytest.mark.parametrize("folder", ["tiny_gpt2_dir", "bundled"])
-def test_the_tokenizer_read_directly_matches_transformers(folder: str,
-                                                          request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("folder", ["tiny_gpt2_dir", "bundled", "GPT2Tokenizer",
+                                    "GPT2TokenizerFast"])
+def test_the_tokenizer_read_directly_matches_transformers(
+        folder: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     from transformers import AutoTokenizer
 
     from smartlap.lm.tokenizer import read_fast_tokenizer
 
-    path = (registry.bundled_models_dir() / registry.DEFAULT_MODEL if folder == "bundled"
-            else request.getfixturevalue(folder))
-    if not (path / "tokenizer.json").is_file():
-        pytest.skip("smartlap-mini is not built in this checkout")
+    if folder == "bundled":
+        path = registry.bundled_models_dir() / registry.DEFAULT_MODEL
+        if not (path / "tokenizer.json").is_file():
+            pytest.skip("smartlap-mini is not built in this checkout")
+    elif folder.startswith("GPT2"):  # as GPT-2 and GPT-Neo checkpoints name their tokenizer
+        path = _copy(request.getfixturevalue("tiny_gpt2_dir"), tmp_path)
+        config = json.loads((path / "tokenizer_config.json").read_text())
+        (path / "tokenizer_config.json").write_text(json.dumps(
+            {**config, "tokenizer_class": folder}))
+    else:
+        path = request.getfixturevalue(folder)
     hf, fast = AutoTokenizer.from_pretrained(path), read_fast_tokenizer(path)
     assert fast is not None
     assert len(fast) == len(hf) and fast.all_special_ids == hf.all_special_ids

@@ -35,9 +35,12 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = 8000,
 
 # --- reading a tokenizer without transformers ---------------------------------------------------
 
-# tokenizer_config.json classes whose tokenizer.json transformers uses as it is (v5 names and
-# the older fast one); anything else may rebuild or change it, so it goes through transformers.
-FAST_TOKENIZER_CLASSES = {None, "TokenizersBackend", "PreTrainedTokenizerFast"}
+# tokenizer_config.json classes whose tokenizer.json transformers reproduces as it is: the
+# generic ones, and GPT-2's byte-level BPE (GPT-Neo uses it too), which v5 rebuilds from the
+# same vocabulary and merges with the same pre-tokenizer (tested equal). Anything else may
+# change it, so it goes through transformers.
+FAST_TOKENIZER_CLASSES = {None, "TokenizersBackend", "PreTrainedTokenizerFast", "GPT2Tokenizer",
+                          "GPT2TokenizerFast"}
 _NAMED_SPECIAL = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
                   "mask_token")
 _EXTRA_SPECIAL = ("extra_special_tokens", "additional_special_tokens")
