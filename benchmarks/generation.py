@@ -159,7 +159,7 @@ class _FirstToken:
 def run_generate(model, tokenizer, tokens: int, seed: int) -> dict:
     import torch
 
-    inputs = tokenizer(PROMPT, return_tensors="pt")
+    inputs = tokenizer(PROMPT, return_tensors="pt").to(model.device)
     torch.manual_seed(seed)
     started = time.perf_counter()
     streamer = _FirstToken(started)
@@ -177,7 +177,7 @@ def run_generate_thread(model, tokenizer, tokens: int, seed: int) -> dict:
     import torch
     from transformers import TextIteratorStreamer
 
-    inputs = tokenizer(PROMPT, return_tensors="pt")
+    inputs = tokenizer(PROMPT, return_tensors="pt").to(model.device)
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
     def work() -> None:

@@ -1,6 +1,6 @@
 """Benchmark: import a generated lyrics CSV; seconds and peak RSS against a naive baseline.
 
-    .venv/bin/python benchmarks/import_csv.py [--songs 20000 44000]
+    .venv/bin/python benchmarks/import_csv.py [--songs 20000 44000] [--one-line-mb 50]
 
 Each measurement runs in a fresh child process with its own SMARTLAP_HOME; peak RSS is
 the child's VmHWM (Linux; ru_maxrss would carry the parent's peak over across exec).
@@ -85,6 +85,17 @@ print(len(songs))
 
 FLOOR = "import smartlap.store.datasets; print(0)"
 
+ONE_LINE = """
+import sys
+from smartlap.errors import InputError
+from smartlap.store.datasets import import_dataset
+try:
+    print(import_dataset(sys.argv[1], name="bench").songs)
+except InputError as error:  # expected: one line of N MB is not lyrics
+    print(0)
+    print("MESSAGE", error.message, file=sys.stderr)
+"""
+
 def measure(code: str, csv_path: Path) -> dict[str, float]:
     """Run ``code`` in a fresh interpreter: wall and CPU seconds (the machine may be shared,
     so CPU seconds are the steadier figure), peak RSS in MB, and the songs it kept."""
@@ -128,15 +139,33 @@ def run(songs: int, workdir: Path) -> dict[str, object]:
     }
 
 
+def run_one_line(megabytes: int, workdir: Path) -> dict[str, object]:
+    """A file that is one line of ``megabytes`` MB: the importer must read it in bounded
+    pieces and say what it is, not hold it (issue 20: it peaked near 1 GB)."""
+    path = workdir / "one_line.txt"
+    with open(path, "w", encoding="utf-8") as handle:
+        for _ in range(megabytes):
+            handle.write("la " * (1024 * 1024 // 3) + "l")
+    floor = measure(FLOOR, path)
+    streaming = measure(ONE_LINE, path)
+    return {"one_line_mb": megabytes, "python_floor_rss_mb": floor["peak_rss_mb"],
+            "streaming": streaming,
+            "rss_above_floor_mb": round(streaming["peak_rss_mb"] - floor["peak_rss_mb"], 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--songs", type=int, nargs="+", default=[20_000, 44_000],
                         help="sizes to generate (default: 20000 songs, and 44000: about 50 MB)")
+    parser.add_argument("--one-line-mb", type=int, default=0, metavar="MB",
+                        help="also import a file that is one line of MB megabytes")
     args = parser.parse_args()
     print(f"# {platform.platform()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as workdir:
         for songs in args.songs:
             print(json.dumps(run(songs, Path(workdir)), indent=2))
+        if args.one_line_mb:
+            print(json.dumps(run_one_line(args.one_line_mb, Path(workdir)), indent=2))
 
 
 if __name__ == "__main__":

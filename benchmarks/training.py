@@ -94,20 +94,28 @@ def run_smartlap(model_dir: str, limit: int) -> dict:
             "peak_rss_mb": window_peak[-1] if window_peak else None}
 
 
-def trainer_rows(tokenizer, texts: list[str], grouping: bool) -> list[list[int]]:
+def trainer_rows(tokenizer, texts: list[str], grouping: bool,
+                 block: int = BLOCK) -> list[list[int]]:
     eos = tokenizer.eos_token_id
     encoded = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    if grouping:  # run_clm: concatenate everything, cut into BLOCK-token chunks
+    if grouping:  # run_clm: concatenate everything, cut into block-token chunks
         stream = [t for ids in encoded for t in [*ids, eos]]
-        return [stream[i:i + BLOCK] for i in range(0, len(stream) - BLOCK + 1, BLOCK)]
-    rows = []  # one song per row; a song longer than BLOCK continues in the next row
+        return [stream[i:i + block] for i in range(0, len(stream) - block + 1, block)]
+    rows = []  # one song per row; a song longer than a block continues in the next row
     for ids in encoded:
         song = [*ids, eos]
-        rows += [song[i:i + BLOCK] for i in range(0, len(song), BLOCK) if len(song[i:]) >= 2]
+        rows += [song[i:i + block] for i in range(0, len(song), block) if len(song[i:]) >= 2]
     return rows
 
 
-def run_trainer(model_dir: str, limit: int, grouping: bool) -> dict:
+def run_trainer(model_dir: str, limit: int, grouping: bool, *, texts: list[str] | None = None,
+                batch: int = BATCH, block: int = BLOCK, lr: float = LR, epochs: int = 1,
+                precision: str = "fp32", device: str = "cpu") -> dict:
+    """HF ``Trainer`` on the same songs; on a GPU also its per-epoch times and memory peaks.
+
+    ``texts`` default to the first ``limit`` demo songs. ``precision`` is smartlap's name
+    (fp32, bf16, fp16: the Trainer's own mixed precision).
+    """
     import torch
     from transformers import (
         AutoModelForCausalLM,
@@ -122,7 +130,7 @@ def run_trainer(model_dir: str, limit: int, grouping: bool) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    rows = trainer_rows(tokenizer, songs(limit), grouping)
+    rows = trainer_rows(tokenizer, texts if texts is not None else songs(limit), grouping, block)
     if grouping:
         data = [{"input_ids": r, "labels": list(r)} for r in rows]
         inner = default_data_collator
@@ -139,30 +147,57 @@ def run_trainer(model_dir: str, limit: int, grouping: bool) -> dict:
         batch_tokens.append(int(mask.sum()) if mask is not None else batch_cells[-1])
         return batch
 
+    cuda = device.startswith("cuda")
     window: dict[str, float] = {}
+    epoch_seconds: list[float] = []
+
+    def now() -> float:
+        if cuda:  # queued kernels belong to the window they were launched in
+            torch.cuda.synchronize()
+        return time.perf_counter()
 
     class Window(TrainerCallback):
         def on_train_begin(self, args, state, control, **kwargs):
-            window["start"] = time.perf_counter()
+            if cuda:
+                torch.cuda.reset_peak_memory_stats()
+            window["start"] = now()
+
+        def on_epoch_begin(self, args, state, control, **kwargs):
+            window["epoch"] = now()
+
+        def on_epoch_end(self, args, state, control, **kwargs):
+            epoch_seconds.append(round(now() - window["epoch"], 3))
 
         def on_train_end(self, args, state, control, **kwargs):
-            window["seconds"] = time.perf_counter() - window["start"]
+            window["seconds"] = now() - window["start"]
             window["peak"] = vm_hwm_mb()
             window["steps"] = state.global_step
+            if cuda:
+                window["gpu_peak"] = torch.cuda.max_memory_allocated() / 2**20
+                window["gpu_peak_reserved"] = torch.cuda.max_memory_reserved() / 2**20
 
-    args = TrainingArguments(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=BATCH,
-                             num_train_epochs=1, learning_rate=LR, weight_decay=0.01,
+    args = TrainingArguments(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=batch,
+                             num_train_epochs=epochs, learning_rate=lr, weight_decay=0.01,
                              max_grad_norm=1.0, report_to=[], save_strategy="no",
-                             eval_strategy="no", logging_strategy="no", use_cpu=True,
+                             eval_strategy="no", logging_strategy="no", use_cpu=not cuda,
+                             bf16=precision == "bf16", fp16=precision == "fp16",
                              dataloader_num_workers=0, disable_tqdm=True, seed=42)
     trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=collate,
                       callbacks=[Window()])
-    trainer.train()
+    output = trainer.train()
     steps = int(window["steps"])
     real = sum(batch_tokens[:steps])
-    return {"tokens_per_s": round(real / window["seconds"], 1),
-            "seconds": round(window["seconds"], 2), "peak_rss_mb": window["peak"],
-            "real_tokens": real, "pad_share": round(1 - real / sum(batch_cells[:steps]), 3)}
+    per_epoch = sum(len(r) for r in rows)  # every epoch trains on every row once
+    result = {"tokens_per_s": round(real / window["seconds"], 1),
+              "seconds": round(window["seconds"], 2), "peak_rss_mb": window["peak"],
+              "real_tokens": real, "pad_share": round(1 - real / sum(batch_cells[:steps]), 3),
+              "epoch_seconds": epoch_seconds, "train_loss": round(output.training_loss, 5),
+              "last_epoch_tokens_per_s": round(per_epoch / epoch_seconds[-1], 1)
+              if epoch_seconds else None}
+    if cuda:
+        result.update(gpu_peak_mb=round(window["gpu_peak"], 1),
+                      gpu_peak_reserved_mb=round(window["gpu_peak_reserved"], 1))
+    return result
 
 
 def one(name: str, model_dir: str, limit: int, threads: int) -> None:

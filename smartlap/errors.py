@@ -45,3 +45,23 @@ class ModelError(SmartlapError):
 
 class TrainingError(SmartlapError):
     """A fine-tuning run cannot start or continue."""
+
+
+DISK_FULL_HINT = ("Free some disk space and try again (the data home can move to a bigger disk: "
+                  "set SMARTLAP_HOME).")
+
+
+class DiskFullError(SmartlapError):
+    """A write failed because the disk or the quota is full; what was there before is intact."""
+
+    def __init__(self, message: str, hint: str | None = DISK_FULL_HINT) -> None:
+        super().__init__(message, hint)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl+C so every cleanup path that handles one handles both."""
+
+
+def interrupt_exit_code(error: BaseException) -> int:
+    """The shell's code for a stop: 143 (128 + SIGTERM) or 130 (128 + SIGINT)."""
+    return 143 if isinstance(error, Terminated) else 130

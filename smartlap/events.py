@@ -10,6 +10,7 @@ rejected so the vocabulary cannot drift.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time as _time
 from dataclasses import dataclass, field
@@ -158,33 +159,81 @@ def from_dict(data: dict[str, Any]) -> Event:
     unknown = set(payload) - known
     if unknown:
         raise EventError(f"{kind}: unknown field(s) {', '.join(sorted(unknown))}")
+    for name, allowed in _field_types(cls).items():
+        if name in payload and not _is_a(payload[name], allowed):
+            raise EventError(f"{kind}: {name} has the wrong type "
+                             f"({type(payload[name]).__name__})")
     try:
         return cls(**payload)
     except TypeError as exc:  # a required field is missing
         raise EventError(f"{kind}: {exc}") from None
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "dict": (dict,),
+    "list": (list,), "None": (type(None),)}
+
+
+@functools.cache
+def _field_types(cls: type[Event]) -> dict[str, tuple[type, ...]]:
+    """Each field's JSON types from its annotation ('int | None' -> int, NoneType), so a
+    line with a string where a number belongs is rejected here, not deep in a reader."""
+    found = {}
+    for item in dataclasses.fields(cls):
+        names = [part.strip().split("[")[0] for part in str(item.type).split("|")]
+        if all(name in _JSON_TYPES for name in names):
+            found[item.name] = tuple(t for name in names for t in _JSON_TYPES[name])
+    return found
+
+
+def _is_a(value: Any, allowed: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):  # JSON true is no number
+        return bool in allowed
+    return isinstance(value, allowed)
+
+
 def parse_line(line: str) -> Event:
     try:
         data = json.loads(line)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise EventError(f"not JSON: {exc}") from None
     return from_dict(data)
 
 
-def read_events(path, *, strict: bool = False) -> list[Event]:
-    """All complete events in a log; a torn last line (a writer mid-append) is skipped."""
-    events: list[Event] = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.endswith("\n"):
+@dataclass
+class EventLog:
+    """The events of a log file, and how many of its complete lines could not be read."""
+
+    events: list[Event]
+    unreadable: int = 0
+
+
+def read_log(path, *, strict: bool = False) -> EventLog:
+    """All complete events in a log; a torn last line (a writer mid-append) is skipped.
+
+    Lines are decoded one by one, so bytes that are not UTF-8 (a crash appending garbage, a
+    character cut in two) cost only their own line: a line whose JSON survives the damage
+    keeps its event (U+FFFD where bytes were lost), any other is counted as unreadable.
+    """
+    log = EventLog([])
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
                 break
+            if not raw.strip():
+                continue
             try:
-                events.append(parse_line(line))
+                log.events.append(parse_line(raw.decode("utf-8", errors="replace")))
             except EventError:
                 if strict:
                     raise
-    return events
+                log.unreadable += 1
+    return log
+
+
+def read_events(path, *, strict: bool = False) -> list[Event]:
+    """The events of ``read_log``, without the count of unreadable lines."""
+    return read_log(path, strict=strict).events
 
 
 class EventTail:

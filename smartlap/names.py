@@ -32,13 +32,23 @@ def validate_name(name: str, kind: str = "name") -> str:
         raise UsageError(f"The {kind} name is longer than {MAX_NAME_LENGTH} characters.", hint)
     if not _ALLOWED.match(cleaned):
         raise UsageError(f"The {kind} name {cleaned!r} has characters that are not allowed.", hint)
-    if cleaned.split(".")[0].lower() in _WINDOWS_RESERVED:
+    if is_reserved(cleaned):
         raise UsageError(f"The {kind} name {cleaned!r} is reserved by some file systems.", hint)
     return cleaned
 
 
+def is_reserved(name: str) -> bool:
+    """Whether Windows (and so a FAT/NTFS disk or a synced folder) refuses ``name`` as a file
+    name: CON, PRN, AUX, NUL, COM1-9, LPT1-9, with or without an extension."""
+    return name.split(".")[0].strip().lower() in _WINDOWS_RESERVED
+
+
 def slugify(text: str, fallback: str = "song") -> str:
-    """A file-name-safe slug from a song title: 'Moeder, ik mis je' -> 'moeder-ik-mis-je'."""
+    """A file-name-safe slug from a song title: 'Moeder, ik mis je' -> 'moeder-ik-mis-je'.
+
+    A title that is a reserved file name stays allowed: the Dutch "Nul" becomes 'nul-song'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:MAX_NAME_LENGTH].strip("-")
+    if slug and is_reserved(slug):
+        slug = f"{slug}-{fallback}"
     return slug or fallback

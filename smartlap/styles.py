@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from smartlap.errors import InputError, NotFoundError
+from smartlap.fsutil import read_user_file
 from smartlap.paths import get_paths
 
 PROMPT_SLOT = "{prompt}"
@@ -163,7 +164,7 @@ def load_style_file(path: Path, origin: str = "bundled") -> Style:
     """Parse and check one style file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_file(path, what="style file").decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text.", "Save the style file as UTF-8.") from None
     except OSError as exc:

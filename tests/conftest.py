@@ -40,3 +40,11 @@ def tiny_gptneo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from helpers import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-gptneo"), "gpt_neo")
+
+
+@pytest.fixture(scope="session")
+def parrot_dir(tiny_gpt2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny GPT-2 after learning helpers.PARROT_LYRICS by heart."""
+    from helpers import build_parrot
+
+    return build_parrot(tiny_gpt2_dir, tmp_path_factory.mktemp("parrot"))

@@ -13,6 +13,11 @@ SAMPLE_LYRICS = [
     "Mijn hart is gebroken, mijn glas is weer leeg; café één, twee, drie — zij zweeg.",
 ]
 
+# Two lines the "parrot" model learns by heart: it recites them as a model fine-tuned on a
+# small dataset does, so the copied-line checks have something real to find.
+PARROT_LYRICS = ("In de kroeg op de hoek brandt nog licht,\n"
+                 "moeder wacht met de deur niet dicht.\n")
+
 
 def build_tiny_model(directory: Path, arch: str = "gpt2", texts: list[str] | None = None,
                      vocab_size: int = 300, seed: int = 0) -> Path:
@@ -46,3 +51,32 @@ def build_tiny_model(directory: Path, arch: str = "gpt2", texts: list[str] | Non
     model.save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def build_parrot(source: Path, target: Path, text: str = PARROT_LYRICS) -> Path:
+    """Copy of the tiny model at ``source`` that has learnt ``text`` by heart (greedy recites)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = AutoModelForCausalLM.from_pretrained(source)
+    ids = torch.tensor([[tokenizer.eos_token_id, *tokenizer.encode(text),
+                         tokenizer.eos_token_id]])
+    torch.manual_seed(0)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a model this small trains ~10x faster on one thread
+    try:
+        for _ in range(300):
+            loss = model(input_ids=ids, labels=ids).loss
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            if loss.item() < 0.01:
+                break
+    finally:
+        torch.set_num_threads(threads)
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    return target

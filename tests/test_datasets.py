@@ -194,3 +194,23 @@ def test_import_memory_stays_well_below_the_file_size(tmp_path: Path) -> None:
     assert size_mb > 7
     print(f"{used:.1f} MB above the floor ({floor:.1f}) for a {size_mb:.1f} MB file")
     assert used < size_mb / 3, f"{used:.1f} MB above the floor for a {size_mb:.1f} MB file"
+
+
+def test_repeat_dataset_repeats_songs_in_their_own_split_with_their_own_ids(
+        bundled_demo: Path) -> None:
+    originals = list(datasets.iter_songs("demo"))
+    info = datasets.repeat_dataset("demo", "demo-30", 30)
+
+    copies = list(datasets.iter_songs("demo-30"))
+    assert info.songs == len(copies) == 30
+    assert info.val_songs == sum(song.split == "val" for song in copies)
+    assert len({song.id for song in copies}) == 30
+    for index, song in enumerate(copies):
+        original = originals[index % len(originals)]
+        assert (song.lyrics, song.split) == (original.lyrics, original.split)
+    train_lyrics = {s.lyrics for s in copies if s.split == "train"}
+    assert not train_lyrics & {s.lyrics for s in copies if s.split == "val"}
+    assert datasets.get_dataset("demo-30").songs == 30
+    assert datasets.repeat_dataset("demo", "demo-30", 5).songs == 5  # replaced
+    with pytest.raises(UsageError):
+        datasets.repeat_dataset("demo", "demo", 5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,10 @@ def test_export_import_round_trips(entries: list[dict[str, str]], fmt: str) -> N
             datasets.import_dataset(source, name="orig", force=True)
         except InputError:
             assume(False)  # every generated song was too short or a duplicate
-        if fmt == "txt":  # a txt dump treats lines shared by many songs as site boilerplate
-            lines = [set(s.lyrics.split("\n")) for s in datasets.iter_songs("orig")]
-            assume(all(not (a & b) for i, a in enumerate(lines) for b in lines[i + 1:]))
+        # an import treats lines shared by many songs' edges as site boilerplate
+        shared = Counter(line for s in datasets.iter_songs("orig")
+                         for line in set(s.lyrics.split("\n")) if not line.startswith("["))
+        assume(all(count < 3 for count in shared.values()))
         exported = Path(scratch) / f"out.{fmt}"
         datasets.export_dataset("orig", exported)
         datasets.import_dataset(exported, name="back", force=True)

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from smartlap import events
-from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
+from smartlap.errors import (
+    AlreadyExistsError,
+    DiskFullError,
+    InputError,
+    ModelError,
+    NotFoundError,
+    UsageError,
+)
 from smartlap.lm.catalog import CATALOG, catalog_entry
 from smartlap.store import models as registry
 from smartlap.store.models import (
@@ -118,8 +125,9 @@ def test_failed_copy_leaves_nothing(tiny_gpt2_dir: Path, smartlap_home: Path,
         return real_copy(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(shutil, "copy2", flaky_copy)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError) as error:
         register_model(tiny_gpt2_dir, "half")
+    assert "SMARTLAP_HOME" in error.value.hint
     assert list((smartlap_home / "models").iterdir()) == []
     assert list_models() == []
 
@@ -319,7 +327,7 @@ def test_ctrl_c_stops_generate_cleanly(tiny_gpt2_dir: Path) -> None:
     assert _cli("models", "add", str(tiny_gpt2_dir), "--name", "tiny").returncode == 0
     process = subprocess.Popen(
         [sys.executable, "-m", "smartlap", "generate", "-m", "tiny", "--prompt", "Mijn hart",
-         "--samples", "100000", "--max-new-tokens", "100", "--seed", "1", "--no-originality"],
+         "--samples", "100", "--max-new-tokens", "1000", "--seed", "1", "--no-originality"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
         assert process.stdout is not None
@@ -334,3 +342,91 @@ def test_ctrl_c_stops_generate_cleanly(tiny_gpt2_dir: Path) -> None:
     assert process.returncode == 130, err
     assert "stopped." in err and "Traceback" not in err
     assert out.strip()  # what was streamed before the stop stays on screen
+
+
+# --- a warm Hugging Face cache, offline ----------------------------------------------------------
+
+def _warm_cache(tiny_dir: Path, hf_home: Path, repo_id: str = "GroNLP/gpt2-small-dutch",
+                revision: str = "0123abcd") -> Path:
+    """The tiny model laid out as huggingface_hub caches a download (refs/main -> snapshot)."""
+    repo = hf_home / "hub" / ("models--" + repo_id.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    snapshot = repo / "snapshots" / revision
+    shutil.copytree(tiny_dir, snapshot)
+    return snapshot
+
+
+def test_offline_with_a_warm_cache_pulls_and_generates_from_the_cache(
+        tiny_gpt2_dir: Path, tmp_path: Path, capsys) -> None:
+    from smartlap.cli import main
+
+    snapshot = _warm_cache(tiny_gpt2_dir, Path(os.environ["HF_HOME"]))
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    # a hub id works before it is registered, exactly as from_pretrained would find it
+    info = registry.get_model("GroNLP/gpt2-small-dutch")
+    assert info.path == snapshot and info.hub_id == "GroNLP/gpt2-small-dutch"
+    assert not info.registered
+    assert main(["generate", "--model", "GroNLP/gpt2-small-dutch", "--max-new-tokens", "5",
+                 "--seed", "1", "--json", "--no-originality"]) == 0
+    assert '"event":"sample_end"' in capsys.readouterr().out
+    # and pull registers it from the cache, touching no network
+    assert main(["models", "pull", "GroNLP/gpt2-small-dutch", "--json"]) == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert pulled["name"] == "gpt2-small-dutch" and pulled["origin"] == "pulled"
+    assert pulled["hub_id"] == "GroNLP/gpt2-small-dutch" and pulled["path"] == str(snapshot)
+
+
+def test_offline_with_a_cold_cache_says_it_is_not_cached(capsys) -> None:
+    from smartlap.cli import main
+
+    assert main(["models", "pull", "GroNLP/gpt2-small-dutch"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "offline mode is on (HF_HUB_OFFLINE=1) and it is not in the Hugging Face cache" in err
+    assert "smartlap models add PATH" in err
+
+
+def test_no_network_but_cached_registers_from_the_cache(tiny_gpt2_dir: Path,
+                                                        tmp_path: Path) -> None:
+    snapshot = _warm_cache(tiny_gpt2_dir, tmp_path / "hf")
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = _cli("models", "pull", "GroNLP/gpt2-small-dutch", "--json",
+                  env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": f"http://127.0.0.1:{port}",
+                       "HF_HOME": str(tmp_path / "hf")})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == str(snapshot)
+
+
+def test_adding_a_cache_snapshot_folder_infers_its_hub_id(tiny_gpt2_dir: Path,
+                                                         tmp_path: Path) -> None:
+    snapshot = _warm_cache(tiny_gpt2_dir, tmp_path / "elsewhere", "yhavinga/gpt-neo-125M-dutch")
+    info = register_model(snapshot, "neo", transfer="link")
+    assert info.hub_id == "yhavinga/gpt-neo-125M-dutch"
+    assert registry.hub_id_from_cache_path(tiny_gpt2_dir) is None
+
+
+def test_add_refuses_a_tokenizer_that_does_not_fit_the_vocabulary(tiny_gpt2_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    from helpers import SAMPLE_LYRICS
+
+    from smartlap.lm.tokenizer import train_bpe_tokenizer
+
+    folder = tmp_path / "mismatch"
+    shutil.copytree(tiny_gpt2_dir, folder)
+    rows = json.loads((folder / "config.json").read_text())["vocab_size"]
+    assert registry.tokenizer_size(folder) == rows  # the tiny model's own tokenizer fits
+    other = train_bpe_tokenizer(SAMPLE_LYRICS * 4, vocab_size=rows + 40, min_frequency=1)
+    for name in ("tokenizer.json", "vocab.json", "merges.txt"):
+        (folder / name).unlink(missing_ok=True)
+    other.save_pretrained(folder)
+    assert registry.tokenizer_size(folder) == len(other) > rows
+    with pytest.raises(ModelError) as caught:
+        register_model(folder, "mismatch")
+    assert f"has {len(other):,} tokens but the model's vocabulary has {rows:,}" in \
+        caught.value.message
+    assert not (registry.get_paths().models / "mismatch").exists()
+    # an embedding padded a little past the tokenizer (GPT-2's 50257 -> 50304) is fine
+    assert not registry.vocab_mismatch(50304, 50257)
+    assert registry.vocab_mismatch(50304, 40000) and registry.vocab_mismatch(100, 101)

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import PARROT_LYRICS as LEARNT
 from lyrics_fixtures import csv_text
 
 from smartlap.cli import main
@@ -18,7 +19,6 @@ from smartlap.cli.generate import copies_block
 from smartlap.craft.originality import OriginalityIndex
 from smartlap.events import SampleEnd, Token, from_dict
 
-LEARNT = "In de kroeg op de hoek brandt nog licht,\nmoeder wacht met de deur niet dicht.\n"
 TITLE = "Licht op de hoek"
 OTHER = "De schepen varen uit naar zee\nde meeuwen vliegen met ze mee\n"
 
@@ -66,37 +66,6 @@ def test_copies_block_flags_copied_and_near_lines_and_says_nothing_otherwise() -
 
 
 # -- smartlap generate, end to end --------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def parrot_dir(tiny_gpt2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny GPT-2 after learning LEARNT by heart (greedy decoding recites it)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_gpt2_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny_gpt2_dir)
-    ids = torch.tensor([[tokenizer.eos_token_id, *tokenizer.encode(LEARNT),
-                         tokenizer.eos_token_id]])
-    torch.manual_seed(0)
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
-    model.train()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a model this small trains ~10x faster on one thread
-    try:
-        for _ in range(300):
-            loss = model(input_ids=ids, labels=ids).loss
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            if loss.item() < 0.01:
-                break
-    finally:
-        torch.set_num_threads(threads)
-    target = tmp_path_factory.mktemp("parrot")
-    model.save_pretrained(target)
-    tokenizer.save_pretrained(target)
-    return target
-
 
 def _register(parrot_dir: Path, name: str = "parrot", dataset: str | None = "kroeg") -> str:
     from smartlap.store.models import register_model

@@ -150,3 +150,41 @@ def test_background_runs_yield_the_cpu_to_the_studio() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def _epoch(run_id: str, epoch: int, val: float, text: str, best: bool = True) -> None:
+    runs.append_event(run_id, events.EpochEnd(
+        epoch=epoch, train_loss=val + 0.1, val_loss=val, perplexity=2.718 ** val, seconds=1.0,
+        memory={"device": "cpu", "rss_mb": 100.0}, epochs=3, best=best))
+    runs.append_event(run_id, events.Sample(epoch=epoch, prompt="In de kroeg ", text=text))
+
+
+def test_runs_show_samples_pages_every_epoch_and_a_resume_replaces_redone_epochs(
+        capsys) -> None:
+    run_id = fake_run(kinds=("started",))
+    _epoch(run_id, 1, 3.0, "la la la")
+    _epoch(run_id, 2, 2.6, "eerste poging")
+    runs.append_event(run_id, events.RunCancelled(epoch=2))
+    runs.append_event(run_id, events.RunStarted(run_id=run_id, config={}, model="m",
+                                                dataset="demo", device="cpu", params=10,
+                                                resumed_from_epoch=1))
+    _epoch(run_id, 2, 2.4, "brandt nog licht")
+    _epoch(run_id, 3, 2.5, "moeder wacht", best=False)
+
+    assert main(["runs", "show", run_id, "--samples", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["samples"]
+    assert [(s["epoch"], s["text"], s["val_loss"]) for s in shown] == [
+        (1, "la la la", 3.0), (2, "brandt nog licht", 2.4), (3, "moeder wacht", 2.5)]
+    assert [s["best"] for s in shown] == [True, True, False]
+
+    assert main(["runs", "show", run_id, "--samples"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Epoch 1") < out.index("Epoch 2") < out.index("Epoch 3")
+    assert "In de kroeg brandt nog licht" in out and "eerste poging" not in out
+    assert "val 2.4000, best" in out
+
+
+def test_runs_show_samples_of_a_run_without_epochs_says_so(capsys) -> None:
+    run_id = fake_run(kinds=("started",))
+    assert main(["runs", "show", run_id, "--samples"]) == 0
+    assert "no samples yet" in capsys.readouterr().out

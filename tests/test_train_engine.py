@@ -12,7 +12,13 @@ from safetensors.torch import load_file
 from train_support import TRAIN_SONGS, training_dataset
 
 from smartlap import events
-from smartlap.errors import AlreadyExistsError, NotFoundError, TrainingError, UsageError
+from smartlap.errors import (
+    AlreadyExistsError,
+    DiskFullError,
+    NotFoundError,
+    TrainingError,
+    UsageError,
+)
 from smartlap.lm.train.config import TrainConfig
 from smartlap.lm.train.engine import run_training
 from smartlap.store import runs
@@ -166,7 +172,7 @@ def test_disk_full_while_saving_keeps_the_previous_best(tiny_gpt2_dir, dataset, 
 
     monkeypatch.setattr(PreTrainedModel, "save_pretrained", save_until_full)
     seen: list[events.Event] = []
-    with pytest.raises(TrainingError) as info:
+    with pytest.raises(DiskFullError) as info:
         run_training(config_for(tiny_gpt2_dir, dataset, epochs=3, lr=3e-3, max_songs=4),
                      on_event=seen.append)
     assert "disk is full" in info.value.message
@@ -508,3 +514,37 @@ def test_activation_checkpointing_trains_the_same_losses_without_warnings(
         plain.history[0]["train_loss"], abs=1e-5)
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)
                 and "checkpointing" in str(w.message)]
+
+
+def test_lora_options_reach_peft_and_the_adapter_names_its_hub_base(
+        tiny_gpt2_dir, dataset, smartlap_home) -> None:
+    from smartlap.store.models import register_model
+
+    base = register_model(tiny_gpt2_dir, name="klein", transfer="link",
+                          origin="pulled", hub_id="GroNLP/gpt2-small-dutch").name
+    before = _weights(tiny_gpt2_dir)
+    run_training(config_for(tiny_gpt2_dir, dataset, model=base, mode="lora", epochs=1,
+                            lr=1e-2, lora_rank=4, lora_alpha=16.0, lora_dropout=0.0,
+                            lora_targets=["c_attn"]))
+    saved = smartlap_home / "models" / "out"
+    config = json.loads((saved / "adapter" / "adapter_config.json").read_text())
+    assert (config["r"], config["lora_alpha"], config["lora_dropout"]) == (4, 16.0, 0.0)
+    assert config["target_modules"] == ["c_attn"]
+    # the hub id loads on any machine; the local folder it was loaded from would not
+    assert config["base_model_name_or_path"] == "GroNLP/gpt2-small-dutch"
+    after = _weights(saved)
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed and all(name.endswith("c_attn.weight") for name in changed)
+    card = (saved / "README.md").read_text(encoding="utf-8")
+    assert "base_model: GroNLP/gpt2-small-dutch" in card and "`adapter/`" in card
+
+
+def test_lora_options_are_checked_before_training(tiny_gpt2_dir, dataset) -> None:
+    with pytest.raises(UsageError, match="only applies with --mode lora"):
+        config_for(tiny_gpt2_dir, dataset, lora_rank=4).validate()
+    with pytest.raises(UsageError, match="--lora-dropout"):
+        config_for(tiny_gpt2_dir, dataset, mode="lora", lora_dropout=1.5).validate()
+    with pytest.raises(UsageError, match="no layer named q_proj") as caught:
+        run_training(config_for(tiny_gpt2_dir, dataset, mode="lora", epochs=1,
+                                lora_targets=["q_proj"]))
+    assert "c_attn" in caught.value.hint

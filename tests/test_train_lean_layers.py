@@ -296,3 +296,31 @@ def test_on_other_devices_gpt2_keeps_the_library_kernels(monkeypatch) -> None:
     monkeypatch.setattr(torch, "randint", lambda *a, **k: pytest.fail("16-bit draw on a GPU"))
     mask = lean_layers._keep_mask(torch.Size([4, 4]), 0.1, torch.device("meta"))
     assert mask.dtype == torch.uint8 and mask.device.type == "meta"  # GPT-Neo's, on a GPU
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "gpt_neo"])
+def test_lean_attention_runs_under_autocast_and_matches_the_model(arch, monkeypatch) -> None:
+    # accelerate's bf16/fp16 runs wrap the forward in autocast; bmm into the fp32 buffers
+    # then failed with "expected scalar type Float but found BFloat16". CPU autocast bf16
+    # reproduces what a GPU run does.
+    reference = _gpt2(dropout=0.0) if arch == "gpt2" else _gptneo()
+    lean = copy.deepcopy(reference)
+    for module in lean.modules():
+        if hasattr(module, "attn_dropout"):
+            module.attn_dropout.p = 1e-9  # the lean attention runs, dropping nothing
+    make_lean(lean)
+    calls = []
+    original = lean_layers._RecomputedAttention.apply
+    monkeypatch.setattr(lean_layers._RecomputedAttention, "apply",
+                        lambda *a: calls.append(a[0].dtype) or original(*a))
+    losses = []
+    for model in (reference, lean):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(**_batch(), use_cache=False).loss
+        loss.backward()
+        losses.append(float(loss.detach()))
+        assert all(torch.isfinite(p.grad).all() for p in model.parameters()
+                   if p.grad is not None)
+
+    assert calls == [torch.bfloat16] * 2  # it ran, on autocast's bf16 q, k, v
+    assert abs(losses[0] - losses[1]) < 0.05

@@ -22,7 +22,7 @@ from train_support import (
 )
 
 from smartlap import events
-from smartlap.store import runs
+from smartlap.store import processes, runs
 
 pytestmark = pytest.mark.slow
 
@@ -114,12 +114,12 @@ def test_cancel_with_sigint_saves_state_and_resumes(tmp_path, tiny_gpt2_dir,
     run = runs.get_run(run_id)
     assert run.pid and run.status in {"starting", "running"}
     def stepping() -> bool:
-        assert runs.pid_alive(run.pid), (run.path / runs.OUTPUT_LOG).read_text()
+        assert processes.is_running(run.process), (run.path / runs.OUTPUT_LOG).read_text()
         return any(e["event"] == "step" for e in logged(smartlap_home, run_id))
 
     wait_for(stepping)
     runs.cancel_run(run_id)
-    assert runs.wait_for_exit(run.pid, 60)
+    assert processes.wait_for_exit(run.process, 60)
     run = runs.get_run(run_id)
     assert run.status == "cancelled" and run.resumable
     cancelled = [e for e in logged(smartlap_home, run_id) if e["event"] == "run_cancelled"]
@@ -183,4 +183,35 @@ def test_resume_refuses_options_that_would_change_the_run(smartlap_home) -> None
     for allowed in ("--epochs", "--patience"):
         assert allowed not in error
     assert "start a new run to change --lr" in " ".join(hint.split())
+    assert not (smartlap_home / "runs").exists() or not any((smartlap_home / "runs").iterdir())
+
+
+def test_check_launch_tells_a_single_cpu_process_from_a_real_world() -> None:
+    from smartlap.errors import UsageError
+    from smartlap.lm.train.launch import check_launch
+
+    simple = {"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
+    with pytest.raises(UsageError, match="started only one") as caught:
+        check_launch(simple)
+    assert "torchrun --nproc_per_node 2" in caught.value.hint
+    check_launch({**simple, "WORLD_SIZE": "2"})  # torchrun / accelerate's multi launchers
+    check_launch({**simple, "OMPI_COMM_WORLD_SIZE": "2"})  # mpirun (accelerate multi-CPU)
+    check_launch({"ACCELERATE_USE_CPU": "True"})  # accelerate launch --cpu, one process asked
+    check_launch({})  # plain `smartlap train`
+
+
+def test_accelerate_launch_with_two_cpu_processes_says_it_would_run_one(
+        tmp_path, tiny_gpt2_dir, smartlap_home) -> None:
+    accelerate = Path(sys.executable).with_name("accelerate")
+    dataset = training_dataset(tmp_path)
+    command = [str(accelerate), "launch", "--num_processes", "2", "--cpu", "-m", "smartlap",
+               "train", *train_args(tiny_gpt2_dir, dataset, "ddp", epochs=1)]
+    env = {**smartlap_env(smartlap_home), "HF_HOME": str(tmp_path / "hf")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env,
+                            cwd=REPO)
+    assert result.returncode != 0
+    said = " ".join(result.stderr.split())
+    assert "error: accelerate launch was asked for several CPU processes, but started only " \
+        "one" in said and "hint: Use 'torchrun --nproc_per_node 2 -m smartlap train" in said
+    # (accelerate's launcher then prints its own traceback for the child's exit code 2)
     assert not (smartlap_home / "runs").exists() or not any((smartlap_home / "runs").iterdir())

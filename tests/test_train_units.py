@@ -98,6 +98,9 @@ class FakeCuda:
     def max_memory_allocated(self, index):
         return 5 * 1024**3
 
+    def max_memory_reserved(self, index):
+        return 6 * 1024**3
+
 
 class FakeProcess:
     def memory_info(self):
@@ -108,7 +111,8 @@ def test_gpu_memory_is_read_from_torch_cuda() -> None:
     snapshot = memory.memory_snapshot("cuda", cuda=FakeCuda(), process=FakeProcess())
     assert snapshot["device"] == "cuda"
     assert (snapshot["allocated_mb"], snapshot["reserved_mb"], snapshot["peak_mb"],
-            snapshot["total_mb"]) == (3072.0, 4096.0, 5120.0, 12288.0)
+            snapshot["peak_reserved_mb"], snapshot["total_mb"]) == (
+        3072.0, 4096.0, 5120.0, 6144.0, 12288.0)
     assert snapshot["rss_mb"] == 300.0
     assert memory.table_memory_mb(snapshot) == 5120.0
 
@@ -138,3 +142,23 @@ def test_modes_set_trainable_parameters(tiny_gpt2_dir, recwarn) -> None:
     assert any("c_attn" in n for n in names) and any("c_fc" in n for n in names)
     assert count_parameters(lora)[1] < total / 2
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]  # none shown
+
+
+def test_lora_flags_parse_and_only_go_with_lora(capsys) -> None:
+    import argparse
+
+    from smartlap.cli import build_parser, main
+    from smartlap.cli.train import build_config
+
+    args = build_parser().parse_args(["train", "--model", "m", "--dataset", "demo", "--mode",
+                                      "lora", "--lora-rank", "16", "--lora-alpha", "32",
+                                      "--lora-dropout", "0.1", "--lora-targets",
+                                      "c_attn, c_fc"])
+    config = build_config(args)
+    assert (config.lora_rank, config.lora_alpha, config.lora_dropout, config.lora_targets) == \
+        (16, 32.0, 0.1, ["c_attn", "c_fc"])
+    assert isinstance(args, argparse.Namespace)
+    assert main(["train", "--model", "m", "--dataset", "demo", "--lora-rank", "16"]) == 2
+    assert "--lora-rank only applies with --mode lora" in capsys.readouterr().err
+    assert main(["train", "--resume", "20260101-000000-abcd", "--lora-alpha", "8"]) == 2
+    assert "--lora-alpha" in capsys.readouterr().err

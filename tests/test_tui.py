@@ -294,6 +294,35 @@ async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Pat
         assert not (smartlap_home / "runs").exists()
 
 
+async def test_train_form_offers_lora_settings_only_in_lora_mode(smartlap_home: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await views_ready(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        view = app.query_one("#train-view")
+        rank = app.query_one("#train-lora_rank", Input)
+        assert not rank.display  # full mode: nothing about LoRA
+        rank.value = "16"
+        assert "--lora-rank" not in view.build_argv()
+        app.query_one("#train-mode").value = "lora"
+        await pilot.pause()
+        assert rank.display and app.query_one("#train-lora_targets", Input).display
+        app.query_one("#train-lora_targets", Input).value = "c_attn, c_fc"
+        app.query_one("#train-lora_dropout", Input).value = "1.5"
+        await pilot.pause()
+        assert view.build_argv() is None
+        assert "below 1" in str(app.query_one("#train-lora_dropout-error").render())
+        app.query_one("#train-lora_dropout", Input).value = "0.1"
+        await pilot.pause()
+        argv = view.build_argv()
+        assert argv[argv.index("--mode") + 1] == "lora"
+        assert argv[argv.index("--lora-rank") + 1] == "16"
+        assert argv[argv.index("--lora-dropout") + 1] == "0.1"
+        assert argv[argv.index("--lora-targets") + 1] == "c_attn,c_fc"
+        assert "--lora-alpha" not in argv  # left empty: twice the rank
+
+
 def _run_with_state(monkeypatch: pytest.MonkeyPatch, planned: int, trained: int,
                     ending: events.Event) -> tuple[str, list[list[str]]]:
     """A run that trained ``trained`` of ``planned`` epochs, saved state and ended so;

@@ -293,6 +293,25 @@ async def test_chords_are_dimmed_uncounted_and_kept_from_the_model(
         "In de kroeg op de hoek\nbrandt nog licht voor ons"]
 
 
+async def test_ctrl_k_lists_rhymes_for_the_word_at_the_cursor(smartlap_home: Path) -> None:
+    songbook.new_song("Rijm", "ik ging [Am]ervandaan\n\nen nu\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        editor = app.query_one("#editor", TextArea)
+        editor.focus()
+        editor.move_cursor((0, len("ik ging [Am]erva")))  # inside the word, after a chord
+        await pilot.press("ctrl+k")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        found = [n for n in app._notifications if n.title == "Rhymes for ervandaan"]
+        assert found and "gaan (1)" in found[0].message and "slaan (1)" in found[0].message
+        editor.move_cursor((1, 0))  # an empty line: no word
+        await pilot.press("ctrl+k")
+        await pilot.pause(0.1)
+        assert any("Put the cursor on a word" in n.message for n in app._notifications)
+
+
 class DemoBackend(GenerationBackend):
     """The bundled demo model as the session sees it; every load is a fresh session."""
 

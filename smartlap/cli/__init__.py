@@ -9,16 +9,19 @@ code. Modules here stay light: anything that needs torch imports it inside the h
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from smartlap import __version__
-from smartlap.errors import SmartlapError, UsageError
+from smartlap.errors import SmartlapError, Terminated, UsageError, interrupt_exit_code
 
 COMMAND_MODULES = (
-    "paths", "datasets", "models", "styles", "generate", "train", "runs", "report", "craft",
-    "songs",
+    "paths", "datasets", "models", "styles", "generate", "compare", "train", "runs", "report",
+    "craft", "songs",
 )
 
 
@@ -54,6 +57,33 @@ def _print_error(error: SmartlapError) -> None:
         console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
 
 
+def _print_json_error(error: SmartlapError) -> None:
+    """With --json a failure is JSON on stdout too, so a script never parses a traceback."""
+    from smartlap.cli.console import print_json
+
+    print_json({"error": {"message": error.message, "hint": error.hint,
+                          "kind": type(error).__name__, "exit_code": error.exit_code}})
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM stops it the way Ctrl+C does (same cleanup: temps
+    removed, state saved), and the command exits 143."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (tests calling main() from a worker)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
@@ -67,19 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 0
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except SmartlapError as error:
         if debug:
             raise
-        _print_error(error)
+        if "--json" in args_list:
+            _print_json_error(error)
+        else:
+            _print_error(error)
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if debug:
             raise
         from smartlap.cli.console import err_console
 
         err_console().print("[yellow]stopped.[/]")
-        return 130
+        return interrupt_exit_code(interrupt)
     except BrokenPipeError:
         return 0
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from smartlap.cli.console import out_console, print_json
 from smartlap.errors import InputError, UsageError
-
-MAX_FILE_BYTES = 5_000_000
+from smartlap.fsutil import read_capped, read_user_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,13 +27,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     syl.set_defaults(func=run_syllables)
 
     rhy = verbs.add_parser("rhymes", help="words that rhyme with WORD, most used first",
-                           description="Words that rhyme perfectly with WORD, ranked by how "
-                           "often they occur in a dataset (default: the demo dataset) or how "
-                           "likely a model finds them at the end of a line.")
+                           description="Words of the whole Dutch language that rhyme perfectly "
+                           "with WORD, commonest first (real word frequencies), with their "
+                           "syllables; or only the words of a dataset, ranked by how often they "
+                           "occur there, or of a model's vocabulary, ranked by how likely it "
+                           "finds them at the end of a line.")
     rhy.add_argument("word", metavar="WORD")
     source = rhy.add_mutually_exclusive_group()
     source.add_argument("--dataset", "-d", metavar="D", help="rank by frequency in this dataset")
     source.add_argument("--model", "-m", metavar="M", help="rank by likelihood under this model")
+    rhy.add_argument("--loose", action="store_true",
+                     help="also near rhymes: n-deletion (alle/wallen), then assonance")
+    rhy.add_argument("--syllables", "-s", type=int, metavar="N",
+                     help="only rhymes of N syllables")
     rhy.add_argument("--limit", "-n", type=int, default=20, metavar="N",
                      help="show at most N words (default 20)")
     rhy.add_argument("--device", help="device for --model: auto (default), cpu, cuda, mps")
@@ -80,27 +85,29 @@ def run_syllables(args: argparse.Namespace) -> int:
 
 def run_rhymes(args: argparse.Namespace) -> int:
     from smartlap.craft import rhyme_key
-    from smartlap.craft.phonetics import normalize_word
+    from smartlap.craft.dictionary import check_word
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1.", "Try --limit 20.")
-    word = normalize_word(args.word)
-    if not rhyme_key(word):
-        raise InputError(f"{args.word!r} has no vowel to rhyme on.",
-                         "Give a Dutch word, e.g. 'smartlap craft rhymes hart'.")
+    if args.syllables is not None and args.syllables < 1:
+        raise UsageError("--syllables must be at least 1.", "Try --syllables 2.")
+    word = check_word(args.word)
     if args.model:
         ranked, source = _rhymes_by_model(word, args), {"model": args.model}
+        label, where = "log-prob", f"model {args.model}"
+    elif args.dataset:
+        ranked, source = _rhymes_by_dataset(word, args), {"dataset": args.dataset}
+        label, where = "uses", f"dataset {args.dataset}"
     else:
-        name = args.dataset or "demo"
-        ranked, source = _rhymes_by_dataset(word, name), {"dataset": name}
+        ranked, source = _rhymes_by_dictionary(word, args), {"source": "dictionary"}
+        label, where = "zipf", "the Dutch word list"
     ranked = ranked[: args.limit]
     if args.json:
         print_json({"word": word, "rhyme_key": rhyme_key(word), **source,
-                    "rhymes": [{"word": w, "score": s} for w, s in ranked]})
+                    "rhymes": [{"word": w, "syllables": n, "quality": q, "score": s}
+                               for w, n, q, s in ranked]})
         return 0
     console = out_console()
-    label = "uses" if args.model is None else "log-prob"
-    where = f"model {args.model}" if args.model else f"dataset {source['dataset']}"
     if not ranked:
         console.print(f"No rhymes for [bold]{word}[/] in {where}.", highlight=False)
         return 0
@@ -110,52 +117,82 @@ def run_rhymes(args: argparse.Namespace) -> int:
     table = Table(title=f"Rhymes for {word} ({where})", title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("word")
+    table.add_column("syl", justify="right")
+    if args.loose:
+        table.add_column("rhyme")
     table.add_column(label, justify="right")
-    for rank, (w, score) in enumerate(ranked, start=1):
-        table.add_row(str(rank), Text(w),
-                      f"{score:.2f}" if isinstance(score, float) else str(score))
+    for rank, (w, n, quality, score) in enumerate(ranked, start=1):
+        cells = [str(rank), Text(w), str(n)] + ([quality] if args.loose else [])
+        table.add_row(*cells, f"{score:.2f}" if isinstance(score, float) else str(score))
     console.print(table)
     return 0
 
 
-def _rhymes_by_dataset(word: str, name: str) -> list[tuple[str, Any]]:
-    from smartlap.craft.rhyme import rhyming_words, word_counts
+Ranked = list[tuple[str, int, str, Any]]  # word, syllables, quality, score
+
+
+def _rhymes_by_dictionary(word: str, args: argparse.Namespace) -> Ranked:
+    from smartlap.craft.dictionary import dictionary_rhymes
+
+    return [(r.word, r.syllables, r.quality, r.zipf)
+            for r in dictionary_rhymes(word, loose=args.loose, syllables=args.syllables)]
+
+
+def _graded(word: str, vocabulary: Any, args: argparse.Namespace) -> list[tuple[str, int, str]]:
+    """The words of ``vocabulary`` that rhyme with ``word`` (perfect, or near with --loose)."""
+    from smartlap.craft.phonetics import normalize_word
+    from smartlap.craft.rhyme import key_quality, rhyme_key, same_word
+    from smartlap.craft.syllables import word_syllables
+
+    key = rhyme_key(word)
+    found: list[tuple[str, int, str]] = []
+    seen: set[str] = set()
+    for candidate in vocabulary:
+        norm = normalize_word(candidate)
+        if not norm or norm in seen or same_word(norm, word):
+            continue
+        seen.add(norm)
+        quality = key_quality(key, rhyme_key(norm))
+        if quality == "none" or (quality != "perfect" and not args.loose):
+            continue
+        count = word_syllables(norm)
+        if args.syllables is None or count == args.syllables:
+            found.append((norm, count, quality))
+    return found
+
+
+def _rhymes_by_dataset(word: str, args: argparse.Namespace) -> Ranked:
+    from smartlap.craft.rhyme import QUALITIES, word_counts
     from smartlap.store.datasets import iter_songs
 
-    counts = word_counts(song.lyrics for song in iter_songs(name))
-    found = rhyming_words(word, (w for w, _ in counts.most_common()))
-    return [(w, counts[w]) for w in found]
+    counts = word_counts(song.lyrics for song in iter_songs(args.dataset))
+    found = _graded(word, (w for w, _ in counts.most_common()), args)
+    found.sort(key=lambda item: QUALITIES.index(item[2]))  # stable: by count within a grade
+    return [(w, n, q, counts[w]) for w, n, q in found]
 
 
-def _rhymes_by_model(word: str, args: argparse.Namespace) -> list[tuple[str, Any]]:
-    from smartlap.craft.rhyme import rhyming_words
+def _rhymes_by_model(word: str, args: argparse.Namespace) -> Ranked:
     from smartlap.lm.constrained import vocabulary_words, word_logprobs
     from smartlap.lm.loading import load_model
 
     loaded = load_model(args.model, device=args.device)
-    found = rhyming_words(word, vocabulary_words(loaded))
-    scores = word_logprobs(loaded, found)
-    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    found = _graded(word, vocabulary_words(loaded), args)
+    scores = word_logprobs(loaded, [w for w, _, _ in found])
+    ranked = [(w, n, q, scores[w]) for w, n, q in found]
+    return sorted(ranked, key=lambda item: item[3], reverse=True)
 
 
 # --- scheme --------------------------------------------------------------------------------------
 
 def _read_lyrics(value: str) -> str:
-    if value == "-":
-        return sys.stdin.read()
-    path = Path(value).expanduser()
-    if not path.exists():
-        raise InputError(f"{value}: no such file.", "Check the path, or use '-' for stdin.")
-    if path.is_dir():
-        raise InputError(f"{value} is a folder, not a lyrics file.", "Give a text file.")
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{value}: cannot read it ({error.strerror}).",
-                         "Check the file's permissions.") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{value} is {len(data) // 1_000_000} MB: too big for one song.",
-                         "Give the lyrics of one song.")
+        if value == "-":
+            data = read_capped(sys.stdin.buffer, what="song's lyrics")
+        else:
+            data = read_user_file(Path(value).expanduser(), what="lyrics file")
+    except FileNotFoundError:
+        raise InputError(f"{value}: no such file.",
+                         "Check the path, or use '-' for stdin.") from None
     if b"\x00" in data[:8192]:
         raise InputError(f"{value} looks like a binary file, not lyrics.",
                          "Give a plain text file (UTF-8).")

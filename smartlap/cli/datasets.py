@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.cli.console import err_console, out_console, print_damaged, print_json
 from smartlap.errors import UsageError
 
-IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "dir")
+IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "chordpro", "dir")
 EXPORT_FORMATS = ("jsonl", "csv", "txt")
 SHOWN_SKIPS = 15
+SHOWN_BOILERPLATE = 10
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     delete = verbs.add_parser("delete", help="delete a dataset")
     delete.add_argument("name", metavar="NAME")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--json", action="store_true",
+                        help="print the deleted dataset as JSON (needs --yes)")
     delete.set_defaults(func=run_delete)
 
     export = verbs.add_parser("export", help="write a dataset to a jsonl, csv or txt file")
@@ -52,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, default=None,
                         help="output format (default: from the file extension, else jsonl)")
     export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    export.add_argument("--json", action="store_true", help="print what was written as JSON")
     export.set_defaults(func=run_export)
 
 
@@ -104,6 +108,7 @@ def _layout(source: dict[str, Any]) -> str:
 
 
 def _print_report(info: Any, title: str) -> None:
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -124,9 +129,15 @@ def _print_report(info: Any, title: str) -> None:
             console.print(f"[dim]... and {hidden:,} more (see --json)[/]")
     else:
         console.print("[bold]skipped:[/] none")
-    for entry in report.get("boilerplate", [])[:5]:
-        console.print(f"[bold]boilerplate dropped:[/] {entry['line']!r} "
-                      f"({entry['songs']} times)")
+    boilerplate = report.get("boilerplate", [])
+    for entry in boilerplate[:SHOWN_BOILERPLATE]:
+        what = entry["line"] if entry.get("kind") == "leftover" else repr(entry["line"])
+        songs = entry["songs"]
+        console.print(f"[bold]boilerplate dropped:[/] {escape(what)} "
+                      f"({songs:,} song{'s' * (songs != 1)})")
+    if len(boilerplate) > SHOWN_BOILERPLATE:
+        console.print(f"[dim]... and {len(boilerplate) - SHOWN_BOILERPLATE} more kinds "
+                      "(see --json)[/]")
     for warning in report.get("warnings", []):
         console.print(f"[yellow]warning:[/] {warning}")
 
@@ -152,9 +163,11 @@ def run_import(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from smartlap.store.datasets import list_datasets
+    from smartlap.store.datasets import scan_datasets
 
-    infos = list_datasets()
+    listing = scan_datasets()
+    infos = listing.entries
+    print_damaged(listing.damaged)
     if args.json:
         print_json([{key: value for key, value in info.to_dict().items()
                      if key not in ("report", "skipped")} for info in infos])
@@ -193,7 +206,7 @@ def run_delete(args: argparse.Namespace) -> int:
     if info.name == "demo":
         delete_dataset(info.name)  # refuses with a hint
     if not args.yes:
-        if not sys.stdin.isatty():
+        if args.json or not sys.stdin.isatty():
             raise UsageError(f"Deleting {info.name!r} needs confirmation.",
                              f"Run 'smartlap datasets delete {info.name} --yes'.")
         answer = input(f"Delete dataset {info.name!r} ({info.songs} songs)? [y/N] ")
@@ -201,6 +214,9 @@ def run_delete(args: argparse.Namespace) -> int:
             out_console().print("Nothing deleted.")
             return 1
     delete_dataset(info.name)
+    if args.json:
+        print_json({"action": "deleted", "dataset": info.to_dict()})
+        return 0
     out_console().print(f"Deleted dataset [bold]{info.name}[/].")
     return 0
 
@@ -210,5 +226,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     fmt = export_format_for(args.to, args.fmt)
     count = export_dataset(args.name, args.to, fmt, force=args.force)
+    if args.json:
+        print_json({"action": "exported", "dataset": args.name, "path": str(args.to),
+                    "format": fmt, "songs": count})
+        return 0
     out_console().print(f"Wrote {count:,} songs from [bold]{args.name}[/] to {args.to} ({fmt}).")
     return 0

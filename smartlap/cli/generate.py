@@ -8,7 +8,9 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
-from smartlap.errors import InputError
+from smartlap.errors import InputError, interrupt_exit_code
+from smartlap.fsutil import read_capped
+from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
 if TYPE_CHECKING:
     from smartlap.craft.originality import Match
@@ -29,8 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--prompt", "-p", default="", metavar="TEXT",
                         help="the first lines to continue; '-' reads them from stdin; "
                         "empty = unconditional")
-    parser.add_argument("--samples", "-n", type=int, help="number of samples (default 1)")
-    parser.add_argument("--seed", type=int, help="random seed: same seed + settings = same text")
+    parser.add_argument("--samples", "-n", type=samples_type,
+                        help=f"number of samples (default 1, at most {MAX_SAMPLES})")
+    parser.add_argument("--seed", type=seed_type, help="random seed: same seed + settings = "
+                        f"same text (0 to {SEED_MAX})")
     parser.add_argument("--temperature", "-t", type=float, help="randomness (0 = greedy)")
     parser.add_argument("--top-k", type=int, help="sample from the k likeliest tokens (0 = off)")
     parser.add_argument("--top-p", type=float, help="nucleus sampling threshold (1 = off)")
@@ -63,11 +67,11 @@ def _add_candidate_options(parser: argparse.ArgumentParser) -> None:
                        help="how many candidate lines to score (default 16)")
 
 
-def _read_prompt(value: str) -> str:
+def read_prompt(value: str) -> str:
     if value != "-":
         return value
     try:
-        return sys.stdin.buffer.read().decode("utf-8")
+        return read_capped(sys.stdin.buffer, what="prompt").decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("The prompt on stdin is not UTF-8 text.",
                          "Save it as UTF-8, or pass it with --prompt TEXT.") from None
@@ -86,7 +90,7 @@ def _settings(args: argparse.Namespace, style):
 def run(args: argparse.Namespace) -> int:
     from smartlap.styles import get_style
 
-    prompt = _read_prompt(args.prompt)
+    prompt = read_prompt(args.prompt)
     style = get_style(args.style) if args.style else None
     settings = _settings(args, style)  # bad options fail before the slow model load
     if not args.json:
@@ -108,12 +112,12 @@ def run(args: argparse.Namespace) -> int:
             _stream_json(session, prompt, settings, stop, style, check)
         else:
             _stream_text(session, prompt, settings, stop, style, check)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         stop.set()
         if not args.json:
             sys.stdout.write("\n")
             err_console().print("[yellow]stopped.[/]")
-        return 130
+        return interrupt_exit_code(interrupt)
     return 0
 
 

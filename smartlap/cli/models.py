@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.cli.console import err_console, out_console, print_damaged, print_json
 from smartlap.units import human_bytes, human_params
 
 
@@ -51,28 +51,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     how.add_argument("--link", dest="transfer", action="store_const", const="link",
                      help="only remember where the folder is")
     add.add_argument("--force", action="store_true", help="replace a model with that name")
+    add.add_argument("--json", action="store_true", help="print the added model as JSON")
     add.set_defaults(func=run_add, transfer="copy")
 
     rename = verbs.add_parser("rename", help="rename a model")
     rename.add_argument("old", metavar="NAME")
     rename.add_argument("new", metavar="NEW_NAME")
+    rename.add_argument("--json", action="store_true", help="print the renamed model as JSON")
     rename.set_defaults(func=run_rename)
 
     delete = verbs.add_parser("delete", help="delete a model (linked folders are kept)")
     delete.add_argument("name", metavar="NAME")
+    delete.add_argument("--json", action="store_true", help="print the deleted model as JSON")
     delete.set_defaults(func=run_delete)
-
-
-
-
 
 
 def run_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from smartlap.store.models import DEFAULT_MODEL, list_models
+    from smartlap.store.models import DEFAULT_MODEL, scan_models
 
-    infos = list_models()
+    listing = scan_models()
+    infos = listing.entries
+    print_damaged(listing.damaged)
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0
@@ -176,6 +177,9 @@ def run_add(args: argparse.Namespace) -> int:
 
     info = register_model(args.path, args.name, origin="local", transfer=args.transfer,
                           force=args.force)
+    if args.json:
+        print_json({"action": "added", "model": info.to_dict()})
+        return 0
     how = "linked" if args.transfer == "link" else "copied"
     out_console().print(f"Added [bold]{info.name}[/] ({info.architecture}, "
                         f"{human_params(info.params)} params, {how}).")
@@ -189,6 +193,9 @@ def run_rename(args: argparse.Namespace) -> int:
     from smartlap.store.models import rename_model
 
     info = rename_model(args.old, args.new)
+    if args.json:
+        print_json({"action": "renamed", "from": args.old, "model": info.to_dict()})
+        return 0
     out_console().print(f"Renamed {args.old} to [bold]{info.name}[/].")
     return 0
 
@@ -197,6 +204,10 @@ def run_delete(args: argparse.Namespace) -> int:
     from smartlap.store.models import delete_model
 
     info = delete_model(args.name)
+    if args.json:
+        print_json({"action": "deleted", "model": info.to_dict(),
+                    "folder_kept": bool(info.linked)})
+        return 0
     extra = ""
     if info.linked:
         extra = f" (the folder {info.path} was left alone)"

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from smartlap.errors import InputError, UsageError
+from smartlap.limits import SEED_MAX, seed_type
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--compare", nargs="+", metavar="MODEL",
                         help="compare several models side by side")
     parser.add_argument("--prompt", help="prompt for the generated text (default: the seeds')")
-    parser.add_argument("--seed", type=int, default=42, help="sampling seed (default 42)")
+    parser.add_argument("--seed", type=seed_type, default=42,
+                        help=f"sampling seed (default 42; 0 to {SEED_MAX})")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
     parser.set_defaults(func=run)

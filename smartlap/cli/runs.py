@@ -16,7 +16,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from smartlap import events
-from smartlap.cli.console import out_console, print_json, print_json_line
+from smartlap.cli.console import (
+    err_console,
+    out_console,
+    print_damaged,
+    print_json,
+    print_json_line,
+)
 from smartlap.units import table_cell
 
 POLL_SECONDS = 0.25
@@ -33,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = verbs.add_parser("show", help="a run's config, status and epochs")
     show.add_argument("run", metavar="RUN")
     show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--samples", action="store_true",
+                      help="every epoch's fixed-prompt sample beside its losses")
     show.set_defaults(func=run_show)
 
     tail = verbs.add_parser("tail", help="follow a run live (progress bar and epoch table)")
@@ -46,22 +54,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cancel.add_argument("run", metavar="RUN")
     cancel.add_argument("--force", action="store_true", help="send SIGTERM instead of SIGINT")
     cancel.add_argument("--wait", action="store_true", help="wait until the process has ended")
+    cancel.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cancel.set_defaults(func=run_cancel)
     parser.set_defaults(func=lambda args: run_list(argparse.Namespace(json=False)))
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from smartlap.store.runs import list_runs
+    from smartlap.store.runs import scan_runs
 
-    found = list_runs()
+    listing = scan_runs()
+    found = listing.entries
+    print_damaged(listing.damaged)
     if args.json:
         print_json([run.to_dict() for run in found])
         return 0
     console = out_console()
     if not found:
-        console.print("No runs yet. Start one with 'smartlap train --model M --dataset D'.")
+        if not listing.damaged:
+            console.print("No runs yet. Start one with 'smartlap train --model M --dataset D'.")
         return 0
-    table = Table("run", "status", "model", "dataset", "output", "epoch", "best val loss")
+    table = Table()
+    # The run id is the handle every other command needs: never cut it; the rest may wrap.
+    table.add_column("run", no_wrap=True, min_width=max(len(run.id) for run in found))
+    for column in ("status", "model", "dataset", "output", "epoch", "best val loss"):
+        table.add_column(column, overflow="fold")
     for run in found:
         config = run.config
         epoch = f"{run.epoch or 0}/{run.epochs or '?'}"
@@ -96,6 +112,9 @@ def run_show(args: argparse.Namespace) -> int:
 
     run = get_run(args.run)
     run_events = read_run_events(run.id)
+    _warn_unreadable(run)
+    if getattr(args, "samples", False):
+        return _show_samples(run, run_events, as_json=args.json)
     if args.json:
         print_json({**run.to_dict(), "events": [e.to_dict() for e in run_events]})
         return 0
@@ -115,6 +134,37 @@ def run_show(args: argparse.Namespace) -> int:
         console.print(f"[bold]Sample after epoch {samples[-1].epoch}:[/]")
         console.print(samples[-1].prompt + samples[-1].text, markup=False)
     return 0
+
+
+def _show_samples(run: Any, run_events: list[events.Event], *, as_json: bool) -> int:
+    """Each epoch's sample, oldest first: the same prompt and seed, so only training changed."""
+    from rich.markup import escape
+
+    from smartlap.store.runs import epoch_samples
+
+    samples = epoch_samples(run_events)
+    if as_json:
+        print_json({"run": run.id, "samples": [sample.to_dict() for sample in samples]})
+        return 0
+    console = out_console()
+    if not samples:
+        console.print(f"{run.id} has no samples yet: one is written after each epoch.")
+        return 0
+    console.print(f"[bold]{run.id}[/]: prompt [dim]{escape(samples[0].prompt.strip() or '(none)')}"
+                  "[/], same seed every epoch")
+    for sample in samples:
+        losses = (f"train {table_cell(sample.train_loss, 4)}, "
+                  f"val {table_cell(sample.val_loss, 4)}" + (", best" if sample.best else ""))
+        console.print(f"\n[bold]Epoch {sample.epoch}[/] [dim]({losses})[/]")
+        console.print(f"[dim]{escape(sample.prompt)}[/]{escape(sample.text)}", highlight=False)
+    return 0
+
+
+def _warn_unreadable(run: Any) -> None:
+    if run.unreadable_events:
+        count = run.unreadable_events
+        err_console().print(f"[yellow]warning:[/] {count} unreadable line{'s' if count > 1 else ''}"
+                            f" in {run.events_path} skipped", highlight=False, soft_wrap=True)
 
 
 class EventView:
@@ -185,6 +235,7 @@ def run_tail(args: argparse.Namespace) -> int:
     from smartlap.store.runs import get_run
 
     run = get_run(args.run)
+    _warn_unreadable(run)
     tail = events.EventTail(run.events_path)
     ended = None
     with (EventView() if not args.json else _NoView()) as view:
@@ -223,12 +274,18 @@ class _NoView:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    from smartlap.store.runs import cancel_run, wait_for_exit
+    from smartlap.store.processes import wait_for_exit
+    from smartlap.store.runs import cancel_run
 
     run = cancel_run(args.run, force=args.force)
+    stopped = None if not args.wait else not run.process or wait_for_exit(run.process, 600)
+    if getattr(args, "json", False):
+        print_json({"action": "cancel_requested", "run": run.to_dict(),
+                    "signal": "SIGTERM" if args.force else "SIGINT", "stopped": stopped})
+        return 1 if stopped is False else 0
     console = out_console()
     console.print(f"asked run {run.id} (pid {run.pid}) to stop; it saves its state first.")
-    if args.wait and run.pid and not wait_for_exit(run.pid, 600):
+    if stopped is False:
         console.print("[yellow]the run is still stopping.[/]")
         return 1
     return 0

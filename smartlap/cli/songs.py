@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="override the format chosen from the file suffix (txt and md "
                         "put ChordPro chords on a line above their words)")
     export.add_argument("--force", action="store_true", help="replace an existing file")
+    export.add_argument("--json", action="store_true", help="print what was written as JSON")
     export.set_defaults(func=_export)
 
     restore = verbs.add_parser(
@@ -80,10 +81,14 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from smartlap.cli.console import out_console
+    from smartlap.cli.console import out_console, print_json
     from smartlap.store.songbook import export_song
 
     written = export_song(args.slug, args.to, args.format, force=args.force)
+    if getattr(args, "json", False):
+        print_json({"action": "exported", "song": args.slug, "path": str(written),
+                    "format": args.format or Path(written).suffix.lstrip(".")})
+        return 0
     out_console().print(f"Exported to {written}", markup=False)
     return 0
 

@@ -10,9 +10,11 @@ with it lengthens or shortens the run; options that would change the run are ref
 from __future__ import annotations
 
 import argparse
+import signal
 
 from smartlap.cli.console import print_json_line
 from smartlap.errors import UsageError
+from smartlap.limits import SEED_MAX, seed_type
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,11 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="which weights learn (default full)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
                         help="mixed precision (default auto: bf16/fp16 on GPU)")
+    lora = parser.add_argument_group("LoRA (with --mode lora)")
+    lora.add_argument("--lora-rank", type=int, help="rank of the adapters (default 8)")
+    lora.add_argument("--lora-alpha", type=float, help="scaling (default: twice the rank)")
+    lora.add_argument("--lora-dropout", type=float, help="dropout on the adapters (default 0.05)")
+    lora.add_argument("--lora-targets", type=_names, metavar="NAMES",
+                      help="comma-separated layer names (default: GPT-2 c_attn,c_proj,c_fc; "
+                      "GPT-Neo q_proj,k_proj,v_proj,out_proj,c_fc,c_proj)")
     parser.add_argument("--gradient-checkpointing", action="store_true", default=None,
                         help="trade compute for memory (default: on for big models)")
     parser.add_argument("--patience", type=int,
                         help="stop after N epochs without a better validation loss (default 3)")
-    parser.add_argument("--seed", type=int, help="random seed (default 42)")
+    parser.add_argument("--seed", type=seed_type, help=f"random seed (default 42; 0 to {SEED_MAX})")
     parser.add_argument("--sample-prompt",
                         help="prompt for the per-epoch sample ('' for an unconditional one)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
@@ -56,11 +65,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 # The options that define what a run is; --resume keeps the saved ones (RESUME_CHANGES may
 # change), so giving one of these with --resume is refused rather than silently ignored.
 RUN_OPTIONS = ("model", "dataset", "name", "lr", "batch_size", "grad_accum", "block_size",
                "mode", "precision", "gradient_checkpointing", "seed", "sample_prompt",
-               "max_songs", "from_scratch", "preset")
+               "max_songs", "from_scratch", "preset", "lora_rank", "lora_alpha", "lora_dropout",
+               "lora_targets")
 
 
 def _flag(dest: str) -> str:
@@ -100,7 +114,8 @@ def build_config(args: argparse.Namespace):
         raise UsageError("--preset only applies with --from-scratch.", "Add --from-scratch.")
     given = {key: getattr(args, key) for key in (
         "name", "epochs", "lr", "batch_size", "grad_accum", "block_size", "mode", "precision",
-        "gradient_checkpointing", "patience", "seed", "sample_prompt", "device", "max_songs")}
+        "gradient_checkpointing", "patience", "seed", "sample_prompt", "device", "max_songs",
+        "lora_rank", "lora_alpha", "lora_dropout", "lora_targets")}
     return TrainConfig(  # unset options keep TrainConfig's defaults
         model=args.model or f"scratch:{args.preset or 'mini'}", dataset=args.dataset,
         from_scratch=bool(args.from_scratch),
@@ -111,7 +126,9 @@ def build_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from smartlap.cli.runs import EventView, _NoView
+    from smartlap.lm.train.launch import check_launch
 
+    check_launch()  # before any work: a launcher that started fewer processes than asked
     changes = resume_changes(args) if args.resume else None
     config = None if args.resume else build_config(args)
     from smartlap.lm.train.config import TrainConfig
@@ -127,4 +144,6 @@ def run(args: argparse.Namespace) -> int:
         result = run_training(config or TrainConfig(model="", dataset=""), run_id=args.run_id,
                               resume=args.resume, on_event=on_event,
                               resume_changes=changes)
-    return 130 if result.status == "cancelled" else 0
+    if result.status != "cancelled":
+        return 0
+    return 143 if result.stop_signal == signal.SIGTERM else 130

@@ -96,13 +96,18 @@ def to_lyrics(text: str) -> str:
     return text_out.strip("\n") + ("\n" if text.endswith("\n") else "")
 
 
-def title_of(text: str) -> str | None:
-    """The ``{title: ...}`` of a ChordPro text, if it has one."""
+def meta_of(text: str, keys: tuple[str, ...]) -> str | None:
+    """The value of the first ``{key: ...}`` directive with one of ``keys``, if any."""
     for line in text.splitlines():
         found = directive(line)
-        if found and found[0] in TITLE_KEYS and found[1]:
+        if found and found[0] in keys and found[1]:
             return found[1]
     return None
+
+
+def title_of(text: str) -> str | None:
+    """The ``{title: ...}`` of a ChordPro text, if it has one."""
+    return meta_of(text, TITLE_KEYS)
 
 
 def chords_above(line: str) -> list[str]:

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from smartlap.craft.hyphenation import hyphen_positions
+from smartlap.craft.pronunciations import lexicon_stress
 
 VOWEL_LETTERS = set("aeiouy")
 _DIAERESIS = {"ä": "a", "ë": "e", "ï": "i", "ö": "o", "ü": "u"}
@@ -258,7 +259,7 @@ def nuclei_of(word: str) -> tuple[Nucleus, ...]:
 
 _UNSTRESSED_PREFIXES = ("ver", "ont", "her", "be", "ge", "te", "er")
 # A "syllable" that is only a schwa ending: beter = be-ter, not be+ter.
-_SCHWA_SYLLABLE = re.compile(r"^[^aeiouyj]*e(?:n|r|l|m|ns|nd|rs|ls|s|nt|rd|rt|rst|lt)?$")
+_SCHWA_SYLLABLE = re.compile(r"^[^aeiouyj]*e(?:n|r|l|m|ns|rs|ls|s|rd|rt|rst|lt)?$")
 _ONSETS = re.compile(
     r"^(?:[bcdfghjklmnpqrstvwxz]|sch|schr|ch|ph|th|[bcdfgkpt][rl]|[sz]w|kw|dw|tw|sp|st|sk|sl|sm|sn|"
     r"spr|str|skr|gn|kn|wr|vl|vr|zw|fl|fr|gl|gr|pl|pr|tj|sj|tr|dr|kr|br|bl|kl|fr)"
@@ -267,11 +268,14 @@ _ONSETS = re.compile(
 # te- is a prefix only in these (terug, tevreden); elsewhere te is a root syllable (tegen).
 _TE_ROOTS = ("rug", "vred", "vree", "zam", "veel", "kort", "leur", "vergeef", "vor", "gemoet",
              "gelijk", "zaam", "genover")
-_ADVERB_HEADS = ("daar", "waar", "hier", "voor", "door", "er")
+# Adverbial and prepositional compounds stress their last part: er-van-DAAN, onder-AAN, over-HEEN.
+_ADVERB_HEADS = ("daar", "waar", "hier", "voor", "door", "er", "onder", "over", "boven", "tussen",
+                 "achter", "midden", "verder", "hard", "van", "om", "tegen", "binnen", "buiten",
+                 "anders", "rond", "ver")
 _ADVERB_TAILS = (
     "aan", "af", "bij", "door", "in", "langs", "mee", "na", "naar", "om", "onder", "op", "over",
     "tegen", "toe", "uit", "van", "voor", "achter", "heen", "binnen", "buiten", "tussen",
-    "zonder", "naast", "achteraan",
+    "zonder", "naast", "daan", "al", "eind", "een",
 )
 # Stem-final syllables that carry stress in (mostly French-born) words ...
 _STRESSED_FINALS = re.compile(
@@ -346,7 +350,16 @@ def _nucleus_at(nuclei: tuple[Nucleus, ...], letter: int) -> int | None:
 
 
 def _strip_prefix(base: str, nuclei: tuple[Nucleus, ...]) -> int:
-    """Letters of unstressed prefix at the start of ``base`` (0 when there is none)."""
+    """Letters of unstressed prefix at the start of ``base`` (0 when there is none).
+
+    on- before another unstressed prefix is unstressed too (on-be-KEND, on-ver-WACHT).
+    """
+    if base.startswith("on") and not base.startswith(("ont", "onder")):
+        shifted = tuple(Nucleus(n.spelling, n.start - 2, n.end - 2, n.accent)
+                        for n in nuclei if n.start >= 2)
+        inner = _strip_prefix(base[2:], shifted) if len(shifted) == len(nuclei) - 1 else 0
+        if inner:
+            return 2 + inner
     for prefix in _UNSTRESSED_PREFIXES:
         if not base.startswith(prefix):
             continue
@@ -359,8 +372,9 @@ def _strip_prefix(base: str, nuclei: tuple[Nucleus, ...]) -> int:
             continue
         if not starts_with_vowel and not _ONSETS.match(rest):
             continue
-        if len(rest_nuclei) == 1 and _SCHWA_SYLLABLE.match(rest):
-            continue
+        if len(rest_nuclei) == 1 and _SCHWA_SYLLABLE.match(rest) and not (
+                prefix == "ver" and re.fullmatch(r"[^aeiouy]+el", rest)):
+            continue  # be-ter, ge-ven are one root; but ver-TEL, ver-SPEL
         if prefix == "te" and not rest.startswith(_TE_ROOTS):
             continue
         return len(prefix)
@@ -494,6 +508,10 @@ _PATTERN_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?P<v>[aouie]|oe|ie)(?:[dgnszrtlkmv]|ch)e[sn]?$"), "vce"),
     (re.compile(r"[^aeiou](?P<v>ee)(?:s|ën|en)?$"), "ee"),
     (re.compile(r"(?P<v>eau)[sx]?$"), "any"),
+    (re.compile(r"(?P<v>ee)rd(?:e|en|er|ere)?$"), "eerd"),  # gepubliceerd, geregistreerde
+    (re.compile(r"[^aeiouy](?P<v>[aeu])(?:ct|pt)(?:s|en|e)?$"), "any"),  # project, concept
+    (re.compile(r"[aeiou]gr(?P<v>aa)f$"), "any"),  # fotograaf, paragraaf
+    (re.compile(r"[aeiou]gr(?P<v>a)f(?:en|ie|ieën|isch|ische)?$"), "any"),
     (re.compile(r"(?P<v>[aeiouy]|oe|ie|ij|ei|au|ou|aa|oo)[^aeiouy]*isch(?:e|en)?$"), "any"),
     (re.compile(r"(?P<v>e)um$"), "long"),
     (re.compile(r"(?P<v>a|o)ges?$"), "age"),
@@ -528,6 +546,8 @@ def _pattern_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
             continue
         if kind == "age" and (len(nuclei) < 3 or _particle_before(base, nuclei[: v + 1])):
             continue
+        if kind == "eerd" and re.match(r"(?:aan|af|in|op|uit|door|mee|weg|toe|na|om)ge", base):
+            continue  # AAN-ge-meerd: the separable particle keeps the stress
         if kind == "et" and (v == 0 or nuclei[v - 1].spelling == "e"):
             continue  # internet, helmet-like: the e before is a schwa
         return v
@@ -550,11 +570,41 @@ def _romance_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
     return None
 
 
-def _adverb_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+def _adverb_tail_start(base: str) -> int | None:
+    """Letter offset of the stressed last part of an adverbial compound (er|door|HEEN), or None.
+
+    A head (er, daar, onder, tussen ...) is followed by a tail (aan, op, uit, heen ...) or by a
+    shorter compound of the same kind, so erdoorheen and ervandaan stress their last part.
+    """
     for head in _ADVERB_HEADS:
-        if base.startswith(head) and base[len(head):] in _ADVERB_TAILS:
-            return _first_nucleus_from(nuclei, len(head))
+        if not base.startswith(head) or len(base) == len(head):
+            continue
+        rest = base[len(head):]
+        if rest in _ADVERB_TAILS:
+            return len(head)
+        inner = _adverb_tail_start(rest)
+        if inner is not None:
+            return len(head) + inner
     return None
+
+
+_ZELF = re.compile(r"^(?:me|je|ze|u|zich|mij|jou|hem|haar|ons|hen|hun|uw|hij)zelf(?:de)?$")
+# aan-WE-zig, voor-ZICH-tig, on-SCHUL-dig, toe-VAL-lig: a particle before a root with -ig,
+# -lijk or -baar loses the stress to the root.
+_PARTICLE_ADJECTIVE = re.compile(
+    r"^(?P<p>aan|voor|on|op|toe|na|door|uit|af|mis|te)(?P<root>[^aeiouy]+[a-z]*?)"
+    r"(?:ig|ige|iger|igst|igste|lijk|lijke|lijker|elijk|elijke|baar|bare|zaam|zame)$")
+
+
+def _adverb_stress(base: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    if _ZELF.match(base):
+        return len(nuclei) - 1 if base.endswith("zelf") else len(nuclei) - 2  # je-ZELF
+    start = _adverb_tail_start(base)
+    if start is None:
+        m = _PARTICLE_ADJECTIVE.match(base)
+        if m and any(n.start >= m.end("p") and n.end <= m.end("root") for n in nuclei):
+            start = m.end("p")
+    return None if start is None else _first_nucleus_from(nuclei, start)
 
 
 def _lexicon_entry_for_stress(word: str) -> LexiconEntry | None:
@@ -573,8 +623,34 @@ def _lexicon_entry_for_stress(word: str) -> LexiconEntry | None:
     return None
 
 
-def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None) -> int:
-    """Index of the stressed nucleus of a normalised word (0-based; -1 without vowels)."""
+def _source_stress(word: str, nuclei: tuple[Nucleus, ...]) -> int | None:
+    """Stress from the shipped pronunciation lexicon, for the word or its inflected stem."""
+    found = lexicon_stress(word)
+    if found is None:
+        for ending in _STEM_ENDINGS:
+            stem = word[: -len(ending)] if word.endswith(ending) else ""
+            if len(stem) < 3:
+                continue
+            for cand in (stem, stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else ""):
+                found = lexicon_stress(cand) if cand else None
+                if found is not None:
+                    break
+            if found is not None:
+                break
+    return found if found is not None and found < len(nuclei) else None
+
+
+_STEM_ENDINGS = ("'s", "s", "en", "e", "es", "er", "ere", "st", "ste", "t")
+
+
+def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None,
+                 source: bool = True) -> int:
+    """Index of the stressed nucleus of a normalised word (0-based; -1 without vowels).
+
+    The hand-made lexicon.tsv first, then the shipped pronunciation lexicon (word or stem),
+    then the spelling rules for the words neither knows. ``source=False`` skips the shipped
+    lexicon: how the benchmark measures the rules on words they have to guess.
+    """
     if nuclei is None:
         nuclei = nuclei_of(word)
     if not nuclei:
@@ -584,6 +660,12 @@ def stress_index(word: str, nuclei: tuple[Nucleus, ...] | None = None) -> int:
         return min(entry.stress, len(nuclei)) - 1
     if len(nuclei) == 1:
         return 0
+    found = _source_stress(word, nuclei) if source else None
+    return found if found is not None else _rule_stress(word, nuclei)
+
+
+def _rule_stress(word: str, nuclei: tuple[Nucleus, ...]) -> int:
+    """Stress by spelling rules alone, for words no lexicon knows."""
     base = base_letters(word)
     for idx, nuc in enumerate(nuclei):
         if nuc.accent in ("é", "è", "ê") and (nuc.accent != "é" or idx == len(nuclei) - 1
@@ -803,11 +885,17 @@ def analyse(word: str) -> WordSound:
     return _analyse_plain(word)
 
 
-def _analyse_plain(word: str) -> WordSound:
+def analyse_by_rules(word: str) -> WordSound:
+    """``analyse`` of a plain word without the shipped pronunciation lexicon (uncached): the
+    benchmark's view of how the rules do on words the lexicon does not know."""
+    return _analyse_plain(word, source=False)
+
+
+def _analyse_plain(word: str, source: bool = True) -> WordSound:
     entry = lexicon().get(word)
     nuclei = nuclei_of(word)
     base = base_letters(word)
-    stress = stress_index(word, nuclei)
+    stress = stress_index(word, nuclei, source)
     phonemes: list[str] = []
     key_start = 0
     pos = 0

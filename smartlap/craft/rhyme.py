@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -47,6 +48,44 @@ def rhymes(a: str, b: str) -> bool:
         return False
     ka, kb = rhyme_key(wa), rhyme_key(wb)
     return bool(ka) and ka == kb
+
+
+# Graded rhyme, strongest first. "n-deletion": Dutch drops the n of a final -en in song, so
+# alle / wallen and ogen / bogen-like pairs sound alike; "assonance": the same vowels from the
+# stress on, different consonants (maan / straat). rhymes() stays strict: perfect only.
+QUALITIES = ("perfect", "n-deletion", "assonance", "none")
+_KEY_VOWELS = re.compile(r"a:j|o:j|e:w|a:|e:|o:|2:|9y|Ei|Au|Aj|Oj|uj|iw|yw|[aAeEiIoOyYu@]")
+
+
+def n_deleted(key: str) -> str:
+    """The rhyme key as sung with a final -en reduced to schwa (wallen -> walle)."""
+    return key[:-1] if key.endswith("@n") else key
+
+
+@lru_cache(maxsize=65536)
+def vowel_skeleton(key: str) -> str:
+    """Only the vowels of a rhyme key, in order: what assonance compares."""
+    return ".".join(_KEY_VOWELS.findall(key))
+
+
+def key_quality(ka: str, kb: str) -> str:
+    """How two rhyme keys rhyme: one of QUALITIES."""
+    if not ka or not kb:
+        return "none"
+    if ka == kb:
+        return "perfect"
+    if n_deleted(ka) == n_deleted(kb):
+        return "n-deletion"
+    return "assonance" if vowel_skeleton(ka) == vowel_skeleton(kb) else "none"
+
+
+def rhyme_quality(a: str, b: str) -> str:
+    """How the last words of two lines rhyme: "perfect", "n-deletion", "assonance" or "none"
+    (identical words are repetition: "none")."""
+    wa, wb = last_word(a), last_word(b)
+    if not wa or not wb or same_word(wa, wb):
+        return "none"
+    return key_quality(rhyme_key(wa), rhyme_key(wb))
 
 
 def word_counts(texts: Iterable[str]) -> Counter[str]:

@@ -6,10 +6,12 @@ import re
 import string
 
 from smartlap.craft.chordpro import sung_line
-from smartlap.craft.rhyme import last_word, rhyme_key
+from smartlap.craft.rhyme import last_word, n_deleted, rhyme_key, same_word, vowel_skeleton
 
 LETTERS = string.ascii_uppercase + string.ascii_lowercase
 UNRHYMED = "-"
+NEAR = "~"  # after a letter: this line only near-rhymes (n-deletion or assonance) with it
+NEAR_WINDOW = 4  # near rhymes count only between lines this close (ABAB, ABBA, AABB)
 _MARKER = re.compile(r"^\s*\[[^\]]*\]\s*$")
 
 
@@ -18,14 +20,7 @@ def is_section_marker(line: str) -> bool:
     return bool(_MARKER.match(line))
 
 
-def scheme_letters(lines: list[str]) -> list[str]:
-    """One letter per line ("-" for blank, marker or unrhymed lines).
-
-    Lines share a letter when their last words have the same rhyme key and the group holds
-    at least two different words; a repeated word joins its group but cannot make one alone.
-    Letters follow first appearance: A, B, ... Z, a ... z, then wrap around. ChordPro chords
-    and directives are not sung, so they never rhyme.
-    """
+def _line_words_keys(lines: list[str]) -> tuple[list[str], list[str]]:
     keys: list[str] = []
     words: list[str] = []
     for line in map(sung_line, lines):
@@ -36,6 +31,52 @@ def scheme_letters(lines: list[str]) -> list[str]:
         word = last_word(line)
         words.append(word)
         keys.append(rhyme_key(word) if word else "")
+    return words, keys
+
+
+def scheme_marks(lines: list[str]) -> list[str]:
+    """scheme_letters plus near rhymes: an unrhymed line whose last word near-rhymes with a
+    line of its stanza at most NEAR_WINDOW lines away gets that line's letter (or a new one
+    they share) followed by NEAR ("A~"). Perfect rhymes stay plain letters."""
+    words, keys = _line_words_keys(lines)
+    marks = _letters(words, keys)
+    used = {m for m in marks if m != UNRHYMED}
+    near = [n_deleted(k) for k in keys]
+    vowels = [vowel_skeleton(k) for k in keys]
+    for i, mark in enumerate(marks):
+        if mark != UNRHYMED or not keys[i]:
+            continue
+        lo, hi = i, i
+        while lo > 0 and i - lo < NEAR_WINDOW and words[lo - 1]:
+            lo -= 1  # stay inside the stanza: blank lines and markers have no word
+        while hi < len(lines) - 1 and hi - i < NEAR_WINDOW and words[hi + 1]:
+            hi += 1
+        for j in range(lo, hi + 1):
+            if j == i or not keys[j] or (near[i] != near[j] and vowels[i] != vowels[j]):
+                continue
+            if not same_word(words[i], words[j]):  # near rhyme (i is unrhymed: keys differ)
+                other = marks[j].rstrip(NEAR)
+                if other == UNRHYMED:
+                    other = LETTERS[len(used) % len(LETTERS)]
+                    used.add(other)
+                    marks[j] = other + NEAR
+                marks[i] = other + NEAR
+                break
+    return marks
+
+
+def scheme_letters(lines: list[str]) -> list[str]:
+    """One letter per line ("-" for blank, marker or unrhymed lines).
+
+    Lines share a letter when their last words have the same rhyme key and the group holds
+    at least two different words; a repeated word joins its group but cannot make one alone.
+    Letters follow first appearance: A, B, ... Z, a ... z, then wrap around. ChordPro chords
+    and directives are not sung, so they never rhyme.
+    """
+    return _letters(*_line_words_keys(lines))
+
+
+def _letters(words: list[str], keys: list[str]) -> list[str]:
     distinct: dict[str, set[str]] = {}
     for key, word in zip(keys, words, strict=False):
         if key:

@@ -23,6 +23,11 @@ class CatalogEntry:
     licence: str
     language: str
     notes: str
+    paper: str | None = None  # the publication that describes the model, where there is one
+
+    @property
+    def hub_url(self) -> str:
+        return f"https://huggingface.co/{self.hub_id}"
 
     @property
     def full_finetune_gb(self) -> float:
@@ -42,28 +47,40 @@ class CatalogEntry:
         data = asdict(self)
         data["full_finetune_gb"] = self.full_finetune_gb
         data["memory_guide"] = self.memory_guide
+        data["hub_url"] = self.hub_url
         return data
 
+
+RECYCLE_PAPER = ("W. de Vries and M. Nissim (2021), As Good as New. How to Successfully "
+                 "Recycle English GPT-2 to Make Models for Other Languages, Findings of "
+                 "ACL-IJCNLP 2021, arXiv:2012.05628")
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("GroNLP/gpt2-small-dutch", "gpt2-small-dutch", "GPT2LMHeadModel",
                  124_000_000, 500, "unspecified on the hub (research release by GroNLP)",
                  "Dutch", "GPT-2 small retrained for Dutch with its own 40k tokenizer; the "
-                 "best starting point for fine-tuning on lyrics."),
+                 "best starting point for fine-tuning on lyrics.", paper=RECYCLE_PAPER),
     CatalogEntry("GroNLP/gpt2-small-dutch-embeddings", "gpt2-small-dutch-embeddings",
                  "GPT2LMHeadModel", 124_000_000, 500,
                  "unspecified on the hub (research release by GroNLP)", "Dutch",
-                 "English GPT-2 small with only the lexical embeddings retrained for Dutch."),
+                 "English GPT-2 small with only the lexical embeddings retrained for Dutch.",
+                 paper=RECYCLE_PAPER),
     CatalogEntry("GroNLP/gpt2-medium-dutch-embeddings", "gpt2-medium-dutch-embeddings",
                  "GPT2LMHeadModel", 355_000_000, 1_400,
                  "unspecified on the hub (research release by GroNLP)", "Dutch",
-                 "English GPT-2 medium with Dutch embeddings; better text, needs more memory."),
+                 "English GPT-2 medium with Dutch embeddings; better text, needs more memory.",
+                 paper=RECYCLE_PAPER),
     CatalogEntry("yhavinga/gpt-neo-125M-dutch", "gpt-neo-125M-dutch", "GPTNeoForCausalLM",
                  125_000_000, 500, "Apache-2.0", "Dutch",
-                 "GPT-Neo 125M trained from scratch on cleaned Dutch mC4."),
+                 "GPT-Neo 125M trained from scratch on cleaned Dutch mC4.",
+                 paper="architecture: S. Black, L. Gao, P. Wang, C. Leahy and S. Biderman "
+                 "(2021), GPT-Neo: Large Scale Autoregressive Language Modeling with "
+                 "Mesh-Tensorflow, Zenodo, doi:10.5281/zenodo.5297715"),
     CatalogEntry("openai-community/gpt2", "gpt2", "GPT2LMHeadModel", 124_000_000, 550,
                  "MIT", "English", "The original GPT-2 small (117M/124M); English only, "
-                 "a baseline."),
+                 "a baseline.",
+                 paper="A. Radford, J. Wu, R. Child, D. Luan, D. Amodei and I. Sutskever "
+                 "(2019), Language Models are Unsupervised Multitask Learners, OpenAI"),
 )
 
 

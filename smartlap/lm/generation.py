@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from smartlap.errors import ModelError, UsageError
 from smartlap.events import Event, SampleEnd, Token
+from smartlap.limits import check_samples, check_seed
 from smartlap.lm.device import is_out_of_memory
 
 if TYPE_CHECKING:
@@ -59,12 +60,12 @@ class GenerationSettings:
             (self.repetition_penalty > 0, "--repetition-penalty must be above 0 (1 = off)"),
             (self.no_repeat_ngram_size >= 0, "--no-repeat-ngram-size must be 0 (off) or more"),
             (self.max_new_tokens >= 1, "--max-new-tokens must be at least 1"),
-            (self.samples >= 1, "--samples must be at least 1"),
-            (self.seed is None or self.seed >= 0, "--seed must be 0 or more"),
         ]
         for ok, message in checks:
             if not ok:
                 raise UsageError(message, "See 'smartlap generate --help'.")
+        check_samples(self.samples)
+        check_seed(self.seed)
         return self
 
     @classmethod

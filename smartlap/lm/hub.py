@@ -103,12 +103,16 @@ def pull(hub_id: str, name: str | None = None, *, revision: str | None = None,
     repo_id = entry.hub_id if entry else hub_id.strip()
     name = validate_name(name or (entry.name if entry else repo_id.rsplit("/", 1)[-1]), "model")
     registry.check_free_name(name, force)
-    if _offline():
-        raise ModelError(f"Cannot pull {repo_id}: offline mode is on (HF_HUB_OFFLINE=1).",
-                         "Unset HF_HUB_OFFLINE when you are online. " + ADD_HINT)
+    if _offline():  # as huggingface_hub does: the cache answers, the network is not touched
+        return _register_cached(repo_id, name, revision, allow_pickle, force, offline=True)
     from huggingface_hub import HfApi, snapshot_download
 
-    _check_reachable(repo_id)
+    try:
+        _check_reachable(repo_id)
+    except ModelError:
+        if registry.cached_snapshot(repo_id, revision) is None:
+            raise
+        return _register_cached(repo_id, name, revision, allow_pickle, force, offline=False)
     try:
         files = HfApi().list_repo_files(repo_id, revision=revision)
         safe = any(f.endswith(".safetensors") for f in files)
@@ -123,6 +127,7 @@ def pull(hub_id: str, name: str | None = None, *, revision: str | None = None,
                 "Pass --allow-pickle to download it once and convert it to safetensors.")
         patterns = _META_FILES + (_SAFE if safe else _PICKLE)
         path = snapshot_download(repo_id, revision=revision, allow_patterns=patterns,
+                                 cache_dir=str(registry.hf_cache_dir()),
                                  tqdm_class=_progress_class() if progress else None)
     except (ModelError, NotFoundError):
         raise
@@ -133,6 +138,31 @@ def pull(hub_id: str, name: str | None = None, *, revision: str | None = None,
         return registry.register_model(path, name, origin="pulled", transfer="link",
                                        force=force, **meta)
     return _convert_pickled(path, name, force, meta)
+
+
+def _register_cached(repo_id: str, name: str, revision: str | None, allow_pickle: bool,
+                     force: bool, *, offline: bool) -> ModelInfo:
+    """Register the model from the HF cache alone (offline mode, or no network)."""
+    snapshot = registry.cached_snapshot(repo_id, revision)
+    if snapshot is None:
+        why = "offline mode is on (HF_HUB_OFFLINE=1)" if offline else "the hub is unreachable"
+        raise ModelError(
+            f"Cannot pull {repo_id}: {why} and it is not in the Hugging Face cache "
+            f"({registry.hf_cache_dir()}).",
+            ("Unset HF_HUB_OFFLINE when you are online. " if offline else "") + ADD_HINT)
+    meta = {"hub_id": repo_id, "revision": revision}
+    kind = registry.weights_format(snapshot)
+    if kind == "safetensors":
+        return registry.register_model(snapshot, name, origin="pulled", transfer="link",
+                                       force=force, **meta)
+    if kind == "pickle" and allow_pickle:
+        return _convert_pickled(str(snapshot), name, force, meta)
+    if kind == "pickle":
+        raise ModelError(
+            f"The cached {repo_id} only has pickled weights (pytorch_model.bin), which can run "
+            "code when loaded.", "Pass --allow-pickle to convert it to safetensors once.")
+    raise ModelError(f"The cached {repo_id} has no weights yet (an interrupted download?).",
+                     "Pull it again when online. " + ADD_HINT)
 
 
 def _convert_pickled(path: str, name: str, force: bool, meta: dict[str, Any]) -> ModelInfo:

@@ -26,9 +26,6 @@ from smartlap.lm.fast_load import LEAN_ARCHITECTURES
 from smartlap.store import models as registry
 from smartlap.store.models import ModelInfo
 
-# A model's embedding table may be padded past the tokenizer (e.g. 50257 -> 50304 for
-# speed); ids in that padding are masked during generation. More than this is a mismatch.
-MAX_VOCAB_PADDING = 256
 _RECOVERY_HINT = "Re-download it ('smartlap models pull ID') or re-save it from training."
 
 
@@ -216,7 +213,7 @@ def _check_finite(named: Any, path: Path) -> None:
 def _check_vocab(model: Any, tokenizer: Any, path: Path) -> None:
     rows = model.get_input_embeddings().num_embeddings
     tokens = len(tokenizer)
-    if tokens > rows or rows - tokens > MAX_VOCAB_PADDING:
+    if registry.vocab_mismatch(rows, tokens):
         raise ModelError(
             f"The tokenizer in {path.name} has {tokens:,} tokens but the model's vocabulary "
             f"has {rows:,}: they do not belong together.",
@@ -276,25 +273,19 @@ def save_model(model: Any, tokenizer: Any, name: str, *, origin: str = "fine-tun
     ``pipeline("text-generation")`` load it with no smartlap code. Extra keyword arguments
     (``training``, ``base``, ``dataset``, ...) go into its smartlap.json.
     """
-    import tempfile
-
-    from smartlap.paths import get_paths
-
-    root = get_paths().models
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-save-", dir=root))
     from transformers.utils import logging as hf_logging
+
+    from smartlap.fsutil import staging_directory
+    from smartlap.paths import get_paths
 
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-        return registry.register_model(staging, name, origin=origin, transfer="move",
-                                       force=force, **metadata)
+        with staging_directory(get_paths().models, "save") as staging:
+            model.save_pretrained(staging, safe_serialization=True)
+            tokenizer.save_pretrained(staging)
+            return registry.register_model(staging, name, origin=origin, transfer="move",
+                                           force=force, **metadata)
     finally:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
         if bars:
             hf_logging.enable_progress_bar()

@@ -53,18 +53,60 @@ def _count(model: Any) -> int:
     return sum(seen.values())
 
 
-def _dataset_section(name: str | None) -> list[str]:
-    if not name:
-        return ["No training dataset is recorded for this model."]
+def songs_used_line(name: str | None, training: dict[str, Any] | None) -> str:
+    """Which songs the run really used: a --max-songs run names its slice, not the whole set."""
+    used = (training or {}).get("songs_used") or {}
+    max_songs = ((training or {}).get("hyperparameters") or {}).get("max_songs")
     try:
         from smartlap.store.datasets import get_dataset
 
-        info = get_dataset(name)
+        info = get_dataset(name) if name else None
     except Exception:  # the dataset may have been deleted since
-        return [f"Trained on the dataset `{name}` (no longer in this data home)."]
-    return [f"Trained on the dataset `{info.name}`: {info.songs} songs "
-            f"({info.train_songs} train, {info.val_songs} validation), {info.lines} lines, "
-            f"{info.words} words."]
+        info = None
+    whole = (f"{info.songs} songs ({info.train_songs} train, {info.val_songs} validation), "
+             f"{info.lines} lines, {info.words} words") if info else None
+    if used:
+        text = (f"Trained on {used.get('train', '?')} training and {used.get('val', '?')} "
+                f"validation songs of the dataset `{name}`")
+        if max_songs:
+            text += f" (limited with --max-songs {max_songs})"
+        return text + (f"; the whole dataset has {whole}." if whole else
+                       " (no longer in this data home).")
+    if whole:
+        return f"Trained on the dataset `{name}`: {whole}."
+    return f"Trained on the dataset `{name}` (no longer in this data home)."
+
+
+def _dataset_section(name: str | None, training: dict[str, Any] | None = None) -> list[str]:
+    if not name:
+        return ["No training dataset is recorded for this model."]
+    return [songs_used_line(name, training)]
+
+
+def references_lines(model_id: str | None) -> list[str]:
+    """The hub page and paper of a seed model (the base of a checkpoint), where known."""
+    from smartlap.lm.catalog import catalog_entry
+
+    entry = catalog_entry(model_id) if model_id else None
+    if entry is None:
+        return []
+    lines = [f"- Hugging Face: [{entry.hub_id}]({entry.hub_url}) — licence: {entry.licence}"]
+    if entry.paper:
+        lines.append(f"- Paper: {entry.paper}")
+    return lines
+
+
+def _epochs_heading(results: dict[str, Any]) -> str:
+    epochs = results.get("epochs")
+    unit = "Epoch" if epochs == 1 else "Epochs"
+    return f"{epochs if epochs is not None else '?'} {unit} - " \
+        f"{results.get('device', 'unknown device')}"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens."""
+    kept = "".join(ch for ch in heading.lower() if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
 
 
 def _results(training: dict[str, Any] | None) -> dict[str, Any]:
@@ -120,13 +162,18 @@ def build_report(name: str, prompt: str = DEFAULT_SAMPLE_PROMPT, device: str | N
     loaded = load_model(name, device=device)
     info, model = loaded.info, loaded.model
     training = info.training
+    results = _results(training)
+    run_heading = _epochs_heading(results) if results else "Test run"
+    references = references_lines(info.hub_id or info.base)
     title = f"Model analysis {info.name}"
     lines = [f"# {title}", "",
              "- [Model description](#model-description)",
              "  - [General Information](#general-information)",
              "  - [Dataset](#dataset)", "  - [Model Architecture](#model-architecture)",
-             "- [Tests](#tests)", "  - [Test Results](#test-results)",
-             "  - [Generated Text](#generated-text)", "",
+             "- [Tests](#tests)", f"  - [{run_heading}](#{_anchor(run_heading)})",
+             "    - [Test Results](#test-results)",
+             "    - [Generated Text](#generated-text)",
+             *(["- [References](#references)"] if references else []), "",
              "## Model description", "", "### General Information", "",
              "| | |", "| --- | --- |",
              f"| Class | {type(model).__name__} |",
@@ -138,12 +185,10 @@ def build_report(name: str, prompt: str = DEFAULT_SAMPLE_PROMPT, device: str | N
              f"| Origin | {info.origin} |",
              f"| Base | {info.base or info.hub_id or '-'} |",
              f"| Training mode | {(training or {}).get('mode', '-')} |", "",
-             "### Dataset", "", *_dataset_section(info.dataset), "",
+             "### Dataset", "", *_dataset_section(info.dataset, training), "",
              "### Model Architecture", "", "```mermaid", mermaid_graph(model), "```", "",
              "## Tests", ""]
-    results = _results(training)
-    heading = f"{results.get('epochs', '?')} Epochs - {results.get('device', 'unknown device')}"
-    lines += [f"### {heading}" if results else "### Test run", "",
+    lines += [f"### {run_heading}", "",
               "#### Test Results", "", *results_table(training), ""]
     history = history_table(training)
     if history:
@@ -151,6 +196,8 @@ def build_report(name: str, prompt: str = DEFAULT_SAMPLE_PROMPT, device: str | N
     lines += ["#### Generated Text", "",
               f"Prompt and seed {seed}, {REPORT_TOKENS} new tokens:", "",
               "```text", generate_sample(loaded, prompt, seed), "```", ""]
+    if references:
+        lines += ["## References", "", *references, ""]
     return "\n".join(lines)
 
 
@@ -159,14 +206,17 @@ def compare_report(names: Sequence[str], prompt: str = DEFAULT_SAMPLE_PROMPT,
     """Several checkpoints' results and fixed-seed samples side by side."""
     from smartlap.lm.loading import load_model
 
-    rows = ["| Model | Class | Parameters | Time (min) | Memory (MB) | Loss (Avg) | "
-            "Val loss | Perplexity |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| Model | Class | Parameters | Mode | Epochs | Time (min) | Memory (MB) | "
+            "Loss (Avg) | Val loss | Perplexity |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     samples = []
     for name in names:
         loaded = load_model(name, device=device)
         results = _results(loaded.info.training)
+        training = loaded.info.training or {}
         rows.append(_row(loaded.info.name, type(loaded.model).__name__,
-                         f"{_count(loaded.model):,}", results.get("time", "-"),
+                         f"{_count(loaded.model):,}", training.get("mode", "-"),
+                         table_cell(results.get("epochs")), results.get("time", "-"),
                          table_cell(results.get("memory_mb")), table_cell(results.get("loss_avg")),
                          table_cell(results.get("val_loss")),
                          table_cell(results.get("perplexity"), 2)))

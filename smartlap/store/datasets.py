@@ -17,7 +17,6 @@ import csv
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,19 +31,23 @@ from smartlap.fsutil import (
     atomic_write_json,
     is_temporary,
     read_json,
+    remove_atomically,
 )
 from smartlap.names import slugify, validate_name
 from smartlap.paths import get_paths
+from smartlap.store.importers.boilerplate import clean_stream
+from smartlap.store.importers.chordpro_files import read_chordpro
 from smartlap.store.importers.csv_table import read_csv
 from smartlap.store.importers.dedupe import Deduplicator
 from smartlap.store.importers.detection import check_source, detect
 from smartlap.store.importers.folder import read_folder
 from smartlap.store.importers.jsonl import read_jsonl
 from smartlap.store.importers.normalise import normalise_field, normalise_lyrics, text_lines
-from smartlap.store.importers.quality import reject_reason
+from smartlap.store.importers.quality import judge
 from smartlap.store.importers.records import RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
 from smartlap.store.importers.txt_dump import read_txt
+from smartlap.store.listing import READ_ERRORS, Damaged, DamagedEntry, Listing, gather, reason
 
 SCHEMA_VERSION = 1
 DEMO_NAME = "demo"
@@ -129,18 +132,25 @@ def default_name(source: Path) -> str:
 
 
 def _reader(path: Path, report: ImportReport, fmt: str) -> Iterator[RawSong | Skipped]:
+    """The source's songs, site boilerplate dropped (``clean_stream`` reads it twice)."""
     detected = detect(path, fmt)
     report.source.update(path=str(path.resolve()), format=detected.fmt)
     if detected.encoding:
         report.source["encoding"] = detected.encoding
+    for warning in detected.warnings:
+        report.warn(warning)
     if detected.fmt == "dir":
-        return read_folder(path, report)
+        return clean_stream(read_folder(path, report), report)
     assert detected.encoding is not None
     if detected.fmt == "csv":
-        return read_csv(path, detected.encoding, report, detected.sample)
-    if detected.fmt == "jsonl":
-        return read_jsonl(path, detected.encoding, report)
-    return read_txt(path, detected.encoding, report)
+        opener = read_csv(path, detected.encoding, report, detected.sample)
+    elif detected.fmt == "jsonl":
+        opener = read_jsonl(path, detected.encoding, report)
+    elif detected.fmt == "chordpro":
+        opener = read_chordpro(path, detected.encoding)
+    else:
+        opener = read_txt(path, detected.encoding, report)
+    return clean_stream(opener, report)
 
 
 def _fallback_title(lyrics: str) -> str:
@@ -175,9 +185,12 @@ def _write_songs(items: Iterable[RawSong | Skipped], out: TextIO, report: Import
             continue
         lyrics = normalise_lyrics(item.lyrics)
         lines = text_lines(lyrics)
-        reason = reject_reason(lyrics, lines) or dedupe.check(lyrics, lines)
+        rejected = judge(lyrics, lines)
+        reason = rejected[0] if rejected else dedupe.check(lyrics, lines)
         if reason:
-            report.skip(item.where, reason, normalise_field(item.title))
+            title = normalise_field(item.title)
+            why = rejected[1] if rejected else ""
+            report.skip(item.where, reason, f"{title}: {why}" if title and why else title or why)
             continue
         digest = hashlib.blake2b(lyrics.encode("utf-8"), digest_size=8).digest()
         song_id, bucket = digest.hex(), _bucket(digest)
@@ -259,9 +272,8 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
             with open(songs_file, "w", encoding="utf-8") as out:
                 stats = _write_songs(items, out, report, val_fraction)
             if stats.songs == 0:
-                reasons = ", ".join(f"{count} {reason}" for reason, count in
-                                    sorted(report.skipped_by_reason.items())) or "nothing found"
-                raise InputError(f"No songs could be imported from {path} ({reasons}).",
+                raise InputError(f"No songs could be imported from {path} "
+                                 f"({_skip_summary(report)}).",
                                  "Check that the file holds lyrics (one song per row, file or "
                                  "block); see docs/datasets.md for the formats.")
             _balance_split(songs_file, stats, val_fraction)
@@ -283,6 +295,19 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
     return info
 
 
+def _skip_summary(report: ImportReport) -> str:
+    """'1 not text; line 1, one line of 50.0 MB, not lyrics': the counts, and the first skip
+    in words, so the person learns what the file really held."""
+    reasons = ", ".join(f"{count} {reason}" for reason, count in
+                        sorted(report.skipped_by_reason.items())) or "nothing found"
+    first = report.skipped[0] if report.skipped else None
+    if first is None:
+        return reasons
+    detail = f", {first['detail']}" if first.get("detail") else ""
+    label = "" if report.skipped_count == 1 else "the first: "
+    return f"{reasons}; {label}{first['where']}{detail}"
+
+
 def _info_json(info: DatasetInfo) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION, "name": info.name, "created": info.created,
@@ -296,20 +321,86 @@ def _info_json(info: DatasetInfo) -> dict[str, Any]:
 
 
 def _load_info(name: str, directory: Path) -> DatasetInfo:
+    """dataset.json as a DatasetInfo; a DamagedEntry (one-line reason) if it cannot be."""
     try:
         data = read_json(directory / _INFO_FILE)
+        if not isinstance(data, dict):
+            raise ValueError(f"it holds a {type(data).__name__}, not an object")
         stats = data["stats"]
+        counts = {key: stats[key] for key in ("songs", "train_songs", "val_songs", "lines",
+                                               "words")}
+        wrong = [key for key, value in counts.items()
+                 if isinstance(value, bool) or not isinstance(value, int)]
+        if wrong:
+            raise ValueError(f"stats.{wrong[0]} is not a whole number")
+        split = data.get("split") or {}
+        fraction = split.get("val_fraction", 0.1) if isinstance(split, dict) else 0.1
         return DatasetInfo(
-            name=name, songs=stats["songs"], train_songs=stats["train_songs"],
-            val_songs=stats["val_songs"], lines=stats["lines"], words=stats["words"],
-            source=data.get("source", {}), created=data.get("created", ""),
-            report=data.get("report", {}), path=directory,
-            val_fraction=data.get("split", {}).get("val_fraction", 0.1),
+            name=name, **counts, source=_mapping(data.get("source")),
+            created=str(data.get("created") or ""), report=_mapping(data.get("report")),
+            path=directory,
+            val_fraction=fraction if isinstance(fraction, int | float) else 0.1,
         )
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise SmartlapError(f"Dataset {name!r} is damaged ({type(error).__name__}: {error}).",
-                            f"Delete it with 'smartlap datasets delete {name} --yes' and import "
-                            "it again.") from None
+    except READ_ERRORS as error:
+        raise DamagedEntry("dataset", name, f"{_INFO_FILE} is {_problem(error)}",
+                           f"Delete it with 'smartlap datasets delete {name} --yes' and import "
+                           "it again.") from None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _problem(error: BaseException) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "missing"
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(error, json.JSONDecodeError):
+        return "not valid JSON (truncated?)"
+    return f"unusable ({reason(error)})"
+
+
+def repeat_dataset(source: str, name: str, songs: int) -> DatasetInfo:
+    """A copy of dataset ``source`` whose songs repeat, in stored order, up to ``songs``.
+
+    For measurements that need a corpus the size of another one (the seeds trained on 396
+    songs; the demo has 126). Each copy keeps its song's split, so no validation song is
+    ever trained on, and gets its own id (``<id>-2``, ...). An import would drop the copies
+    as duplicates, so the copy is written here, in the store's own layout, atomically.
+    """
+    name = validate_name(name, "dataset")
+    if name == DEMO_NAME:
+        raise UsageError("The name 'demo' belongs to the bundled demo dataset.",
+                         "Choose another name.")
+    if songs < 1:
+        raise UsageError("A repeated dataset needs at least one song.", "Ask for 1 or more.")
+    originals = list(iter_songs(source))
+    if not originals:
+        raise InputError(f"The dataset {source!r} has no songs to repeat.",
+                         "Pick a dataset with songs ('smartlap datasets list').")
+    stats = _Stats()
+    with atomic_directory(_dataset_dir(name), replace=True) as tmp:
+        with open(tmp / _SONGS_FILE, "w", encoding="utf-8") as out:
+            for index in range(songs):
+                song = originals[index % len(originals)]
+                copy = index // len(originals) + 1
+                if copy > 1:
+                    song = Song(**{**song.to_dict(), "id": f"{song.id}-{copy}"})
+                out.write(json.dumps(song.to_dict(), ensure_ascii=False) + "\n")
+                lines = text_lines(song.lyrics)
+                stats.songs += 1
+                stats.val += song.split == "val"
+                stats.lines += len(lines)
+                stats.words += sum(map(len, map(str.split, lines)))
+        info = DatasetInfo(
+            name=name, songs=stats.songs, train_songs=stats.songs - stats.val,
+            val_songs=stats.val, lines=stats.lines, words=stats.words,
+            source={"repeated": source, "songs": len(originals)},
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        atomic_write_json(tmp / _INFO_FILE, _info_json(info))
+    info.path = _dataset_dir(name)
+    return info
 
 
 # ----------------------------------------------------------------------------- the demo
@@ -347,18 +438,29 @@ def ensure_demo() -> bool:
 # ----------------------------------------------------------------------------- reading
 
 
-def list_datasets() -> list[DatasetInfo]:
-    """All datasets in the data home (the demo included), sorted by name."""
-    ensure_demo()
+def scan_datasets() -> Listing[DatasetInfo]:
+    """All datasets in the data home (the demo included, repaired if it was damaged), sorted
+    by name, and the damaged ones, each skipped with its reason."""
+    problems: list[Damaged] = []
+    try:
+        ensure_demo()
+    except (SmartlapError, *READ_ERRORS) as error:
+        problems.append(Damaged("dataset", DEMO_NAME, f"could not be restored ({reason(error)})"))
     root = _datasets_dir()
     if not root.is_dir():
-        return []
-    infos = []
-    for directory in sorted(root.iterdir(), key=lambda p: p.name.casefold()):
-        if is_temporary(directory) or not (directory / _INFO_FILE).is_file():
-            continue
-        infos.append(_load_info(directory.name, directory))
-    return infos
+        return Listing(damaged=problems)
+    folders = [directory for directory in sorted(root.iterdir(), key=lambda p: p.name.casefold())
+               if not is_temporary(directory) and not directory.name.startswith(".")
+               and (directory / _INFO_FILE).is_file()]
+    listing = gather("dataset", ((directory.name, lambda d=directory: _load_info(d.name, d))
+                                 for directory in folders))
+    listing.damaged[:0] = problems
+    return listing
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """The readable datasets (``scan_datasets`` also says which were skipped)."""
+    return scan_datasets().entries
 
 
 def _existing_dir(name: str) -> Path:
@@ -385,11 +487,21 @@ def iter_songs(name: str, split: str | None = None) -> Iterator[Song]:
 
 
 def _read_songs(path: Path, split: str | None) -> Iterator[Song]:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            song = Song(**json.loads(line))
-            if split is None or song.split == split:
-                yield song
+    """The songs of songs.jsonl; a line that is not a song is a DamagedEntry, not a crash."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    song = Song(**json.loads(line))
+                except READ_ERRORS as error:
+                    raise DamagedEntry("dataset", path.parent.name,
+                                       f"{_SONGS_FILE} line {number} is {_problem(error)}",
+                                       "Delete the dataset and import it again.") from None
+                if split is None or song.split == split:
+                    yield song
+    except (OSError, UnicodeDecodeError) as error:
+        raise DamagedEntry("dataset", path.parent.name, f"{_SONGS_FILE} is {_problem(error)}",
+                           "Delete the dataset and import it again.") from None
 
 
 def delete_dataset(name: str) -> None:
@@ -398,9 +510,7 @@ def delete_dataset(name: str) -> None:
         raise UsageError("The demo dataset ships with smartlap and cannot be deleted.",
                          "Leave it be; your own datasets are listed next to it.")
     directory = _existing_dir(name)
-    trash = directory.with_name(f".tmp-{name}.deleted")
-    os.replace(directory, trash)  # one rename: the dataset is gone at once, never half
-    shutil.rmtree(trash, ignore_errors=True)
+    remove_atomically(directory)  # one rename: the dataset is gone at once, never half
 
 
 # ----------------------------------------------------------------------------- export

@@ -16,8 +16,10 @@ beside the Hugging Face files. Origins:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import struct
 import time
@@ -27,9 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
-from smartlap.fsutil import atomic_directory, atomic_write_json, dir_size, is_temporary, read_json
+from smartlap.fsutil import (
+    atomic_directory,
+    atomic_write_json,
+    dir_size,
+    is_temporary,
+    read_json,
+    remove_atomically,
+)
 from smartlap.names import validate_name
 from smartlap.paths import get_paths
+from smartlap.store.listing import DamagedEntry, Listing, gather
 
 DEFAULT_MODEL = "smartlap-mini"
 METADATA_FILE = "smartlap.json"
@@ -165,8 +175,8 @@ def _weight_facts(directory: Path) -> tuple[int | None, str | None]:
                     numel *= int(dim)
                 total += numel
                 counts[str(entry.get("dtype"))] += numel
-    except (OSError, SafetensorsHeaderError):
-        return None, None
+    except (OSError, SafetensorsHeaderError, ValueError, TypeError, AttributeError):
+        return None, None  # a damaged header: the listing shows the model without the facts
     main = counts.most_common(1)[0][0] if counts else None
     return total, _SAFETENSORS_DTYPES.get(main or "", main)
 
@@ -200,7 +210,7 @@ def read_config(directory: Path) -> dict[str, Any]:
 
 def _context_length(config: dict[str, Any]) -> int | None:
     for key in ("n_positions", "max_position_embeddings", "n_ctx", "max_seq_len"):
-        if isinstance(config.get(key), int):
+        if _typed(config, key, int) is not None:
             return config[key]
     return None
 
@@ -214,34 +224,46 @@ def describe_folder(directory: Path, *, name: str | None = None, origin: str = "
         config = read_config(directory)
     except ModelError:
         config = {}
-    archs = config.get("architectures") or []
+    archs = config.get("architectures")
     params, dtype = _weight_facts(directory)
     if params is None:
-        params = meta.get("params")
-    dtype = dtype or config.get("dtype") or config.get("torch_dtype")
+        params = _typed(meta, "params", int)
+    dtype = dtype or _typed(config, "dtype", str) or _typed(config, "torch_dtype", str)
     size = _folder_bytes(directory)
     return ModelInfo(
         name=name or directory.name,
         path=directory,
-        origin=meta.get("origin", origin),
-        architecture=archs[0] if archs else None,
-        model_type=config.get("model_type"),
+        origin=_typed(meta, "origin", str) or origin,
+        architecture=archs[0] if isinstance(archs, list) and archs
+        and isinstance(archs[0], str) else None,
+        model_type=_typed(config, "model_type", str),
         params=params,
-        vocab_size=config.get("vocab_size"),
+        vocab_size=_typed(config, "vocab_size", int),
         context_length=_context_length(config),
         dtype=dtype,
         size_bytes=size,
         weights=weights_format(directory),
-        hub_id=meta.get("hub_id"),
-        source=meta.get("source"),
+        hub_id=_typed(meta, "hub_id", str),
+        source=_typed(meta, "source", str),
         linked=bool(meta.get("link")),
-        created=meta.get("created"),
-        base=meta.get("base"),
-        dataset=meta.get("dataset"),
-        training=meta.get("training"),
+        created=_typed(meta, "created", float),
+        base=_typed(meta, "base", str),
+        dataset=_typed(meta, "dataset", str),
+        training=_typed(meta, "training", dict),
         registered=registered,
         metadata=meta,
     )
+
+
+def _typed(data: dict[str, Any], key: str, kind: type) -> Any:
+    """``data[key]`` when it has the type a listing can show, else None: a hand-edited or
+    damaged config.json or smartlap.json never breaks ``models list``."""
+    value = data.get(key)
+    if isinstance(value, bool) or value is None:
+        return None
+    if kind is float and isinstance(value, int):
+        return float(value)
+    return value if isinstance(value, kind) else None
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -273,6 +295,10 @@ def _entry_info(name: str, entry_dir: Path, default_origin: str) -> ModelInfo:
     target = entry_dir
     link = meta.get("link")
     if link:
+        if not isinstance(link, str):
+            raise DamagedEntry("model", name, f"{METADATA_FILE}: 'link' is not a folder path",
+                               f"Delete it with 'smartlap models delete {name}' and add it "
+                               "again.")
         target = Path(link)
     return describe_folder(target, name=name, origin=default_origin, metadata=meta)
 
@@ -294,12 +320,63 @@ def _user_entries() -> dict[str, Path]:
             if p.is_dir() and not is_temporary(p) and not p.name.startswith(".")}
 
 
+def scan_models() -> Listing[ModelInfo]:
+    """Every model, the bundled ones first, then the person's by name; an entry that cannot
+    be described is skipped as damaged, with its reason."""
+    bundled = bundled_entries()
+    candidates = [(n, lambda n=n, p=p: _entry_info(n, p, "bundled")) for n, p in bundled.items()]
+    candidates += [(n, lambda n=n, p=p: _entry_info(n, p, "local"))
+                   for n, p in _user_entries().items() if n not in bundled]
+    return gather("model", candidates)
+
+
 def list_models() -> list[ModelInfo]:
-    """Every model: the bundled ones first, then the person's, by name."""
-    infos = [_entry_info(n, p, "bundled") for n, p in bundled_entries().items()]
-    bundled = {info.name for info in infos}
-    infos += [_entry_info(n, p, "local") for n, p in _user_entries().items() if n not in bundled]
-    return infos
+    """The models ``scan_models`` could read."""
+    return scan_models().entries
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache as huggingface_hub finds it, read from the environment now.
+
+    (huggingface_hub reads it once at import; the studio and tests may change HF_HOME later.)
+    """
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+_CACHE_REPO = re.compile(r"^models--(?P<org>[^/]+?)--(?P<name>[^/]+)$")
+
+
+def hub_id_from_cache_path(directory: Path) -> str | None:
+    """``ORG/NAME`` for a folder inside the HF cache (``models--ORG--NAME/snapshots/REV``)."""
+    parts = Path(directory).parts
+    for index, part in enumerate(parts[:-1]):
+        match = _CACHE_REPO.match(part)
+        if match and parts[index + 1] == "snapshots":
+            return f"{match['org']}/{match['name']}"
+    return None
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    return (text.count("/") == 1 and not text.startswith((".", "~", "/"))
+            and all(part and part == part.strip() for part in text.split("/")))
+
+
+def cached_snapshot(hub_id: str, revision: str | None = None) -> Path | None:
+    """The HF cache's snapshot of a hub model, if it holds one (no network is touched)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    try:
+        found = try_to_load_from_cache(hub_id, "config.json", cache_dir=str(hf_cache_dir()),
+                                       revision=revision)
+    except Exception:  # a malformed id or cache: not cached, as far as we can tell
+        return None
+    return Path(found).parent if isinstance(found, str) else None
 
 
 def _looks_like_path(text: str) -> bool:
@@ -324,6 +401,10 @@ def get_model(name_or_path: str | None = None) -> ModelInfo:
     for info in list_models():
         if info.hub_id and info.hub_id.lower() == wanted.lower():
             return info
+    snapshot = cached_snapshot(wanted) if _looks_like_hub_id(wanted) else None
+    if snapshot is not None:  # in the HF cache but not registered: use it as it is
+        return describe_folder(snapshot, name=wanted, origin="pulled",
+                               metadata={"hub_id": wanted}, registered=False)
     if wanted == DEFAULT_MODEL:
         raise NotFoundError(
             f"The bundled model {DEFAULT_MODEL!r} is not installed in this copy of smartlap.",
@@ -335,6 +416,49 @@ def get_model(name_or_path: str | None = None) -> ModelInfo:
     raise NotFoundError(f"No model named {wanted!r}.",
                         "See 'smartlap models list'; pull one with 'smartlap models pull ID' "
                         "or add a folder with 'smartlap models add PATH'.")
+
+
+# A model's embedding table may be padded past the tokenizer (e.g. 50257 -> 50304 for
+# speed); ids in that padding are masked during generation. More than this is a mismatch.
+MAX_VOCAB_PADDING = 256
+
+
+def vocab_mismatch(rows: int, tokens: int) -> bool:
+    """True when a tokenizer of ``tokens`` cannot belong to an embedding of ``rows``."""
+    return tokens > rows or rows - tokens > MAX_VOCAB_PADDING
+
+
+def tokenizer_size(directory: Path) -> int | None:
+    """Ids the folder's tokenizer can produce (highest id + 1), from its files; None if unknown."""
+    directory = Path(directory)
+    try:
+        if (directory / "tokenizer.json").is_file():
+            data = json.loads((directory / "tokenizer.json").read_text(encoding="utf-8"))
+            vocab = (data.get("model") or {}).get("vocab") or {}
+            ids = list(vocab.values()) if isinstance(vocab, dict) else list(range(len(vocab)))
+            ids += [t.get("id", -1) for t in data.get("added_tokens") or []]
+        elif (directory / "vocab.json").is_file():
+            ids = list(json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+                       .values())
+            added = directory / "added_tokens.json"
+            if added.is_file():
+                ids += list(json.loads(added.read_text(encoding="utf-8")).values())
+        else:
+            return None
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None  # the loader reports a broken tokenizer with its own message
+    numbers = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+    return max(numbers) + 1 if numbers else None
+
+
+def _check_tokenizer_fits(directory: Path) -> None:
+    rows = read_config(directory).get("vocab_size")
+    tokens = tokenizer_size(directory)
+    if isinstance(rows, int) and tokens is not None and vocab_mismatch(rows, tokens):
+        raise ModelError(
+            f"The tokenizer in {directory.name} has {tokens:,} tokens but the model's "
+            f"vocabulary has {rows:,}: they do not belong together.",
+            "Put the tokenizer the model was trained with in the same folder.")
 
 
 def check_model_folder(directory: Path) -> None:
@@ -353,6 +477,7 @@ def check_model_folder(directory: Path) -> None:
         raise ModelError(f"{directory} has no tokenizer files (tokenizer.json or vocab.json).",
                          "Save the tokenizer into the same folder with "
                          "tokenizer.save_pretrained(folder).")
+    _check_tokenizer_fits(directory)
 
 
 def check_free_name(name: str, force: bool = False) -> Path:
@@ -389,6 +514,9 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
     check_model_folder(source)
     target = check_free_name(name or source.name, force)
     meta = {"origin": origin, **metadata}
+    inferred = hub_id_from_cache_path(source)
+    if inferred and not meta.get("hub_id"):
+        meta["hub_id"] = inferred  # a snapshot folder of the HF cache says where it came from
     if transfer != "move":
         meta.setdefault("source", str(source))
     meta.setdefault("params", _weight_facts(source)[0])
@@ -396,13 +524,7 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
         meta["link"] = str(source)
     with atomic_directory(target, replace=force) as tmp:
         if transfer == "copy":
-            for child in source.iterdir():
-                if child.name == METADATA_FILE or is_temporary(child):
-                    continue
-                if child.is_dir():
-                    shutil.copytree(child, tmp / child.name)
-                else:
-                    shutil.copy2(child, tmp / child.name)
+            _copy_model_folder(source, tmp)
         elif transfer == "move":
             for child in source.iterdir():
                 if child.name != METADATA_FILE:
@@ -414,12 +536,77 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
     return get_model(target.name)
 
 
+def _link_boundary(source: Path) -> Path:
+    """Where links in a model folder may point: the folder itself, or for a snapshot in the
+    Hugging Face cache (``models--X/snapshots/REV``, whose files link to ``../../blobs``) the
+    cached model's own folder."""
+    if source.parent.name == "snapshots" and (source.parent.parent / "blobs").is_dir():
+        return source.parent.parent
+    return source
+
+
+def _link_target(link: Path, boundary: Path, shown: Path) -> Path:
+    """Where ``link`` really leads, refused when that is outside ``boundary`` or a loop."""
+    try:
+        resolved = link.resolve(strict=True)
+    except (RuntimeError, OSError) as error:
+        loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+        if loop:
+            raise InputError(f"{shown} is a symbolic link loop; the model was not added.",
+                             "Remove the link or replace it with the real file.") from None
+        raise InputError(f"{shown} is a broken symbolic link; the model was not added.",
+                         "Remove the link or replace it with the real file.") from None
+    if not resolved.is_relative_to(boundary):
+        raise InputError(f"{shown} is a symbolic link to {resolved}, outside the model folder; "
+                         "the model was not added.",
+                         "Copy the real file into the folder, or register the folder without "
+                         "copying it (--link).")
+    return resolved
+
+
+def _copy_model_folder(source: Path, dest: Path) -> None:
+    """Copy a model folder's files without ever reading outside it.
+
+    Links are followed only when they stay inside the folder (or the HF cache entry it is a
+    snapshot of); a link out, a loop, a FIFO or a device is refused with a clear message,
+    before anything is copied."""
+    boundary = _link_boundary(source)
+    plan: list[tuple[Path, Path]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(folder: Path, into: Path, top: bool) -> None:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            raise InputError(f"{folder} is reached twice through symbolic links (a loop); "
+                             "the model was not added.",
+                             "Remove the link or replace it with the real folder.")
+        seen.add((info.st_dev, info.st_ino))
+        for child in sorted(folder.iterdir()):
+            if top and (child.name == METADATA_FILE or is_temporary(child)):
+                continue
+            shown = child
+            real = _link_target(child, boundary, shown) if child.is_symlink() else child
+            if real.is_dir():
+                walk(real, into / child.name, False)
+            elif real.is_file():
+                plan.append((real, into / child.name))
+            else:
+                raise InputError(f"{shown} is not a regular file (a FIFO, socket or device); "
+                                 "the model was not added.",
+                                 "A model folder holds only regular files.")
+
+    walk(source, dest, True)
+    for real, target in plan:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(real, target)
+
+
 def _user_entry(name: str, action: str) -> Path:
     if name in bundled_entries():
         raise UsageError(f"{name!r} is bundled with smartlap and cannot be {action}.",
                          "Bundled models are part of the package.")
     entry = _user_models_dir() / validate_name(name, "model")
-    if not entry.is_dir():
+    if not entry.is_dir() and not entry.is_symlink():
         raise NotFoundError(f"No model named {name!r}.", "See 'smartlap models list'.")
     return entry
 
@@ -428,11 +615,7 @@ def delete_model(name: str) -> ModelInfo:
     """Remove a registered model. Linked folders and the HF cache are left untouched."""
     entry = _user_entry(name, "deleted")
     info = _entry_info(entry.name, entry, "local")
-    trash = entry.with_name(f".tmp-{entry.name}.deleting")
-    if trash.exists():
-        shutil.rmtree(trash)
-    os.replace(entry, trash)  # one rename: the model is gone at once, even if rmtree stops
-    shutil.rmtree(trash, ignore_errors=True)
+    remove_atomically(entry)  # a planted link is unlinked, never followed
     return info
 
 

@@ -3,8 +3,11 @@
 A run is written by one training process and read by anyone: the CLI (``runs list``,
 ``runs tail``), the studio's worker pane, and the training process itself on ``--resume``.
 A run's status is derived, not trusted: a terminal event in the log wins; otherwise the run
-is ``running`` while its pid is alive, and ``interrupted`` (resumable if it saved state)
-once the process is gone without saying why (SIGKILL, power cut).
+is ``running`` while its process is alive, and ``interrupted`` (resumable if it saved state)
+once the process is gone without saying why (SIGKILL, power cut). "Its process" is the one
+recorded in run.json by pid, start time and command line (``store.processes``), so a pid the
+kernel has since given to another program never keeps a dead run running, and is never
+signalled. A run folder that cannot be read is listed as damaged (``store.listing``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,6 +28,9 @@ from smartlap import events
 from smartlap.errors import NotFoundError, TrainingError, UsageError
 from smartlap.fsutil import append_jsonl, atomic_write_json, is_temporary, read_json
 from smartlap.paths import get_paths
+from smartlap.store import processes
+from smartlap.store.listing import READ_ERRORS, DamagedEntry, Listing, damaged_error, gather
+from smartlap.store.processes import ProcessRecord
 
 RUN_FILE = "run.json"
 EVENTS_FILE = "events.jsonl"
@@ -67,6 +72,8 @@ class RunInfo:
     best_val_loss: float | None = None
     message: str | None = None
     resumable: bool = False
+    process: ProcessRecord | None = None
+    unreadable_events: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -81,34 +88,58 @@ class RunInfo:
         return {"id": self.id, "path": str(self.path), "status": self.status, "pid": self.pid,
                 "created": self.created, "epoch": self.epoch, "epochs": self.epochs,
                 "best_val_loss": self.best_val_loss, "message": self.message,
-                "resumable": self.resumable, "config": self.config}
+                "resumable": self.resumable, "config": self.config,
+                "process": self.process.to_dict() if self.process else None,
+                "unreadable_events": self.unreadable_events}
 
 
 def create_run(config: dict[str, Any], run_id: str | None = None,
                pid: int | None = None) -> Path:
-    """Make ``runs/<id>/`` with its run.json; re-using an id (resume, studio start) keeps it."""
+    """Make ``runs/<id>/`` with its run.json; re-using an id (resume, studio start) keeps it.
+
+    A ``pid`` is recorded with its process's start time and command line (``process``)."""
     run_id = run_id or new_run_id()
     path = run_path(run_id)
     path.mkdir(parents=True, exist_ok=True)
-    previous = _read_run_file(path) or {}
+    previous = _previous_record(path)
     record = {
         "id": run_id,
         "created": previous.get("created") or datetime.now(timezone.utc).isoformat(
             timespec="seconds"),
         "config": config or previous.get("config", {}),
-        "pid": pid if pid is not None else previous.get("pid"),
+        "pid": previous.get("pid"),
         "status": "running",
     }
+    if "process" in previous:
+        record["process"] = previous["process"]
+    if pid is not None:
+        record.update(_process_fields(pid))
     atomic_write_json(path / RUN_FILE, record)
     return path
 
 
+def _process_fields(pid: int) -> dict[str, Any]:
+    return {"pid": pid, "process": processes.describe(pid).to_dict()}
+
+
 def update_run(run_id: str, **fields: Any) -> None:
-    """Rewrite run.json atomically with some fields changed (status, pid, config)."""
+    """Rewrite run.json atomically with some fields changed (status, pid, config); a ``pid``
+    is recorded with its process's identity."""
     path = run_path(run_id)
-    record = _read_run_file(path) or {"id": run_id}
+    record = _previous_record(path) or {"id": run_id}
+    if fields.get("pid") is not None:
+        fields.update(_process_fields(fields["pid"]))
     record.update(fields)
     atomic_write_json(path / RUN_FILE, record)
+
+
+def _previous_record(path: Path) -> dict[str, Any]:
+    """run.json as it is, for a rewrite; {} when it is missing or unreadable."""
+    try:
+        record = read_json(path / RUN_FILE)
+    except READ_ERRORS:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def append_event(run_id: str, event: events.Event) -> None:
@@ -121,63 +152,154 @@ def read_run_events(run_id: str) -> list[events.Event]:
     return events.read_events(path) if path.exists() else []
 
 
-def pid_alive(pid: int | None) -> bool:
-    """True while the process exists and is not a zombie waiting to be reaped."""
-    if not pid:
-        return False
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
+_DAMAGED_HINT = ("Its files are in {path}; move that folder out of the runs folder to stop "
+                 "seeing it.")
 
 
 def get_run(run_id: str) -> RunInfo:
+    """A run's info; NotFoundError when there is none, DamagedEntry when it cannot be read."""
     path = run_path(run_id)
-    record = _read_run_file(path)
-    if record is None:
+    if not path.is_dir():
         raise NotFoundError(f"There is no run {run_id!r}.",
                             "See 'smartlap runs list' for the runs on this machine.")
-    return _summarise(path, record)
+    try:
+        info = _load(path)
+    except (DamagedEntry, *READ_ERRORS) as error:
+        raise damaged_error("run", run_id, error, _DAMAGED_HINT.format(path=path)) from None
+    if info is None:
+        raise NotFoundError(f"There is no run {run_id!r}.",
+                            "See 'smartlap runs list' for the runs on this machine.")
+    return info
+
+
+def scan_runs() -> Listing[RunInfo]:
+    """All runs, newest first, and the damaged ones (skipped, each with its reason)."""
+    root = runs_dir()
+    if not root.is_dir():
+        return Listing()
+    folders = [path for path in root.iterdir()
+               if path.is_dir() and not path.name.startswith(".") and not is_temporary(path)]
+    listing = gather("run", ((path.name, lambda path=path: _load(path)) for path in folders))
+    listing.entries.sort(key=lambda run: (run.created, run.id), reverse=True)
+    return listing
 
 
 def list_runs() -> list[RunInfo]:
-    """All runs, newest first; leftovers and unreadable folders are skipped."""
-    root = runs_dir()
-    if not root.is_dir():
-        return []
-    found = []
-    for path in root.iterdir():
-        if not path.is_dir() or path.name.startswith(".") or is_temporary(path):
-            continue
-        record = _read_run_file(path)
-        if record is not None:
-            found.append(_summarise(path, record))
-    return sorted(found, key=lambda run: (run.created, run.id), reverse=True)
+    """All readable runs, newest first (``scan_runs`` also says which were skipped)."""
+    return scan_runs().entries
 
 
-def derive_status(run_events: Sequence[events.Event], pid: int | None) -> str:
-    """finished | failed | cancelled from the log; else running (pid alive) or interrupted."""
+def run_process(path: Path, record: dict[str, Any]) -> ProcessRecord | None:
+    """The process a run.json names: its ``process`` record, else (older files) its bare
+    ``pid``, trusted only for processes started before run.json was last written."""
+    if record.get("process") is not None:
+        return ProcessRecord.from_dict(record["process"])
+    pid = record.get("pid")
+    if pid is None:
+        return None
+    if processes.legacy(pid, None) is None:
+        raise ValueError("'pid' should be a positive whole number")
+    try:
+        written = (path / RUN_FILE).stat().st_mtime
+    except OSError:
+        written = None
+    return processes.legacy(pid, written)
+
+
+def derive_status(run_events: Sequence[events.Event], process: ProcessRecord | None) -> str:
+    """finished | failed | cancelled from the log; else running (its process alive) or
+    interrupted (gone, or its pid now someone else's)."""
     for event in reversed(run_events):
         if event.kind in TERMINAL_STATUS:
             # A resumed run appends run_started after an earlier cancel: the latest wins.
             return TERMINAL_STATUS[event.kind]
         if event.kind == "run_started":
             break
-    if pid_alive(pid):
+    if processes.is_running(process):
         return "running" if run_events else "starting"
     return "interrupted"
 
 
+@dataclass(frozen=True)
+class EpochSample:
+    """The fixed-prompt, fixed-seed sample written after an epoch, beside that epoch's losses."""
+
+    epoch: int
+    prompt: str
+    text: str
+    train_loss: float | None = None
+    val_loss: float | None = None
+    best: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "prompt": self.prompt, "text": self.text,
+                "train_loss": self.train_loss, "val_loss": self.val_loss, "best": self.best}
+
+
+def epoch_samples(run_events: Sequence[events.Event]) -> list[EpochSample]:
+    """One sample per epoch, in epoch order: what the model wrote as training went on.
+
+    A resumed run redoes the epochs after its last saved state; the redone epoch's sample
+    and losses replace the earlier ones.
+    """
+    ends: dict[int, events.EpochEnd] = {}
+    samples: dict[int, EpochSample] = {}
+    for event in run_events:
+        if isinstance(event, events.EpochEnd):
+            ends[event.epoch] = event
+        elif isinstance(event, events.Sample):
+            end = ends.get(event.epoch)
+            samples[event.epoch] = EpochSample(
+                epoch=event.epoch, prompt=event.prompt, text=event.text,
+                train_loss=end.train_loss if end else None,
+                val_loss=end.val_loss if end else None, best=bool(end and end.best))
+    return [samples[epoch] for epoch in sorted(samples)]
+
+
+_RECORD_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,), "created": (str,), "config": (dict,), "status": (str,)}
+
+
+def _check_record(record: Any) -> dict[str, Any]:
+    """run.json's fields, or a DamagedEntry-ready ValueError naming the one that is wrong."""
+    if not isinstance(record, dict):
+        raise ValueError(f"run.json holds a {type(record).__name__}, not an object")
+    for key, types in _RECORD_TYPES.items():
+        if record.get(key) is not None and not isinstance(record[key], types):
+            raise ValueError(f"run.json: {key!r} has the wrong type "
+                             f"({type(record[key]).__name__})")
+    return record
+
+
+def _load(path: Path) -> RunInfo | None:
+    """A run folder's info; None for a folder with no run.json (not a run, or one being made)."""
+    try:
+        raw = read_json(path / RUN_FILE)
+    except FileNotFoundError:
+        return None
+    except ValueError as error:
+        raise ValueError(f"run.json is {_json_problem(error)}") from None
+    return _summarise(path, _check_record(raw))
+
+
+def _json_problem(error: ValueError) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return "not valid JSON (truncated?)"
+
+
 def _summarise(path: Path, record: dict[str, Any]) -> RunInfo:
-    run_events = (events.read_events(path / EVENTS_FILE)
-                  if (path / EVENTS_FILE).exists() else [])
-    pid = record.get("pid")
-    status = derive_status(run_events, pid)
-    info = RunInfo(id=record.get("id", path.name), path=path, config=record.get("config", {}),
-                   pid=pid, created=record.get("created", ""), status=status)
-    info.epochs = info.config.get("epochs")
+    log = (events.read_log(path / EVENTS_FILE) if (path / EVENTS_FILE).exists()
+           else events.EventLog([]))
+    run_events = log.events
+    process = run_process(path, record)
+    status = derive_status(run_events, process)
+    info = RunInfo(id=record.get("id") or path.name, path=path,
+                   config=record.get("config") or {}, pid=process.pid if process else None,
+                   created=record.get("created") or "", status=status, process=process,
+                   unreadable_events=log.unreadable)
+    epochs = info.config.get("epochs")
+    info.epochs = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None
     best = None
     for event in run_events:
         if isinstance(event, events.EpochEnd):
@@ -190,14 +312,6 @@ def _summarise(path: Path, record: dict[str, Any]) -> RunInfo:
     info.best_val_loss = best
     info.resumable = status in {"cancelled", "interrupted"} and (path / STATE_DIR).is_dir()
     return info
-
-
-def _read_run_file(path: Path) -> dict[str, Any] | None:
-    try:
-        record = read_json(path / RUN_FILE)
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
 
 
 # Runs started from the studio yield the CPU to the person typing: on a small machine the
@@ -238,23 +352,21 @@ def start_run_process(argv: Sequence[str], run_id: str | None = None,
 
 
 def cancel_run(run_id: str, *, force: bool = False) -> RunInfo:
-    """Ask a live run to stop: SIGINT (save state, ``run_cancelled``); SIGTERM with force."""
+    """Ask a live run to stop: SIGINT (save state, ``run_cancelled``); SIGTERM with force.
+
+    Only the run's own process is signalled: a pid now held by another program is left
+    alone, with a message that says so."""
     run = get_run(run_id)
-    if run.status not in {"running", "starting"} or not pid_alive(run.pid):
-        raise TrainingError(f"Run {run_id} is not running (status: {run.status}).",
+    if run.status not in {"running", "starting"} or run.process is None:
+        detail = ""
+        if run.process is not None and processes.identify(run.process) is processes.Identity.OTHER:
+            detail = (f"; pid {run.process.pid} now belongs to another program, which was "
+                      "left alone")
+        raise TrainingError(f"Run {run_id} is not running (status: {run.status}){detail}.",
                             "Only a live run can be cancelled; see 'smartlap runs list'.")
-    assert run.pid is not None
-    os.kill(run.pid, signal.SIGTERM if force else signal.SIGINT)
+    processes.send_signal(run.process, signal.SIGTERM if force else signal.SIGINT,
+                          f"run {run_id}")
     return run
-
-
-def wait_for_exit(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.1)
-    return not pid_alive(pid)
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from smartlap.errors import AlreadyExistsError, InputError, NotFoundError, UsageError
-from smartlap.fsutil import atomic_create_text, atomic_write_text, is_temporary
+from smartlap.fsutil import atomic_create_text, atomic_write_text, is_temporary, read_user_file
 from smartlap.names import slugify, validate_name
 from smartlap.paths import get_paths
 
@@ -104,8 +104,14 @@ def song_path(slug: str) -> Path:
     return songbook_dir() / (validate_name(slug, "song") + SUFFIX)
 
 
+def _read_song(path: Path) -> str:
+    """A song file's text; a FIFO, device or giant file planted in the songbook is refused
+    (InputError) instead of hanging or filling memory."""
+    return read_user_file(path, what="song file").decode("utf-8")
+
+
 def _clean_title(title: str) -> str:
-    cleaned = " ".join((title or "").split())
+    cleaned = " ".join(sane_text(title or "").split())
     if not cleaned:
         raise UsageError("The song title is empty.", "Give the song a title.")
     if len(cleaned) > MAX_TITLE_LENGTH:
@@ -114,15 +120,17 @@ def _clean_title(title: str) -> str:
     return cleaned
 
 
-def _sane(text: str) -> str:
+def sane_text(text: str) -> str:
     """Text that encodes as UTF-8: a lone surrogate (pasted from a broken terminal) would make
-    every save of the song fail, so it becomes U+FFFD instead."""
+    every save of the song fail, so it becomes U+FFFD instead. Applied where text comes in
+    (titles, lyrics, the studio's fields), so what is kept is what is shown."""
     return _SURROGATE.sub("\ufffd", text)
 
 
 def render(song: BookSong) -> str:
     """The file text of a song: front matter, then the lyrics as written."""
-    song = replace(song, title=_sane(song.title), lyrics=_sane(song.lyrics))
+    song = replace(song, title=sane_text(song.title), lyrics=sane_text(song.lyrics),
+                   style=sane_text(song.style))
     head = "\n".join(f"{key}: {json.dumps(getattr(song, key), ensure_ascii=False)}"
                      for key in FRONT_MATTER_FIELDS)
     lyrics = song.lyrics if song.lyrics.endswith("\n") or not song.lyrics else song.lyrics + "\n"
@@ -166,8 +174,8 @@ def list_songs() -> list[BookSong]:
         if is_temporary(path) or not path.is_file():
             continue
         try:
-            songs.append(parse(path.read_text(encoding="utf-8"), path.stem))
-        except (OSError, UnicodeDecodeError):
+            songs.append(parse(_read_song(path), path.stem))
+        except (OSError, UnicodeDecodeError, InputError):
             continue
     return sorted(songs, key=lambda s: (s.updated, s.slug), reverse=True)
 
@@ -175,7 +183,7 @@ def list_songs() -> list[BookSong]:
 def open_song(slug: str) -> BookSong:
     path = song_path(slug)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_song(path)
     except FileNotFoundError:
         raise NotFoundError(f"No song '{slug}' in the songbook.",
                             "Run 'smartlap songs list' to see the songs.") from None
@@ -211,13 +219,13 @@ def _create(song: BookSong, prefer: str | None = None) -> BookSong:
 def new_song(title: str, lyrics: str = "", style: str = "") -> BookSong:
     """Create a song with a file of its own (``title-2`` when the title is taken)."""
     now = _now()
-    return _create(BookSong(slug="", title=_clean_title(title), lyrics=lyrics, style=style,
-                            created=now, updated=now, id=_new_id()))
+    return _create(BookSong(slug="", title=_clean_title(title), lyrics=sane_text(lyrics),
+                            style=sane_text(style), created=now, updated=now, id=_new_id()))
 
 
 def _on_disk(slug: str) -> tuple[BookSong, str] | None:
     try:
-        text = song_path(slug).read_text(encoding="utf-8")
+        text = _read_song(song_path(slug))
     except (FileNotFoundError, UnicodeDecodeError):
         return None
     return parse(text, slug), text
@@ -229,7 +237,8 @@ def save_song(song: BookSong, *, force_version: bool = False) -> BookSong:
     Refuses (AlreadyExistsError) when the file now holds a different song, so a stale editor
     can never overwrite another song; the text replaced is kept as a version first.
     """
-    saved = replace(song, title=_clean_title(song.title), updated=_now(),
+    saved = replace(song, title=_clean_title(song.title), lyrics=sane_text(song.lyrics),
+                    style=sane_text(song.style), updated=_now(),
                     created=song.created or _now(), id=song.id or _new_id())
     current = _on_disk(song.slug)
     if current is not None:
@@ -340,8 +349,8 @@ def list_versions(slug: str) -> list[SongVersion]:
     versions = []
     for number, path in enumerate(_version_files(slug), start=1):
         try:
-            song = parse(path.read_text(encoding="utf-8"), slug)
-        except (OSError, UnicodeDecodeError):
+            song = parse(_read_song(path), slug)
+        except (OSError, UnicodeDecodeError, InputError):
             continue
         versions.append(SongVersion(number, path, _stamp_to_iso(path.name), song))
     return versions

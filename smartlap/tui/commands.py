@@ -21,6 +21,8 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("Next alternative", "(Ctrl+T)", "write-view", "next_alternative"),
     ("Next line that rhymes", "constrained candidates, best first (Ctrl+L)", "write-view",
      "next_lines"),
+    ("Rhymes for the word at the cursor", "from the whole Dutch word list (Ctrl+K)", "write-view",
+     "rhymes"),
     ("Generation settings", "temperature, top-p, max tokens, seed (F9)", "write-view",
      "settings"),
     ("Open song", "from the songbook (Ctrl+B)", "write-view", "songbook"),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from smartlap import config
 from smartlap.errors import SmartlapError
+from smartlap.limits import SEED_MAX, SEED_MIN
 
 if TYPE_CHECKING:
     from smartlap.lm.generation import GenerationSettings
@@ -51,12 +52,13 @@ def _number(kind: type, low: float, high: float, optional: bool = False) -> Pars
         text = text.strip()
         if not text and optional:
             return None, None
+        bounds = f"{low} and {high}" if kind is int else f"{low:g} and {high:g}"
         try:
             value = kind(text)
         except ValueError:
-            return None, f"a {'whole ' if kind is int else ''}number from {low:g} to {high:g}"
+            return None, f"a {'whole ' if kind is int else ''}number between {bounds}"
         if not low <= value <= high:
-            return None, f"between {low:g} and {high:g}"
+            return None, f"between {bounds}"
         return value, None
     return parse
 
@@ -65,7 +67,7 @@ FIELDS: dict[str, tuple[str, Parser]] = {
     "temperature": ("Temperature (empty: style's)", _number(float, 0.05, 2.0, optional=True)),
     "top_p": ("Top-p (empty: style's)", _number(float, 0.05, 1.0, optional=True)),
     "max_new_tokens": ("Max tokens (empty: style's)", _number(int, 1, 1024, optional=True)),
-    "seed": ("Seed (empty: random)", _number(int, 0, 2**31 - 1, optional=True)),
+    "seed": ("Seed (empty: random)", _number(int, SEED_MIN, SEED_MAX, optional=True)),
     "samples": ("Alternatives", _number(int, 1, 4)),
 }
 

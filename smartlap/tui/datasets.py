@@ -16,10 +16,11 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen
 from smartlap.tui.messages import DatasetImported, StoreChanged, WorkFailed
-from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
+from smartlap.tui.view import LateBuiltView, keep_cursor, show_damaged, unless_torn_down
 
 FORMATS = [("auto-detect", "auto"), ("CSV", "csv"), ("JSON lines", "jsonl"),
-           ("folder of .txt", "folder"), ("text dump", "txt"), ("LRC", "lrc")]
+           ("folder of lyric files", "dir"), ("text dump (also .lrc)", "txt"),
+           ("ChordPro", "chordpro")]  # values are the importer's formats
 
 
 def _store() -> Any:
@@ -29,7 +30,8 @@ def _store() -> Any:
 
 
 def report_markdown(name: str, report: Any) -> str:
-    """The import report (imported, skipped by reason with examples, warnings) as Markdown."""
+    """The import report (imported, skipped by reason with examples, site boilerplate dropped,
+    warnings) as Markdown."""
     data = report.to_dict() if hasattr(report, "to_dict") else dict(report or {})
     lines = [f"**{data.get('imported', 0)}** songs imported into **{name}**, "
              f"**{data.get('skipped_count', 0)}** skipped."]
@@ -44,6 +46,11 @@ def report_markdown(name: str, report: Any) -> str:
                   + (f" — {s['detail']}" if s.get("detail") else "") for s in skipped[:50]]
         if len(skipped) > 50:
             lines.append(f"- … and {len(skipped) - 50} more")
+    boilerplate = data.get("boilerplate") or []
+    if boilerplate:
+        lines += ["", "**Site boilerplate dropped:**", ""]
+        lines += [f"- {b.get('line', '?') if b.get('kind') == 'leftover' else repr(b.get('line'))}"
+                  f": {b.get('songs', 0)} songs" for b in boilerplate[:50]]
     warnings = data.get("warnings") or []
     if warnings:
         lines += ["", "**Warnings:**", ""] + [f"- {w}" for w in warnings]
@@ -151,6 +158,7 @@ class DatasetsView(LateBuiltView, Vertical):
                 yield Static("", id="dataset-summary")
                 yield Static("", id="dataset-preview")
         yield Static("", id="datasets-status")
+        yield Static("", id="datasets-damaged", classes="damaged-note")
 
     def setup(self) -> None:
         table = self.query_one(DataTable)
@@ -171,7 +179,7 @@ class DatasetsView(LateBuiltView, Vertical):
         selected = self._selected()
         table.clear()
         try:
-            infos = _store().list_datasets()
+            listing = _store().scan_datasets()
         except ImportError:
             self.query_one("#datasets-status", Static).update(
                 "The datasets store is not available in this build.")
@@ -179,6 +187,8 @@ class DatasetsView(LateBuiltView, Vertical):
         except SmartlapError as error:
             self.app.show_error(error)
             return
+        infos = listing.entries
+        show_damaged(self.query_one("#datasets-damaged", Static), listing.damaged)
         for info in infos:
             split = f"{info.train_songs}/{info.val_songs}"
             table.add_row(info.name, f"{info.songs:,}", f"{info.lines:,}", f"{info.words:,}",

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from smartlap.errors import SmartlapError
 from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, StoreChanged, WorkFailed
-from smartlap.tui.view import LateBuiltView, keep_cursor, unless_torn_down
+from smartlap.tui.view import LateBuiltView, keep_cursor, show_damaged, unless_torn_down
 from smartlap.units import human_bytes, human_params
 
 
@@ -90,7 +90,12 @@ class ModelsView(LateBuiltView, Vertical):
         Binding("n", "rename_model", "Rename"),
         Binding("d,delete", "delete_model", "Delete"),
         Binding("r", "report", "Report"),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("c", "compare", "Compare"),
     ]
+
+    marked: list[str]
+    compare_prompt = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -103,10 +108,12 @@ class ModelsView(LateBuiltView, Vertical):
         bar.display = False  # shown while a pull runs
         yield bar
         yield Static("", id="models-status")
+        yield Static("", id="models-damaged", classes="damaged-note")
 
     _pull_timer: Timer | None = None
 
     def setup(self) -> None:
+        self.marked = []
         self.query_one(DataTable).add_columns("name", "origin", "class", "params", "size")
         self.action_refresh()
 
@@ -120,24 +127,69 @@ class ModelsView(LateBuiltView, Vertical):
                 self.action_refresh()
 
     def action_refresh(self) -> None:
-        from smartlap.store.models import list_models
+        from smartlap.store.models import scan_models
 
         table = self.query_one(DataTable)
         selected = self._selected()
         table.clear()
         try:
-            infos = list_models()
+            listing = scan_models()
         except SmartlapError as error:
             self.app.show_error(error)
             return
+        infos = listing.entries
+        show_damaged(self.query_one("#models-damaged", Static), listing.damaged)
+        names = {info.name for info in infos}
+        self.marked = [name for name in self.marked if name in names]
         for info in infos:
-            table.add_row(info.name, info.origin, info.architecture or "?",
+            table.add_row(self._name_cell(info.name), info.origin, info.architecture or "?",
                           human_params(info.params), human_bytes(info.size_bytes),
                           key=info.name)
         self.query_one("#models-status", Static).update(
-            f"{len(infos)} model(s). p pulls a seed model, a adds a folder, r opens the report.")
+            f"{len(infos)} model(s). p pulls a seed model, a adds a folder, r opens the report, "
+            "Space marks and c compares.")
         if not keep_cursor(table, [info.name for info in infos], selected) and infos:
             self._show(infos[0].name)
+
+    def _name_cell(self, name: str) -> Any:
+        from rich.text import Text
+
+        return Text(f"● {name}", style="bold") if name in self.marked else name
+
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted model for a comparison (in the order marked)."""
+        name = self._selected()
+        if not name:
+            return
+        if name in self.marked:
+            self.marked.remove(name)
+        else:
+            self.marked.append(name)
+        table = self.query_one(DataTable)
+        table.update_cell_at(table.cursor_coordinate._replace(column=0), self._name_cell(name))
+        count = len(self.marked)
+        self.query_one("#models-status", Static).update(
+            f"{count} marked for a comparison" + (": press c." if count >= 2
+                                                  else " (mark two or more with Space)."))
+
+    def action_compare(self) -> None:
+        """Ask for a prompt, then run the marked models side by side."""
+        if len(self.marked) < 2:
+            self.app.notify("Mark two or more models with Space, then press c.",
+                            title="Compare", severity="warning")
+            return
+        models = list(self.marked)
+
+        def chosen(prompt: str | None) -> None:
+            if prompt is None:
+                return
+            from smartlap.tui.compare import CompareScreen
+
+            self.compare_prompt = prompt
+            self.app.push_screen(CompareScreen(models, prompt.replace(" / ", "\n")))
+        self.app.push_screen(PromptScreen(
+            f"Compare {', '.join(models)} — prompt (' / ' starts a new line; empty: none)",
+            self.compare_prompt, placeholder="Ik mis je nog elke dag"), chosen)
 
     def _selected(self) -> str | None:
         table = self.query_one(DataTable)

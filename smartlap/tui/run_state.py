@@ -39,6 +39,7 @@ class RunState:
     message: str = ""
     hint: str | None = None
     pid: int | None = None
+    started_at: float | None = None  # when run_started was written (its pid's process is older)
     resumable: bool = False
     updated: float = 0.0
 
@@ -52,7 +53,7 @@ class RunState:
         if isinstance(event, events.RunStarted):
             self.model, self.dataset, self.device = event.model, event.dataset, event.device
             self.epochs = event.config.get("epochs", self.epochs)
-            self.pid = event.pid
+            self.pid, self.started_at = event.pid, event.time
             self.status = ACTIVE
             self.message = self.hint = ""
             if event.resumed_from_epoch:

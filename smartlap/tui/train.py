@@ -18,15 +18,17 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from smartlap import events
 from smartlap.errors import SmartlapError
+from smartlap.limits import SEED_MAX, SEED_MIN
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
-from smartlap.tui.view import LateBuiltView, set_choices, unless_torn_down
+from smartlap.tui.view import LateBuiltView, set_choices, show_damaged, unless_torn_down
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
-def _int(low: int, optional: bool = True) -> Callable[[str], tuple[Any, str | None]]:
+def _int(low: int, optional: bool = True,
+         high: int | None = None) -> Callable[[str], tuple[Any, str | None]]:
     def parse(text: str) -> tuple[Any, str | None]:
         if not text.strip():
             return (None, None) if optional else (None, "required")
@@ -34,18 +36,28 @@ def _int(low: int, optional: bool = True) -> Callable[[str], tuple[Any, str | No
             value = int(text)
         except ValueError:
             return None, "a whole number"
+        if high is not None and not low <= value <= high:
+            return None, f"from {low} to {high}"
         return (value, None) if value >= low else (None, f"at least {low}")
     return parse
 
 
-def _lr(text: str) -> tuple[Any, str | None]:
-    if not text.strip():
-        return None, None
-    try:
-        value = float(text)
-    except ValueError:
-        return None, "a number such as 5e-5"
-    return (value, None) if 0 < value < 1 else (None, "between 0 and 1, e.g. 5e-5")
+def _float(example: str, ok: Callable[[float], bool],
+           problem: str) -> Callable[[str], tuple[Any, str | None]]:
+    def parse(text: str) -> tuple[Any, str | None]:
+        if not text.strip():
+            return None, None
+        try:
+            value = float(text)
+        except ValueError:
+            return None, f"a number such as {example}"
+        return (value, None) if ok(value) else (None, problem)
+    return parse
+
+
+_lr = _float("5e-5", lambda v: 0 < v < 1, "between 0 and 1, e.g. 5e-5")
+_positive = _float("16", lambda v: v > 0, "above 0")
+_fraction = _float("0.05", lambda v: 0 <= v < 1, "from 0 to below 1")
 
 
 def _name(text: str) -> tuple[Any, str | None]:
@@ -59,6 +71,14 @@ def _name(text: str) -> tuple[Any, str | None]:
         return None, error.message
 
 
+def _layer_names(text: str) -> tuple[Any, str | None]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        return None, None
+    bad = [name for name in names if not name.replace("_", "").isalnum()]
+    return (",".join(names), None) if not bad else (None, f"not a layer name: {bad[0]}")
+
+
 # field id -> (label, flag, parser)
 FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
     "epochs": ("Epochs", "--epochs", _int(1, optional=False)),
@@ -66,9 +86,18 @@ FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
     "batch_size": ("Batch size", "--batch-size", _int(1)),
     "block_size": ("Block size", "--block-size", _int(8)),
     "patience": ("Patience", "--patience", _int(1)),
-    "seed": ("Seed", "--seed", _int(0)),
+    "seed": ("Seed", "--seed", _int(SEED_MIN, high=SEED_MAX)),
     "name": ("Save as", "--name", _name),
 }
+# Shown (and passed) only when the mode is lora.
+LORA_FIELDS: dict[str, tuple[str, str, Callable[[str], tuple[Any, str | None]]]] = {
+    "lora_rank": ("LoRA rank", "--lora-rank", _int(1)),
+    "lora_alpha": ("LoRA alpha", "--lora-alpha", _positive),
+    "lora_dropout": ("LoRA dropout", "--lora-dropout", _fraction),
+    "lora_targets": ("LoRA layers", "--lora-targets", _layer_names),
+}
+LORA_PLACEHOLDERS = {"lora_rank": "8", "lora_alpha": "2 x rank", "lora_dropout": "0.05",
+                     "lora_targets": "the model's projections"}
 
 
 def results_markdown(run: Any, run_events: list[events.Event]) -> str:
@@ -143,15 +172,22 @@ class TrainView(LateBuiltView, Horizontal):
                     yield Label(label)
                     yield Input(id=f"train-{key}", compact=True)
                     yield Static("", id=f"train-{key}-error", classes="field-error")
+                for key, (label, _, _) in LORA_FIELDS.items():
+                    yield Label(label, classes="lora-field")
+                    yield Input(id=f"train-{key}", compact=True, classes="lora-field",
+                                placeholder=LORA_PLACEHOLDERS[key])
+                    yield Static("", id=f"train-{key}-error", classes="field-error lora-field")
             yield Button("Start (Ctrl+S)", variant="primary", id="train-start")
         with Vertical(id="train-runs"):
             yield RunsTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="train-status")
+            yield Static("", id="runs-damaged", classes="damaged-note")
 
     def setup(self) -> None:
         self.query_one(RunsTable).add_columns("run", "model → dataset", "status", "epoch",
                                               "best val")
         self.query_one("#train-epochs", Input).value = "3"
+        self._show_lora_fields(False)
         self.refresh_choices()
         self.refresh_runs()
 
@@ -209,6 +245,14 @@ class TrainView(LateBuiltView, Horizontal):
         self.query_one("#train-patience", Input).placeholder = "3"
         self.query_one("#train-seed", Input).placeholder = "42"
 
+    def _show_lora_fields(self, shown: bool) -> None:
+        for widget in self.query(".lora-field"):
+            widget.display = shown
+
+    @on(Select.Changed, "#train-mode")
+    def _mode_changed(self, event: Select.Changed) -> None:
+        self._show_lora_fields(event.value == "lora")
+
     @on(Select.Changed, "#train-dataset")
     def _dataset_changed(self) -> None:
         self.query_one("#train-dataset-error", Static).update("")
@@ -216,8 +260,9 @@ class TrainView(LateBuiltView, Horizontal):
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("train-")
-        if key in FIELDS:
-            _, problem = FIELDS[key][2](event.value)
+        fields = {**FIELDS, **LORA_FIELDS}
+        if key in fields:
+            _, problem = fields[key][2](event.value)
             self.query_one(f"#train-{key}-error", Static).update(problem or "")
 
     def build_argv(self) -> list[str] | None:
@@ -231,9 +276,11 @@ class TrainView(LateBuiltView, Horizontal):
                 ok = False
             else:
                 argv += [f"--{key}", str(value)]
-        argv += ["--mode", str(self.query_one("#train-mode", Select).value),
+        mode = str(self.query_one("#train-mode", Select).value)
+        argv += ["--mode", mode,
                  "--precision", str(self.query_one("#train-precision", Select).value)]
-        for key, (_, flag, parse) in FIELDS.items():
+        fields = {**FIELDS, **(LORA_FIELDS if mode == "lora" else {})}
+        for key, (_, flag, parse) in fields.items():
             value, problem = parse(self.query_one(f"#train-{key}", Input).value)
             self.query_one(f"#train-{key}-error", Static).update(problem or "")
             if problem:
@@ -269,12 +316,14 @@ class TrainView(LateBuiltView, Horizontal):
     # -- runs -----------------------------------------------------------------------------
 
     def refresh_runs(self) -> None:
-        from smartlap.store.runs import list_runs
+        from smartlap.store.runs import scan_runs
 
         table = self.query_one(RunsTable)
         selected = self._selected()
         table.clear()
-        for run in list_runs():
+        listing = scan_runs()
+        show_damaged(self.query_one("#runs-damaged", Static), listing.damaged)
+        for run in listing.entries:
             config = run.config or {}
             argv = config.get("argv") or []
             model = config.get("model") or _flag(argv, "--model") or "?"
@@ -302,7 +351,11 @@ class TrainView(LateBuiltView, Horizontal):
 
         run_id = self._selected()
         if run_id:
-            run = get_run(run_id)
+            try:
+                run = get_run(run_id)
+            except SmartlapError as error:  # damaged or removed since it was listed
+                self.app.show_error(error)
+                return
             self.app.push_screen(MarkdownScreen(f"Run {run_id}",
                                                 results_markdown(run, read_run_events(run_id))))
 
@@ -313,7 +366,11 @@ class TrainView(LateBuiltView, Horizontal):
         run_id = self._selected()
         if not run_id:
             return
-        run = get_run(run_id)
+        try:
+            run = get_run(run_id)
+        except SmartlapError as error:
+            self.app.show_error(error)
+            return
         further = run.status == "finished" and run.state_path.is_dir()
         if not (run.resumable or further):
             self.app.notify(f"Run {run_id} cannot be resumed (status: {run.status}).",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual.css.query import NoMatches
 
 if TYPE_CHECKING:  # annotations only: the Write screen's first paint needs no DataTable
-    from textual.widgets import DataTable, Select
+    from textual.widgets import DataTable, Select, Static
 
 
 class LateBuiltView:
@@ -55,3 +55,12 @@ def keep_cursor(table: DataTable, keys: list[str], selected: str | None) -> bool
         return False
     table.move_cursor(row=keys.index(selected))
     return True
+
+
+def show_damaged(note: Static, damaged: Sequence[Any]) -> None:
+    """Fill a view's damaged-entries note (hidden when nothing was skipped): one line per
+    entry a listing skipped (``store.listing.Damaged``), so the rest of the list stays."""
+    from rich.markup import escape
+
+    note.update("\n".join(f"[b]⚠[/b] {escape(entry.line)}" for entry in damaged))
+    note.set_class(bool(damaged), "-shown")

@@ -174,6 +174,8 @@ class WriteView(Vertical):
         Binding("ctrl+b", "songbook", "Songs"),
         Binding("ctrl+n", "new_song", "New"),
         Binding("f9", "settings", "Settings"),
+        Binding("ctrl+k", "rhymes", "Rhymes", show=False, priority=True,
+                tooltip="Rhymes for the word at the cursor, from the whole Dutch word list"),
     ]
 
     generating: reactive[bool] = reactive(False)
@@ -300,7 +302,8 @@ class WriteView(Vertical):
 
     def _snapshot(self) -> tuple[str, str, str]:
         title = self.query_one("#song-title", Input).value.strip() or UNTITLED
-        return title, self.query_one("#editor", TextArea).text, self._current_style()
+        text = songbook.sane_text(self.query_one("#editor", TextArea).text)
+        return songbook.sane_text(title), text, self._current_style()
 
     def flush_pending(self) -> None:
         """Save unsaved words now, on this thread (quitting, New, opening another song)."""
@@ -321,7 +324,7 @@ class WriteView(Vertical):
         if self.song is None:
             try:
                 self.song = songbook.new_song(title, lyrics, style=style)
-            except (SmartlapError, OSError) as error:
+            except Exception as error:  # any failed save is shown, the text kept
                 self.post_message(WorkFailed("save", *_save_error(error)))
                 return
             self._set_status(f"Saved to the songbook as {self.song.slug}.md")
@@ -344,7 +347,7 @@ class WriteView(Vertical):
                 return
             try:
                 saved = songbook.save_song(song)
-            except (SmartlapError, OSError) as error:
+            except Exception as error:  # a save must never fail silently
                 self.post_message(WorkFailed("save", *_save_error(error)))
                 return
             self._written_seq = seq
@@ -373,6 +376,13 @@ class WriteView(Vertical):
         self._schedule_save()
 
     @on(Input.Changed, "#song-title")
+    def _title_changed(self, event: Input.Changed) -> None:
+        clean = songbook.sane_text(event.value)
+        if clean != event.value:  # a lone surrogate pasted in: show what will be kept
+            event.input.value = clean
+            return  # the change this makes comes back here, and schedules the save
+        self._schedule_save()
+
     @on(Select.Changed, "#song-style")
     def _meta_changed(self) -> None:
         self._schedule_save()
@@ -546,6 +556,43 @@ class WriteView(Vertical):
         self._set_status("Loading the model…" if model != self.loaded_name else "Generating…")
         self._generate(self.generation, model, prompt, self.controls, self._current_style(),
                        self._stop)
+
+    def _word_at_cursor(self) -> str:
+        """The word under (or just before) the cursor; ChordPro chords [Am] are not words."""
+        import re
+
+        editor = self.query_one("#editor", TextArea)
+        row, column = editor.cursor_location
+        line = re.sub(r"\[[^\]]*\]", lambda m: " " * len(m.group()),
+                      editor.document.get_line(row))
+        before = [m for m in re.finditer(r"[^\W\d_][\w'’-]*", line) if m.start() <= column]
+        return before[-1].group() if before else ""
+
+    def action_rhymes(self) -> None:
+        """Ctrl+K: rhymes for the word at the cursor from the whole-language dictionary."""
+        word = self._word_at_cursor()
+        if not word:
+            self.app.notify("Put the cursor on a word to find its rhymes.", title="Rhymes")
+            return
+        self._lookup_rhymes(word)
+
+    @work(thread=True, exclusive=True, group="rhymes", exit_on_error=False)
+    def _lookup_rhymes(self, word: str) -> None:
+        """Worker thread: the dictionary loads once (about a second), then answers at once."""
+        from smartlap.craft.dictionary import dictionary_rhymes
+        from smartlap.errors import SmartlapError
+
+        try:
+            found = dictionary_rhymes(word, loose=True)
+        except SmartlapError as error:
+            self.app.call_from_thread(self.app.notify, error.message, title="Rhymes",
+                                      severity="warning")
+            return
+        perfect = [f"{r.word} ({r.syllables})" for r in found if r.quality == "perfect"][:12]
+        near = [f"{r.word}~" for r in found if r.quality == "n-deletion"][:4]
+        text = ", ".join(perfect + near) or "no rhymes in the Dutch word list"
+        self.app.call_from_thread(self.app.notify, text, title=f"Rhymes for {word}",
+                                  timeout=12)
 
     def action_next_lines(self) -> None:
         """Rhyme- and syllable-aware candidates for the next line, best first."""

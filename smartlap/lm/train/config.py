@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartlap.errors import UsageError
+from smartlap.limits import check_seed
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -21,6 +22,7 @@ DEFAULT_SAMPLE_PROMPT = "ferry is een grappige man\nsmartlappen maken is zijn pl
 # lengthens or shortens the run, ``patience`` only decides when it stops, ``device`` lets a
 # run move to another GPU (or the CPU) when the old one is gone or busy.
 RESUME_CHANGES = ("epochs", "patience", "device")
+LORA_OPTIONS = ("lora_rank", "lora_alpha", "lora_dropout", "lora_targets")
 
 
 @dataclass
@@ -47,6 +49,9 @@ class TrainConfig:
     warmup_fraction: float = 0.05
     max_grad_norm: float = 1.0
     lora_rank: int = 8
+    lora_alpha: float | None = None  # None: twice the rank
+    lora_dropout: float = 0.05
+    lora_targets: list[str] | None = None  # None: the architecture's projections
     max_songs: int | None = None  # train on a slice of the dataset (tests, quick tries)
     from_scratch: bool = False
     preset: str | None = None
@@ -84,7 +89,27 @@ class TrainConfig:
             raise UsageError("--lr must be between 0 and 1 (e.g. 5e-5).", hint)
         if self.patience is not None and self.patience < 1:
             raise UsageError("--patience must be at least 1.", hint)
+        self._validate_lora(hint)
+        check_seed(self.seed)
         return self
+
+    def _validate_lora(self, hint: str) -> None:
+        defaults = TrainConfig(model="", dataset="")
+        changed = [f"--{key.replace('_', '-')}" for key in LORA_OPTIONS
+                   if getattr(self, key) != getattr(defaults, key)]
+        if changed and self.mode != "lora":
+            verb = "only applies" if len(changed) == 1 else "only apply"
+            raise UsageError(f"{', '.join(changed)} {verb} with --mode lora.",
+                             "Add --mode lora, or drop them.")
+        if not 1 <= self.lora_rank <= 1024:
+            raise UsageError("--lora-rank must be from 1 to 1024 (8-64 is usual).", hint)
+        if self.lora_alpha is not None and not 0 < self.lora_alpha <= 4096:
+            raise UsageError("--lora-alpha must be above 0 (usually 1-2x the rank).", hint)
+        if not 0 <= self.lora_dropout < 1:
+            raise UsageError("--lora-dropout must be from 0 to below 1 (e.g. 0.05).", hint)
+        if self.lora_targets is not None and not [t for t in self.lora_targets if t.strip()]:
+            raise UsageError("--lora-targets needs at least one module name.",
+                             "e.g. --lora-targets c_attn,c_proj for GPT-2.")
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,7 @@ import contextlib
 import math
 import os
 import platform
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +30,9 @@ from typing import Any
 import torch
 
 from smartlap import __version__, events
-from smartlap.errors import AlreadyExistsError, UsageError
+from smartlap.errors import AlreadyExistsError, DiskFullError, UsageError
+from smartlap.fsutil import staging_directory
+from smartlap.lm.model_card import write_model_card
 from smartlap.lm.train import failures, memory
 from smartlap.lm.train.config import TrainConfig, resolve
 from smartlap.lm.train.data import (
@@ -45,7 +45,13 @@ from smartlap.lm.train.data import (
 )
 from smartlap.lm.train.lean_layers import make_lean
 from smartlap.lm.train.loss import HiddenStates, supports_head_loss
-from smartlap.lm.train.modes import apply_mode, count_parameters, exportable, is_peft
+from smartlap.lm.train.modes import (
+    apply_mode,
+    count_parameters,
+    exportable,
+    is_peft,
+    save_adapter,
+)
 from smartlap.lm.train.state import (
     TOKENIZER_DIR,
     has_state,
@@ -68,6 +74,7 @@ class TrainResult:
     status: str  # finished | cancelled
     model_name: str | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    stop_signal: int | None = None  # SIGINT or SIGTERM when cancelled by a signal
 
 
 class RunLog:
@@ -89,18 +96,27 @@ class RunLog:
         if self.enabled:
             runs.update_run(self.run_id, status=status)
 
+    def ending(self, event: events.Event, status: str) -> None:
+        """Record how a run ended, if the disk lets us: the error that ended it matters more
+        than the record (a run without one reads as interrupted)."""
+        with contextlib.suppress(DiskFullError, OSError):
+            self.emit(event)
+            self.status(status)
+
 
 class StopFlag:
     """Set by SIGINT/SIGTERM; the loop checks it after each optimizer step."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl+C: stop now, without saving
         self.requested = True
+        self.signum = self.signum or signum
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[StopFlag]:
@@ -174,13 +190,11 @@ def run_training(config: TrainConfig, *, run_id: str | None = None, resume: str 
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             saved = run_id is not None and has_state(runs.run_path(run_id) / runs.STATE_DIR)
-            log.emit(events.RunCancelled(resumable=saved))
-            log.status("cancelled")
+            log.ending(events.RunCancelled(resumable=saved), "cancelled")
             raise
         explained = failures.explain(error, device=device_kind, run_id=run_id)
         shown = explained or failures.unexpected(error)
-        log.emit(events.RunFailed(message=shown.message, hint=shown.hint))
-        log.status("failed")
+        log.ending(events.RunFailed(message=shown.message, hint=shown.hint), "failed")
         if explained is not None and explained is not error:
             raise explained from None
         raise
@@ -235,6 +249,7 @@ class _Trainer:
         from smartlap.lm.loading import load_model
 
         loaded = load_model(config.model, device="cpu", precision="fp32")
+        self.base_hub_id = loaded.info.hub_id
         return loaded.model, loaded.tokenizer, loaded.info.name
 
     def _precision(self) -> str:
@@ -289,6 +304,7 @@ class _Trainer:
         if self.process.is_main_process:
             self._check_output_name()
         train_texts, val_texts = load_splits(config.dataset, config.max_songs)
+        self.songs_used = {"train": len(train_texts), "val": len(val_texts)}
         model, tokenizer, base_name = self._load_model(train_texts)
         self.tokenizer = tokenizer
         self.base_name = base_name
@@ -299,7 +315,8 @@ class _Trainer:
         train_blocks, val_blocks = build_blocks(tokenizer, train_texts, val_texts,
                                                 config.block_size)
 
-        model = apply_mode(model, config.mode, config.lora_rank)
+        model = apply_mode(model, config.mode, config.lora_rank, config.lora_alpha,
+                           config.lora_dropout, config.lora_targets)
         make_lean(model)  # same function, less kept for backward (see lean_layers.py)
         if config.gradient_checkpointing:
             _enable_activation_checkpointing(model)
@@ -543,10 +560,8 @@ class _Trainer:
         try:
             save_state(path, self.accelerator.unwrap_model(self.model), self.optimizer.optimizer,
                        self.scheduler, self.progress, self.tokenizer, self.accelerator.scaler)
-        except OSError as error:
-            if failures.is_disk_full(error):
-                raise failures.disk_full("resumable state", self.run_id) from None
-            raise
+        except DiskFullError as error:
+            raise failures.disk_full("resumable state", self.run_id) from error
         self.log.emit(events.CheckpointSaved(path=str(path), checkpoint="state", epoch=epoch))
 
     def results_table(self) -> dict[str, Any]:
@@ -580,12 +595,14 @@ class _Trainer:
         config = self.config
         return {
             "base": self.base_name,
+            "base_hub_id": getattr(self, "base_hub_id", None),
             "dataset": config.dataset,
             "mode": config.mode,
             "training": {
                 "run": self.run_id,
                 "mode": config.mode,
                 "hyperparameters": config.to_dict(),
+                "songs_used": getattr(self, "songs_used", None),
                 "history": self.progress["history"],
                 "results": self.results_table(),
                 "versions": {"smartlap": __version__, "torch": torch.__version__,
@@ -603,22 +620,20 @@ class _Trainer:
 
         model = self.accelerator.unwrap_model(self.model)
         root = get_paths().models
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-train-", dir=root))
         try:
-            export = exportable(model)
-            export.save_pretrained(staging, safe_serialization=True)
-            self.tokenizer.save_pretrained(staging)
-            if is_peft(model):
-                model.save_pretrained(staging / "adapter")
-            register_model(staging, self.config.name, origin="fine-tuned", transfer="move",
-                           force=True, **self._metadata())
-        except OSError as error:
-            if failures.is_disk_full(error):
-                raise failures.disk_full("best checkpoint", self.run_id) from None
-            raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            with staging_directory(root, "train") as staging:
+                export = exportable(model)
+                export.save_pretrained(staging, safe_serialization=True)
+                self.tokenizer.save_pretrained(staging)
+                if is_peft(model):
+                    save_adapter(model, staging / "adapter",
+                                 getattr(self, "base_hub_id", None) or self.base_name)
+                metadata = self._metadata()
+                write_model_card(staging, self.config.name, metadata)
+                register_model(staging, self.config.name, origin="fine-tuned",
+                               transfer="move", force=True, **metadata)
+        except DiskFullError as error:
+            raise failures.disk_full("best checkpoint", self.run_id) from error
         self.log.emit(events.CheckpointSaved(path=str(root / self.config.name),
                                              checkpoint="best",
                                              epoch=self.progress["best_epoch"]))
@@ -631,10 +646,13 @@ class _Trainer:
         self.accelerator.wait_for_everyone()
         self.log.emit(events.RunCancelled(epoch=epoch, resumable=True))
         self.log.status("cancelled")
-        return TrainResult(self.run_id or "", "cancelled", None, self.progress["history"])
+        return TrainResult(self.run_id or "", "cancelled", None, self.progress["history"],
+                           stop_signal=self.stop.signum)
 
     def _finish(self, seconds: float, stop_early: bool) -> TrainResult:
         progress = self.progress
+        # The results' Time is the whole run, the last validation, sample and save included.
+        progress["seconds"] = seconds
         self.log.emit(events.RunFinished(
             model=self.config.name, best_epoch=progress["best_epoch"],
             best_val_loss=None if progress["best_val_loss"] is None
@@ -643,8 +661,11 @@ class _Trainer:
         if self.accelerator.is_main_process and progress["best_epoch"] is not None:
             from smartlap.store.models import update_metadata
 
-            # The best checkpoint's smartlap.json gets the whole run's history and results.
-            update_metadata(self.config.name, training=self._metadata()["training"])
+            # The best checkpoint's smartlap.json and card get the whole run's history and
+            # results.
+            metadata = self._metadata()
+            info = update_metadata(self.config.name, training=metadata["training"])
+            write_model_card(Path(info.path), self.config.name, metadata)
         self.log.status("finished")
         self.accelerator.end_training()
         return TrainResult(self.run_id or "", "finished", self.config.name, progress["history"])

@@ -8,15 +8,13 @@ Each failure becomes a ``TrainingError`` (message + hint) that the engine writes
 
 from __future__ import annotations
 
-import errno
-
-from smartlap.errors import SmartlapError, TrainingError
+from smartlap.errors import DiskFullError, SmartlapError, TrainingError
+from smartlap.fsutil import is_disk_full
 from smartlap.lm.device import is_out_of_memory
 
 OOM_HINT = ("Lower --batch-size (raise --grad-accum to keep the effective batch), lower "
             "--block-size, add --gradient-checkpointing, or train adapters only with "
             "--mode lora.")
-DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def out_of_memory(device: str) -> TrainingError:
@@ -24,15 +22,12 @@ def out_of_memory(device: str) -> TrainingError:
     return TrainingError(f"{where} ran out of memory while training.", OOM_HINT)
 
 
-def disk_full(what: str, run_id: str | None) -> TrainingError:
-    resume = f" then 'smartlap train --resume {run_id}'" if run_id else ""
-    return TrainingError(
-        f"The disk is full: saving the {what} failed. The previous best checkpoint is "
-        "unchanged.", f"Free some disk space{resume}.")
-
-
-def is_disk_full(error: BaseException) -> bool:
-    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS
+def disk_full(what: str, run_id: str | None) -> DiskFullError:
+    resume = f", then 'smartlap train --resume {run_id}'" if run_id else ""
+    return DiskFullError(
+        f"The disk is full: saving the {what} failed. The previous best checkpoint and the "
+        "previous resumable state are unchanged.",
+        f"Free some disk space (or set SMARTLAP_HOME to a bigger disk){resume}.")
 
 
 def explain(error: BaseException, *, device: str = "cpu", run_id: str | None = None,

@@ -53,6 +53,13 @@ class _RecomputedAttention(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                 allowed: torch.Tensor, scale: float, dropout: float) -> torch.Tensor:
+        with _no_autocast(query.device.type):
+            return _RecomputedAttention._forward(ctx, query, key, value, allowed, scale,
+                                                 dropout)
+
+    @staticmethod
+    def _forward(ctx: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                 allowed: torch.Tensor, scale: float, dropout: float) -> torch.Tensor:
         blocked = ~allowed
         plan = _plan(blocked, query.shape[-2], key.shape[-2])
         bias = _additive_mask(blocked, plan)
@@ -80,6 +87,11 @@ class _RecomputedAttention(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
+        with _no_autocast(grad_output.device.type):
+            return _RecomputedAttention._backward(ctx, grad_output)
+
+    @staticmethod
+    def _backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:
         saved = ctx.saved_tensors  # once: activation checkpointing unpacks only once
         (*inputs, blocked, output), masks = saved[:5], saved[5:]
         scale, inverse_keep, plan = ctx.scale, 1.0 / (1.0 - ctx.dropout), ctx.plan
@@ -112,6 +124,15 @@ class _RecomputedAttention(torch.autograd.Function):
         return (*(grad.view(shape).to(dtype)
                   for grad, (shape, dtype) in zip(grads, ctx.inputs, strict=True)),
                 None, None, None)
+
+
+def _no_autocast(device_type: str) -> Any:
+    """Autocast off: this attention picks its own dtypes (fp32 scores and products).
+
+    Under autocast (accelerate's bf16/fp16 runs) ``bmm`` would return half precision
+    into the fp32 ``out=`` buffers ("expected scalar type Float but found BFloat16").
+    """
+    return torch.autocast(device_type=device_type, enabled=False)
 
 
 def _operands(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float,

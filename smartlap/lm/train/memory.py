@@ -14,12 +14,17 @@ MB = 1024 * 1024
 
 
 def gpu_memory(cuda: Any, device_index: int = 0) -> dict[str, float]:
-    """allocated/reserved/peak/total MB from a ``torch.cuda``-like module."""
+    """allocated/reserved/peak/peak reserved/total MB from a ``torch.cuda``-like module.
+
+    The peak reserved figure is what the caching allocator held at most: what the card must
+    really have free (``nvidia-smi`` shows that plus the CUDA context).
+    """
     total = cuda.get_device_properties(device_index).total_memory
     return {
         "allocated_mb": round(cuda.memory_allocated(device_index) / MB, 1),
         "reserved_mb": round(cuda.memory_reserved(device_index) / MB, 1),
         "peak_mb": round(cuda.max_memory_allocated(device_index) / MB, 1),
+        "peak_reserved_mb": round(cuda.max_memory_reserved(device_index) / MB, 1),
         "total_mb": round(total / MB, 1),
     }
 

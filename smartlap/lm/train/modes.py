@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from pathlib import Path
 
 import torch
 
@@ -24,7 +25,9 @@ LORA_TARGETS = {
 }
 
 
-def apply_mode(model: torch.nn.Module, mode: str, lora_rank: int = 8) -> torch.nn.Module:
+def apply_mode(model: torch.nn.Module, mode: str, lora_rank: int = 8,
+               lora_alpha: float | None = None, lora_dropout: float = 0.05,
+               lora_targets: list[str] | None = None) -> torch.nn.Module:
     """Set ``requires_grad`` for the mode; for lora, return the peft-wrapped model."""
     if mode == "full":
         for param in model.parameters():
@@ -43,15 +46,29 @@ def apply_mode(model: torch.nn.Module, mode: str, lora_rank: int = 8) -> torch.n
         from peft import LoraConfig, get_peft_model
 
         model_type = getattr(model.config, "model_type", "")
-        targets = LORA_TARGETS.get(model_type, "all-linear")
-        config = LoraConfig(r=lora_rank, lora_alpha=2 * lora_rank, lora_dropout=0.05,
-                            target_modules=targets, task_type="CAUSAL_LM",
-                            fan_in_fan_out=model_type == "gpt2")
+        targets = (_checked_targets(model, lora_targets) if lora_targets
+                   else LORA_TARGETS.get(model_type, "all-linear"))
+        config = LoraConfig(r=lora_rank,
+                            lora_alpha=2 * lora_rank if lora_alpha is None else lora_alpha,
+                            lora_dropout=lora_dropout, target_modules=targets,
+                            task_type="CAUSAL_LM", fan_in_fan_out=model_type == "gpt2")
         with warnings.catch_warnings():  # peft asks transformers' deprecated property; a
             warnings.filterwarnings(  # warning about library internals helps no songwriter
                 "ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
             return get_peft_model(model, config)
     raise UsageError(f"Unknown mode {mode!r}.", "Use full, embeddings or lora.")
+
+
+def _checked_targets(model: torch.nn.Module, targets: list[str]) -> list[str]:
+    """The asked module names, each one that the model really has (else a clear error)."""
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+             if isinstance(module, torch.nn.Linear) or type(module).__name__ == "Conv1D"}
+    wanted = [target.strip() for target in targets if target.strip()]
+    unknown = [target for target in wanted if target not in names]
+    if unknown:
+        raise UsageError(f"The model has no layer named {', '.join(unknown)} for LoRA.",
+                         f"Its projection layers are: {', '.join(sorted(names))}.")
+    return wanted
 
 
 def _position_embeddings(model: torch.nn.Module) -> torch.nn.Module | None:
@@ -81,3 +98,19 @@ def exportable(model: torch.nn.Module) -> torch.nn.Module:
     for param in merged.parameters():
         param.requires_grad_(False)
     return merged
+
+
+def save_adapter(model: torch.nn.Module, folder: Path, base_id: str) -> None:
+    """Save the plain peft adapter, naming its base by ``base_id``, not this machine's path.
+
+    peft writes the local folder the base was loaded from, which means nothing on another
+    machine; a hub id (when the base came from the hub) loads anywhere, and a smartlap
+    model name at least says what the base is.
+    """
+    from smartlap.fsutil import atomic_write_json, read_json
+
+    model.save_pretrained(folder)
+    config_file = Path(folder) / "adapter_config.json"
+    config = read_json(config_file)
+    config["base_model_name_or_path"] = base_id
+    atomic_write_json(config_file, config)

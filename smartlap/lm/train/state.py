@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from smartlap.errors import TrainingError, UsageError
-from smartlap.fsutil import atomic_directory, atomic_write_json, read_json
+from smartlap.fsutil import atomic_directory, atomic_write_json, read_json, sweep_stale
 from smartlap.lm.train.config import TrainConfig
 
 WEIGHTS = "model.safetensors"
@@ -101,6 +101,7 @@ def resume_config(run: Any, changes: dict[str, Any]) -> TrainConfig:
     may lengthen a run, even one that finished, or shorten it, but never below the epochs
     it has already trained (the one in progress counts).
     """
+    sweep_stale(Path(run.state_path).parent)  # killed mid-save: the previous state goes back
     if not has_state(run.state_path):
         raise TrainingError(f"Run {run.id} has no saved state to resume from.",
                             "Only runs that finished at least one epoch or were cancelled "

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartlap.errors import InputError
-from smartlap.store.importers.decoding import open_text, read_sample
-from smartlap.store.importers.records import RawSong, Skipped
+from smartlap.store.importers.decoding import is_cut, long_line, open_text, read_sample
+from smartlap.store.importers.records import Opener, RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -29,6 +29,7 @@ LYRICS_STEMS = ("lyric", "tekst", "text")
 TITLE_STEMS = ("title", "titel")
 ARTIST_STEMS = ("artist", "artiest", "zanger")
 MAX_CELL = 1024 * 1024  # a quoted cell longer than this is an unclosed quote, not a song
+MAX_LINE = 2 * MAX_CELL  # a physical line longer than this is no row of a lyrics table
 SAMPLE_ROWS = 200
 
 
@@ -151,8 +152,8 @@ def detect_layout(path: Path, encoding: str, sample: str | None = None) -> Layou
 
 
 def read_csv(path: Path, encoding: str, report: ImportReport,
-             sample: str | None = None) -> Iterator[RawSong | Skipped]:
-    """Stream the table's rows as raw songs (or skips for rows without a lyrics cell).
+             sample: str | None = None) -> Opener:
+    """Open the table's rows as raw songs (or skips for rows without a lyrics cell).
 
     The layout is detected at once, so a table without a lyrics column fails before the
     import writes anything.
@@ -165,14 +166,29 @@ def read_csv(path: Path, encoding: str, report: ImportReport,
         title_column=None if layout.title is None else layout.columns[layout.title],
         artist_column=None if layout.artist is None else layout.columns[layout.artist],
     )
-    return _stream_rows(path, encoding, layout)
+    return lambda: _stream_rows(path, encoding, layout)
+
+
+def _physical_lines(path: Path, handle: io.TextIOBase) -> Iterator[str]:
+    """The file's lines for the csv module, each read in bounded pieces: a line longer than
+    any row of lyrics could be is refused before it is held in memory."""
+    readline = handle.readline  # one generator, no more: this runs once per line
+    number = 0
+    while line := readline(MAX_LINE):
+        number += 1
+        if is_cut(line, MAX_LINE):
+            size = long_line(handle, line, MAX_LINE).size
+            raise InputError(f"{path} is not a table of lyrics: line {number} is {size} long.",
+                             "A row of lyrics is at most a few kB; check the file, or import "
+                             "it with --format txt.")
+        yield line
 
 
 def _stream_rows(path: Path, encoding: str, layout: Layout) -> Iterator[RawSong | Skipped]:
     previous_limit = csv.field_size_limit(MAX_CELL)
     try:
         with open_text(path, encoding) as handle:
-            reader = csv.reader(handle, delimiter=layout.delimiter)
+            reader = csv.reader(_physical_lines(path, handle), delimiter=layout.delimiter)
             start_line = 1
             row_number = 0
             try:

@@ -1,8 +1,9 @@
 """Pick the importer from the content first, the file name second.
 
-A folder is ``dir``. For a file: JSON objects on the first lines mean ``jsonl``; rows that
-parse with one delimiter into the same number of columns mean ``csv``; anything else is a
-``txt`` dump. The extension is not trusted: a .csv that is not a table is read as text,
+A folder is ``dir``. For a file: a ChordPro name (.cho, .chopro, .pro ...) or ChordPro
+directives at the top mean ``chordpro``; JSON objects on the first lines mean ``jsonl``; rows
+that parse with one delimiter into the same number of columns mean ``csv``; anything else is
+a ``txt`` dump. The extension is not trusted: a .csv that is not a table is read as text,
 a .txt that is a table is read as CSV (the report names the format it chose).
 """
 
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartlap.errors import InputError, UsageError
+from smartlap.store.importers.chordpro_files import is_chordpro_name, looks_like_chordpro
 from smartlap.store.importers.csv_table import header_delimiter, sniff_delimiter
-from smartlap.store.importers.decoding import detect_encoding, read_sample
+from smartlap.store.importers.decoding import MIXED, detect_encoding, mixed_warning, read_sample
 
-FORMATS = ("auto", "csv", "txt", "jsonl", "dir")
+FORMATS = ("auto", "csv", "txt", "jsonl", "chordpro", "dir")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Detected:
     fmt: str
     encoding: str | None
     sample: str
+    warnings: tuple[str, ...] = ()
 
 
 def _looks_jsonl(sample: str) -> bool:
@@ -36,6 +39,8 @@ def _looks_jsonl(sample: str) -> bool:
             parsed += isinstance(json.loads(line), dict)
         except json.JSONDecodeError:
             return False
+        except RecursionError:  # an object nested too deep to parse: JSONL, skipped there
+            parsed += 1
     return parsed > 0
 
 
@@ -72,10 +77,13 @@ def detect(path: Path, fmt: str = "auto") -> Detected:
         raise InputError(f"{path} is empty (only blank lines).",
                          "Choose a file that contains lyrics.")
     if fmt == "auto":
-        if _looks_jsonl(sample):
+        if is_chordpro_name(path) or looks_like_chordpro(sample):
+            fmt = "chordpro"
+        elif _looks_jsonl(sample):
             fmt = "jsonl"
         elif _looks_csv(sample):
             fmt = "csv"
         else:
             fmt = "txt"
-    return Detected(fmt, encoding, sample)
+    warnings = (mixed_warning(path),) if encoding == MIXED else ()
+    return Detected(fmt, encoding, sample, warnings)

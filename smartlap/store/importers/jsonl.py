@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from smartlap.errors import InputError
-from smartlap.store.importers.decoding import open_text
-from smartlap.store.importers.records import RawSong, Skipped
+from smartlap.store.importers.decoding import LongLine, bounded_lines, open_text
+from smartlap.store.importers.records import Opener, RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
 
 TEXT_FIELDS = ("lyrics", "lyric", "text", "tekst", "songtekst", "content", "body")
 TITLE_FIELDS = ("title", "titel", "name", "naam", "song")
 ARTIST_FIELDS = ("artist", "artiest", "zanger", "performer", "author")
+MAX_RECORD = 4 * 1024 * 1024  # characters; one song's record is a few kB
 
 
 def _first(obj: dict, fields: tuple[str, ...]) -> tuple[str | None, object]:
@@ -28,19 +29,30 @@ def _plain(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def read_jsonl(path: Path, encoding: str, report: ImportReport) -> Iterator[RawSong | Skipped]:
+def read_jsonl(path: Path, encoding: str, report: ImportReport) -> Opener:
+    return lambda: _records(path, encoding, report)
+
+
+def _records(path: Path, encoding: str, report: ImportReport) -> Iterator[RawSong | Skipped]:
     with_text = 0
     objects = 0
     with open_text(path, encoding) as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(bounded_lines(handle, MAX_RECORD), start=1):
+            where = f"line {number}"
+            if isinstance(raw, LongLine):
+                yield Skipped(where, "too long", f"{raw.describe()}, more than one song holds")
+                continue
             line = raw.strip()
             if not line:
                 continue
-            where = f"line {number}"
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as error:
                 yield Skipped(where, "not text", f"not a JSON object ({error.msg})")
+                continue
+            except RecursionError:
+                yield Skipped(where, "not text", "JSON nested too deeply to read (hundreds of "
+                              "levels), not a song")
                 continue
             if not isinstance(obj, dict):
                 yield Skipped(where, "not text", "not a JSON object")

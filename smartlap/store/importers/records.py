@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -22,3 +23,8 @@ class Skipped:
     where: str
     reason: str
     detail: str = ""
+
+
+Opener = Callable[[], Iterator["RawSong | Skipped"]]
+"""What a reader returns: opens the source's records from the start, as often as asked (the
+boilerplate finder reads a source twice)."""

@@ -17,9 +17,10 @@ REASONS = {
     "duplicate": "the same lyrics were imported already",
     "near-duplicate": "almost the same lyrics were imported already",
     "not text": "not lyrics (numbers, codes, or unreadable data)",
+    "too long": "larger than one song can be (a whole collection in one record?)",
 }
 MAX_LISTED_SKIPS = 1000
-MAX_LISTED_BOILERPLATE = 20
+MAX_LISTED_BOILERPLATE = 100  # templates need a quarter of the songs' edges: never so many
 
 
 @dataclass

@@ -4,34 +4,33 @@ Songs are separated by separator lines (``---``, ``===``, ``***``), by ``Artist 
 header lines, or by runs of two or more blank lines, whichever the file uses (decided in a
 first pass). A header line at the top of a song becomes its artist and title. A dash line
 is a header only at a song boundary and when it agrees with the file's other headers (see
-``HeaderRule``), so a lyric such as "wat Sally gaat zeggen - ha!" stays a lyric. Lines that
-recur across many songs (site credits, "added by ...") are boilerplate: found in the first
-pass, dropped in the second, and listed in the report. Two passes over the file keep memory
-flat: only one song and a table of line hashes are held at a time.
+``HeaderRule``), so a lyric such as "wat Sally gaat zeggen - ha!" stays a lyric. Lines are
+read in bounded pieces: one too long to be lyrics is measured and reported, never kept.
+Site boilerplate is dropped after reading, for every format alike (``boilerplate``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smartlap.store.importers.decoding import open_text, read_sample
+from smartlap.store.importers.decoding import (
+    MAX_LINE_CHARS,
+    LongLine,
+    bounded_lines,
+    open_text,
+    read_sample,
+)
 from smartlap.store.importers.lrc import looks_like_lrc, strip_lrc
-from smartlap.store.importers.normalise import section_tag
-from smartlap.store.importers.records import RawSong, Skipped
+from smartlap.store.importers.records import Opener, RawSong, Skipped
 from smartlap.store.importers.report import ImportReport
+from smartlap.units import human_bytes
 
 SEPARATOR = re.compile(r"^\s*([-=*_~#])\1{2,}\s*$")
 HEADER = re.compile(r"^(?P<artist>\S.{0,60}?)\s+[-–—]\s+(?P<title>\S.{0,80}?)\s*$")
-BOILERPLATE_SHARE = 0.3
-BOILERPLATE_MIN_SONGS = 3
-SAMPLE_SONGS = 3000
-EDGE_LINES = 2
 MAX_HEADER_WORDS = 12
 UNHEADER_ENDINGS = ("!", "?", ",", ";", ":", ".", "…")
 
@@ -77,23 +76,14 @@ class HeaderRule:
         return found if not self.strict and plain_header(line) else None
 
 
-def _line_key(line: str) -> str:
-    return " ".join(line.casefold().split())
-
-
-def _prefix_key(line: str) -> str | None:
-    words = line.casefold().split()
-    return "prefix:" + " ".join(words[:2]) if len(words) >= 3 else None
-
-
-def _hash(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
-
-
 @dataclass
 class Block:
     start: int
     lines: list[str] = field(default_factory=list)
+    long_lines: list[tuple[int, LongLine]] = field(default_factory=list)
+
+    def has_content(self) -> bool:
+        return bool(self.long_lines) or any(s.strip() for s in self.lines)
 
 
 def _blocks(path: Path, encoding: str, mode: str, rule: HeaderRule) -> Iterator[Block]:
@@ -102,12 +92,16 @@ def _blocks(path: Path, encoding: str, mode: str, rule: HeaderRule) -> Iterator[
     blanks = 0
     previous_blank = True
     with open_text(path, encoding) as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(bounded_lines(handle), start=1):
+            if isinstance(raw, LongLine):  # measured, never kept: it is not a lyric line
+                block.long_lines.append((number, raw))
+                blanks, previous_blank = 0, False
+                continue
             line = raw.rstrip("\r\n")
             if not line.strip():
                 blanks += 1
                 previous_blank = True
-                if mode == "blank" and blanks == 2 and any(s.strip() for s in block.lines):
+                if mode == "blank" and blanks == 2 and block.has_content():
                     yield block
                     block = Block(start=number + 1)
                     continue
@@ -118,14 +112,14 @@ def _blocks(path: Path, encoding: str, mode: str, rule: HeaderRule) -> Iterator[
             blanks = 0
             previous_blank = False
             if starts_song:
-                if any(s.strip() for s in block.lines):
+                if block.has_content():
                     yield block
                 if mode == "separator":
                     block = Block(start=number + 1)
                     continue
                 block = Block(start=number)
             block.lines.append(line)
-    if any(s.strip() for s in block.lines):
+    if block.has_content():
         yield block
 
 
@@ -144,8 +138,8 @@ def scan(path: Path, encoding: str) -> tuple[str, HeaderRule]:
     seen_line = False
     boundary = True
     with open_text(path, encoding) as handle:
-        for raw in handle:
-            line = raw.strip()
+        for raw in bounded_lines(handle):
+            line = raw.strip() if isinstance(raw, str) else "(a long line)"
             if not line:
                 boundary = True
                 continue
@@ -182,51 +176,31 @@ def choose_mode(path: Path, encoding: str) -> str:
     return scan(path, encoding)[0]
 
 
-def find_boilerplate(path: Path, encoding: str, mode: str,
-                     rule: HeaderRule | None = None) -> tuple[set[int], dict[int, str]]:
-    """Hashes of lines (or edge-line prefixes) that recur in many songs, with an example."""
-    counts: Counter = Counter()
-    examples: dict[int, str] = {}
-    songs = 0
-    rule = rule or HeaderRule()
-    for block in _blocks(path, encoding, mode, rule):
-        lines = [line.strip() for line in block.lines if line.strip()]
-        if lines and rule.header(lines[0]):
-            lines = lines[1:]
-        if not lines:
-            continue
-        songs += 1
-        keys: set[int] = set()
-        for index, line in enumerate(lines):
-            if section_tag(line):
-                continue
-            candidates = [_line_key(line)]
-            if index < EDGE_LINES or index >= len(lines) - EDGE_LINES:
-                candidates.append(_prefix_key(line))
-            for key in filter(None, candidates):
-                hashed = _hash(key)
-                keys.add(hashed)
-                if hashed not in examples:
-                    prefix = key.startswith("prefix:")
-                    examples[hashed] = " ".join(line.split()[:2]) + " ..." if prefix else line
-        counts.update(keys)
-        if songs >= SAMPLE_SONGS:
-            break
-    threshold = max(BOILERPLATE_MIN_SONGS, math.ceil(BOILERPLATE_SHARE * songs))
-    if songs < BOILERPLATE_MIN_SONGS + 1:
-        return set(), {}
-    found = {key for key, count in counts.items() if count >= threshold}
-    return found, {key: examples[key] for key in found}
-
-
-def read_txt(path: Path, encoding: str, report: ImportReport) -> Iterator[RawSong | Skipped]:
+def read_txt(path: Path, encoding: str, report: ImportReport) -> Opener:
+    """Decide how the file splits (one pass), then open its songs as often as asked."""
     lrc = looks_like_lrc(read_sample(path, encoding))
     mode, rule = scan(path, encoding)
-    boilerplate, examples = find_boilerplate(path, encoding, mode, rule)
     report.source.update(split_on={"separator": "separator lines", "header":
                                    "Artist - Title lines", "blank": "blank lines"}[mode])
-    dropped: Counter = Counter()
+    return lambda: _songs(path, encoding, mode, rule, lrc, report)
+
+
+def _long_detail(block: Block) -> str:
+    """What a block's over-long lines are, in words ("one line of 50.0 MB")."""
+    if len(block.long_lines) == 1:
+        number, long = block.long_lines[0]
+        return long.describe() + ("" if number == block.start else f" (line {number})")
+    longest = max(long.chars for _, long in block.long_lines)
+    return (f"{len(block.long_lines)} lines over {human_bytes(MAX_LINE_CHARS)} (the longest "
+            f"{human_bytes(longest)})")
+
+
+def _songs(path: Path, encoding: str, mode: str, rule: HeaderRule, lrc: bool,
+           report: ImportReport) -> Iterator[RawSong | Skipped]:
     pending_header: tuple[str, str] | None = None
+    pending_where = ""
+    long_in_songs: list[str] = []
+    header_only = "only a header line, no lyrics under it"
     for block in _blocks(path, encoding, mode, rule):
         lines = list(block.lines)
         while lines and not lines[0].strip():
@@ -234,43 +208,31 @@ def read_txt(path: Path, encoding: str, report: ImportReport) -> Iterator[RawSon
         found = rule.header(lines[0]) if lines else None
         if found:
             lines = lines[1:]
-        if found and not any(line.strip() for line in lines):
-            pending_header = found
+        where = f"line {block.start}"
+        text = "\n".join(lines)
+        meta: dict[str, str] = {}
+        if lrc:
+            text, meta = strip_lrc(text)
+        if found and pending_header:  # the header before had no song under it
+            yield Skipped(pending_where, "empty", header_only)
+            pending_header = None
+        if found and not text.strip() and not block.long_lines:
+            pending_header, pending_where = found, where
             continue
         artist, title = found or pending_header or ("", "")
         pending_header = None
-        kept = []
-        content = [i for i, line in enumerate(lines) if line.strip()]
-        edges = set(content[:EDGE_LINES] + content[-EDGE_LINES:])
-        for index, line in enumerate(lines):
-            hit = _boilerplate_hit(line, index in edges, boilerplate)
-            if hit is None:
-                kept.append(line)
-            else:
-                dropped[hit] += 1
-        text = "\n".join(kept)
-        if lrc:
-            text, meta = strip_lrc(text)
-            title, artist = title or meta.get("ti", ""), artist or meta.get("ar", "")
-        where = f"line {block.start}"
+        title, artist = title or meta.get("ti", ""), artist or meta.get("ar", "")
         if not text.strip():
-            yield Skipped(where, "empty", "only a header or boilerplate")
+            if block.long_lines:
+                yield Skipped(where, "not text", f"{_long_detail(block)}, not lyrics")
+            else:
+                yield Skipped(where, "empty", "only LRC tags, no lyrics")
             continue
+        if block.long_lines:
+            long_in_songs.append(f"{_long_detail(block)} in the song at {where}")
         yield RawSong(lyrics=text, where=where, title=title, artist=artist)
-    for key, count in dropped.most_common():
-        report.boilerplate.append({"line": examples[key], "songs": count})
-    if dropped:
-        report.warn(f"dropped {sum(dropped.values())} boilerplate lines that recur across "
-                    f"songs (e.g. {examples[dropped.most_common(1)[0][0]]!r})")
-
-
-def _boilerplate_hit(line: str, at_edge: bool, boilerplate: set[int]) -> int | None:
-    if not boilerplate or not line.strip():
-        return None
-    key = _hash(_line_key(line))
-    if key in boilerplate:
-        return key
-    prefix = _prefix_key(line) if at_edge else None
-    if prefix is not None and _hash(prefix) in boilerplate:
-        return _hash(prefix)
-    return None
+    if pending_header:
+        yield Skipped(pending_where, "empty", header_only)
+    if long_in_songs:
+        report.warn(f"dropped lines too long to be lyrics from {len(long_in_songs)} song(s), "
+                    f"the first: {long_in_songs[0]}")

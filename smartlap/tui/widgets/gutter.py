@@ -1,5 +1,8 @@
 """The Write screen's gutter: syllable count and rhyme letter beside every line.
 
+A plain letter is a perfect rhyme; a softer letter with "~" a near rhyme (n-deletion such as
+alle / wallen, or assonance) with a line of the same stanza.
+
 Syllables are cached per line text, so typing re-counts only the line that changed; the
 rhyme letters need the whole song and are recomputed after a short pause in typing
 (debounced by the owner). The gutter draws only the visible rows (Line API), scrolled with
@@ -20,6 +23,7 @@ from textual.widget import Widget
 WIDTH = 6
 _COUNT = Style(color="#8d99ae")
 _LETTER = Style(color="#f3722c", bold=True)
+_NEAR = Style(color="#f9c74f")  # near rhyme (n-deletion, assonance): softer, with a "~"
 
 
 def _craft() -> tuple[Callable[[str], int], Callable[[list[str]], list[str]],
@@ -27,14 +31,14 @@ def _craft() -> tuple[Callable[[str], int], Callable[[list[str]], list[str]],
     try:
         from smartlap.craft import syllables
         from smartlap.craft.chordpro import sung_line
-        from smartlap.craft.scheme import is_section_marker, scheme_letters
+        from smartlap.craft.scheme import is_section_marker, scheme_marks
     except ImportError:  # songcraft not installed in this build
         return None
 
     def unsung(line: str) -> bool:  # blank, a [Refrein] marker, a {directive} or chords only
         sung = sung_line(line)
         return not sung.strip() or is_section_marker(sung)
-    return syllables, scheme_letters, unsung
+    return syllables, scheme_marks, unsung
 
 
 class LineFacts:
@@ -73,7 +77,8 @@ class LineFacts:
         self.counts = counts
 
     def letter_lines(self, lines: list[str]) -> None:
-        """Rhyme letters across the whole song; blank, marker and unrhymed lines get none."""
+        """Rhyme letters across the whole song ("A~" = near rhyme); blank, marker and
+        unrhymed lines get none."""
         if self.craft is None:
             self.letters = [""] * len(lines)
             return
@@ -118,5 +123,6 @@ class Gutter(Widget):
         count = counts[index] if index is not None and index < len(counts) else None
         letter = letters[index] if index is not None and index < len(letters) else ""
         segments = [Segment(f"{count:>3} " if count is not None else "    ", _COUNT),
-                    Segment(f"{letter[:1]:<1} ", _LETTER)]
+                    Segment(f"{letter[:1]}~", _NEAR) if letter.endswith("~")
+                    else Segment(f"{letter[:1]:<1} ", _LETTER)]
         return Strip(segments, WIDTH)

@@ -3,11 +3,13 @@
 It never talks to a training process directly, only to its log, so it re-attaches to runs
 started earlier, from the CLI, or before the studio restarted. Polling is a small read per
 run every quarter second on the UI thread; runs whose process died without a final event are
-shown as interrupted (pid check, at most every two seconds).
+shown as interrupted (a process check, at most every two seconds, by pid and start time:
+a pid the kernel gave to another program does not keep a dead run going).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from textual.widgets import ProgressBar, Static
 
 from smartlap import events
 from smartlap.fsutil import is_temporary, read_json
+from smartlap.store import processes
+from smartlap.store.processes import ProcessRecord
 from smartlap.tui.messages import RunEventsArrived
 from smartlap.tui.run_state import RunState, format_duration
 from smartlap.tui.widgets.loss_chart import LossChart
@@ -79,12 +83,8 @@ class WorkerPane(Vertical):
             if path.is_dir():
                 self._tails[path.name] = events.EventTail(path / "events.jsonl")
                 state = self.runs[path.name] = RunState(run_id=path.name)
-                try:
-                    record = read_json(path / "run.json")
-                    state.pid = record.get("pid")
+                with contextlib.suppress(OSError):
                     state.updated = path.stat().st_mtime
-                except (OSError, ValueError, AttributeError):
-                    pass
 
     def poll(self) -> None:
         """Read new lines of every run's log; refresh the view when the shown run changed."""
@@ -110,12 +110,25 @@ class WorkerPane(Vertical):
         elif self.selected in changed:
             self.show()
 
-    def _check_processes(self) -> set[str]:
-        from smartlap.store.runs import pid_alive
+    def _process(self, run_id: str, state: RunState) -> ProcessRecord | None:
+        """The run's process as run.json records it, else the pid its run_started gave
+        (trusted only for a process that started before that event)."""
+        from smartlap.store.runs import run_process
 
+        path = self.runs_dir / run_id
+        try:
+            record = run_process(path, read_json(path / "run.json"))
+        except (OSError, ValueError, TypeError, AttributeError):
+            record = None
+        return record or processes.legacy(state.pid, state.started_at)
+
+    def _check_processes(self) -> set[str]:
         gone = set()
         for run_id, state in self.runs.items():
-            if state.active and state.pid and not pid_alive(state.pid):
+            if not state.active:
+                continue
+            record = self._process(run_id, state)
+            if record is not None and not processes.is_running(record):
                 # One more read: the process may have written its last line as it exited.
                 for event in self._tails[run_id].poll():
                     state.apply(event)
