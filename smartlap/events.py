@@ -58,6 +58,8 @@ class Step(Event):
     lr: float
     tokens_per_s: float
     total_steps: int | None = None
+    memory: dict[str, Any] | None = None  # a memory.py snapshot, as in epoch_end
+    eta_seconds: float | None = None  # the whole run's time left, from the steps so far
 
 
 @dataclass(kw_only=True)

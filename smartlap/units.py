@@ -1,4 +1,7 @@
-"""Human-readable sizes, parameter counts and table cells, shared by the CLI, reports and studio."""
+"""Human-readable sizes, durations, memory, parameter counts and table cells.
+
+Shared by the CLI, reports and the studio, so a figure reads the same everywhere.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +34,47 @@ def table_cell(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def format_duration(seconds: float | None) -> str:
+    """'45s', '3m05s' or '1h02m' for a time taken or left; '–' when unknown."""
+    if seconds is None or seconds < 0:
+        return "–"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def format_mb(megabytes: float | None) -> str:
+    """'812 MB' or '2.1 GB' for a figure in MiB; '–' when unknown."""
+    if megabytes is None:
+        return "–"
+    return f"{megabytes / 1024:.1f} GB" if megabytes >= 1024 else f"{megabytes:.0f} MB"
+
+
+def format_memory(memory: dict[str, Any] | None) -> str:
+    """A training process's memory in one short label, from a ``memory.py`` snapshot.
+
+    'GPU 3.1/4.0/12.0 GB · RAM 2.1 GB' on a GPU (allocated/reserved/total, then the
+    process's RAM), 'RAM 812 MB of 15.5 GB' on a CPU; 'memory –' before the first figure.
+    """
+    memory = memory or {}
+    ram = memory.get("rss_mb")
+    if memory.get("total_mb"):
+        gb = [(memory.get(k) or 0) / 1024 for k in ("allocated_mb", "reserved_mb", "total_mb")]
+        label = f"GPU {gb[0]:.1f}/{gb[1]:.1f}/{gb[2]:.1f} GB"
+        return label + (f" · RAM {format_mb(ram)}" if ram is not None else "")
+    if ram is None:
+        return "memory –"
+    system = memory.get("system_mb")
+    return f"RAM {format_mb(ram)}" + (f" of {format_mb(system)}" if system else "")
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """Text's lines joined with ' / ', unprintable characters dropped, cut at ``limit``."""
+    lines = ("".join(c for c in line.strip() if c.isprintable()) for line in text.splitlines())
+    joined = " / ".join(line for line in lines if line)
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"

@@ -16,3 +16,9 @@ async def type_text(pilot, text: str) -> None:
     """Press each character's key, as a person types (newlines as Enter)."""
     for char in text:
         await pilot.press("enter" if char == "\n" else "space" if char == " " else char)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now, as plain text lines (the top screen, dialogs included)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

@@ -148,6 +148,11 @@ def test_the_tokenizer_read_directly_matches_transformers(
     for token in range(len(hf)):
         assert fast.decode([token], skip_special_tokens=True) == hf.decode(
             [token], skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    every = list(range(len(hf)))
+    assert fast.convert_ids_to_tokens(every) == hf.convert_ids_to_tokens(every)
+    singles = [[token] for token in every]
+    assert fast.batch_decode(singles, skip_special_tokens=True) == hf.batch_decode(
+        singles, skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
 
 def test_another_tokenizer_class_goes_through_transformers(tiny_gpt2_dir: Path,

@@ -119,7 +119,8 @@ def test_runs_cli_list_show_and_tail_json(capsys) -> None:
     assert listed[0]["id"] == run_id and listed[0]["status"] == "finished"
     assert main(["runs", "show", run_id]) == 0
     shown = capsys.readouterr().out
-    assert "finished" in shown and "2.5000" in shown and "ferry zingt" in shown
+    assert "finished" in shown and "2.5000" in shown
+    assert "prompt: ferry\n  → zingt" in shown  # the prompt apart from what was written
     assert main(["runs", "tail", run_id, "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0]["event"] == "run_started"
@@ -133,6 +134,21 @@ def test_runs_tail_renders_epochs_and_exits_when_the_run_ended(capsys) -> None:
     assert main(["runs", "tail", run_id]) == 1
     out = capsys.readouterr().out
     assert "failed" in out and "2.5000" in out
+
+
+def test_runs_tail_shows_each_samples_prompt_and_the_steps_memory_and_eta(capsys) -> None:
+    from smartlap.cli.runs import step_detail
+
+    run_id = fake_run()
+    assert main(["runs", "tail", run_id]) == 0
+    out = capsys.readouterr().out
+    assert 'sample after epoch 1, prompt "ferry"\n  → zingt' in out
+    step = events.Step(epoch=1, step=3, loss=3.1234, lr=1e-3, tokens_per_s=950.0,
+                       total_steps=9, memory={"device": "cpu", "rss_mb": 812.0,
+                                              "system_mb": 15872.0}, eta_seconds=185)
+    assert step_detail(step) == "loss 3.123  950 tok/s  RAM 812 MB of 15.5 GB  ETA 3m05s"
+    older = events.Step(epoch=1, step=3, loss=3.0, lr=1e-3, tokens_per_s=10.0)
+    assert step_detail(older) == "loss 3.000  10 tok/s"  # logs from before: no gaps shown
 
 
 def test_runs_cancel_of_unknown_run_prints_error(capsys) -> None:

@@ -76,6 +76,26 @@ def test_tiny_models_learn_and_save_a_loadable_best(arch_fixture, request, datas
     assert runs.get_run(result.run_id).status == "finished"
 
 
+def test_step_events_carry_memory_and_eta_from_each_epochs_first_step(tiny_gpt2_dir,
+                                                                       dataset) -> None:
+    result = run_training(config_for(tiny_gpt2_dir, dataset, epochs=2))
+    steps = [e for e in run_events(result.run_id) if isinstance(e, events.Step)]
+    firsts = [e for e in steps if e.step == 1]
+    assert [e.epoch for e in firsts] == [1, 2]  # reported at once, not a second later
+    for step in steps:
+        assert step.memory["device"] == "cpu" and step.memory["rss_mb"] > 0
+        assert step.eta_seconds is not None and step.eta_seconds >= 0
+    assert firsts[0].eta_seconds > 0 and steps[-1].eta_seconds == 0  # nothing left at the end
+
+
+def test_eta_is_the_pace_so_far_times_the_steps_left() -> None:
+    from smartlap.lm.train.engine import eta_seconds
+
+    assert eta_seconds(10.0, 5, 20) == 40.0
+    assert eta_seconds(3.0, 1, 0) == 0.0
+    assert eta_seconds(0.0, 0, 20) is None  # nothing timed yet
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_file(str(path / "model.safetensors"))
 

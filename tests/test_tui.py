@@ -83,7 +83,7 @@ def test_loss_chart_draws_both_curves_and_memory_meter_both_kinds() -> None:
     assert " 3.20│" in text and " 1.50│" in text
     gpu = meter({"allocated_mb": 3072, "reserved_mb": 4096, "total_mb": 12288}, 40).plain
     assert gpu.startswith("GPU 3.0/4.0/12.0 GB") and "█" in gpu and "▒" in gpu
-    assert meter({"device": "cpu", "rss_mb": 812.4}, 40).plain.startswith("RSS 812 MB")
+    assert meter({"device": "cpu", "rss_mb": 812.4}, 40).plain.startswith("RAM 812 MB")
 
 
 # -- worker pane ------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ async def test_worker_pane_follows_a_hand_written_log_and_a_failure(smartlap_hom
         state = pane.current
         assert state is not None and state.run_id == "20261121-220000-abcd"
         assert state.train_losses == [3.1] and state.memory["rss_mb"] == 512.0
-        assert "RSS 512 MB" in pane.query_one("#wp-memory").render().plain
+        assert "RAM 512 MB" in pane.query_one("#wp-memory").render().plain
         assert "de kroeg / het licht" in str(pane.query_one("#wp-sample").render())
         append_jsonl(log, _epoch(2, 2.7, 3.0).to_dict())
         append_jsonl(log, events.RunFailed(message="CUDA out of memory",
@@ -111,6 +111,34 @@ async def test_worker_pane_follows_a_hand_written_log_and_a_failure(smartlap_hom
         await pilot.press("f5")
         assert pane.collapsed and pane.has_class("-collapsed")
         assert app.is_running
+
+
+async def test_f7_pages_through_the_runs_samples_and_a_resume_replaces_redone_ones(
+        smartlap_home: Path) -> None:
+    resumed = events.RunStarted(run_id="r", config={"epochs": 3}, model="m", dataset="d",
+                                device="cpu", params=1, resumed_from_epoch=1)
+    _write_run(smartlap_home, "20261121-220000-abcd", [
+        _started(), _epoch(1, 3.1, 3.4), events.Sample(epoch=1, prompt="In de ", text="kroeg"),
+        _epoch(2, 2.9, 3.2), events.Sample(epoch=2, prompt="In de ", text="eerste poging"),
+        events.RunCancelled(epoch=2), resumed,
+        _epoch(2, 2.7, 3.0), events.Sample(epoch=2, prompt="In de ", text="haven"),
+        _epoch(3, 2.5, 2.9), events.Sample(epoch=3, prompt="In de ", text="nacht")])
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        pane = app.query_one(WorkerPane)
+
+        def shown() -> str:
+            return str(pane.query_one("#wp-sample").render())
+
+        assert "epoch 3 sample; F7 older" in shown() and "→ nacht" in shown()
+        await pilot.press("f7")
+        assert "epoch 2 sample (2/3, val 3.000; F7 older)" in shown() and "→ haven" in shown()
+        await pilot.press("f7")
+        assert "epoch 1 sample (1/3, val 3.400" in shown() and "→ kroeg" in shown()
+        await pilot.press("f7")  # past the oldest: the latest again
+        assert "epoch 3 sample" in shown() and "→ nacht" in shown()
+        assert "eerste poging" not in str(pane.current.samples)
 
 
 async def test_worker_pane_marks_a_dead_process_as_interrupted(smartlap_home: Path) -> None:
@@ -516,11 +544,19 @@ def test_model_details_show_training_results_and_history(tiny_gpt2_dir: Path) ->
     register_model(tiny_gpt2_dir, name="tuned", origin="fine-tuned", base="tiny",
                    dataset="liedjes",
                    training={"mode": "lora", "results": {"val_loss": 3.21, "epochs": 2},
+                             "hyperparameters": {"epochs": 2, "lr": 2e-4, "batch_size": 8,
+                                                 "block_size": 128, "grad_accum": 2,
+                                                 "lora_rank": 8, "seed": 7,
+                                                 "sample_prompt": "In de kroeg\nop de hoek"},
                              "history": [{"epoch": 1, "train_loss": 4.0, "val_loss": 3.5},
                                          {"epoch": 2, "train_loss": 3.0, "val_loss": 3.21,
                                           "best": True}]})
     text = details_markdown(get_model("tuned"))
-    assert "- mode: lora" in text and "- dataset: liedjes" in text
+    assert "mode lora · LoRA rank 8" in text and "- dataset: liedjes" in text
+    settings = text.split("**Training**")[1].split("**Results**")[0]  # the settings, readable
+    assert "- epochs 2 · learning rate 0.0002" in settings
+    assert "batch 8 × 128 tokens · gradient accumulation 2 · seed 7" in settings
+    assert "sample prompt “In de kroeg / op de hoek”" in settings
     assert "| 2 * | 3.000 | 3.210 |" in text and "3.210" in text.split("**History**")[0]
 
 

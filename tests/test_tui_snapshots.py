@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pilot_support import views_ready
 from textual.widgets import TextArea
 
 from smartlap import events
@@ -128,3 +129,24 @@ def test_write_dims_chordpro_snapshot(snap_compare, smartlap_home: Path) -> None
             area._cursor_visible = False  # whether the cursor shows is a race under load
         await pilot.pause()
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_help_snapshot(snap_compare, fixed_home: Path) -> None:
+    """F6 on the Train screen: its keys first, in a songwriter's words."""
+    async def before(pilot) -> None:
+        await views_ready(pilot)
+        await pilot.press("f4")
+        await _settle(pilot)
+        await pilot.press("f6")
+        await _settle(pilot)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
+
+
+def test_models_details_at_120_columns_snapshot(snap_compare, fixed_home: Path) -> None:
+    """Below 150 columns the details sit under the table: settings and tables read in full."""
+    async def before(pilot) -> None:
+        await views_ready(pilot)
+        await pilot.press("f3")
+        await pilot.press("f5")  # the runs pane folded, so more of the details show
+        await _settle(pilot)
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=before)

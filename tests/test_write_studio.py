@@ -1,5 +1,6 @@
 """The Write screen's promises: stopped streams offer only real alternatives, settings are
-kept across restarts, and long lines wrap with the gutter beside the right rows."""
+kept across restarts, long lines wrap with the gutter beside the right rows, and Ctrl+L's
+next lines rhyme with their partner and fit its syllables."""
 
 from __future__ import annotations
 
@@ -310,6 +311,52 @@ async def test_ctrl_k_lists_rhymes_for_the_word_at_the_cursor(smartlap_home: Pat
         await pilot.press("ctrl+k")
         await pilot.pause(0.1)
         assert any("Put the cursor on a word" in n.message for n in app._notifications)
+
+
+@pytest.mark.slow
+async def test_ctrl_l_candidates_rhyme_with_the_partner_and_fit_its_syllables(
+        tiny_model: str) -> None:
+    from smartlap.craft import rhymes, syllables
+
+    partner = "In de kroeg op de hoek brandt nog licht,"
+    songbook.new_song("Kroeg", f"[Couplet 1]\n{partner}\n", style="smartlap")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await pilot.pause(0.2)
+        view.query_one("#song-model").value = tiny_model  # a random model: only steering rhymes
+        editor = app.query_one("#editor", TextArea)
+        editor.cursor_location = editor.document.end
+        await pilot.press("ctrl+l")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        found = [line.strip() for line in view.alternatives]
+        assert len(found) >= 3, app.query_one("#write-status").render()
+        assert all(rhymes(line, partner) for line in found), found
+        assert all(abs(syllables(line) - syllables(partner)) <= 1 for line in found[:3]), found
+        status = str(app.query_one("#write-status").render())
+        assert "candidates, best first" in status  # not overwritten by "Done." at the end
+        listing = app.query_one("#suggestion", TextArea).text.splitlines()
+        assert listing[0].startswith("1. ") and f"({syllables(found[0])} syl" in listing[0]
+        await pilot.press("ctrl+o")
+        assert found[0] in editor.text and editor.text.startswith(f"[Couplet 1]\n{partner}")
+
+
+@pytest.mark.slow
+async def test_ctrl_l_says_when_no_word_rhymes_with_the_partner(tiny_model: str) -> None:
+    songbook.new_song("Plorf", "[Couplet 1]\nik at een plorf\n", style="smartlap")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await pilot.pause(0.2)
+        view.query_one("#song-model").value = tiny_model
+        editor = app.query_one("#editor", TextArea)
+        editor.cursor_location = editor.document.end
+        await pilot.press("ctrl+l")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        status = str(app.query_one("#write-status").render())
+        assert view.alternatives and "Note: no word" in status and "'plorf'" in status
 
 
 class DemoBackend(GenerationBackend):

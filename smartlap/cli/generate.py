@@ -64,7 +64,7 @@ def _add_candidate_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rhyme-with", metavar="TEXT", help="the line or word to rhyme with")
     group.add_argument("--syllables", type=int, metavar="N", help="syllables in the next line")
     group.add_argument("--candidates", type=int, metavar="N",
-                       help="how many candidate lines to score (default 16)")
+                       help="how many candidate lines to sample and score (default 16)")
 
 
 def read_prompt(value: str) -> str:
@@ -203,8 +203,9 @@ def _run_candidates(args, session: GenerationSession, prompt, settings, style) -
     """Propose next lines that fit (rhyme, syllables), best first, with their score parts."""
     candidates = session.next_lines(
         prompt, rhyme_with=args.rhyme_with, syllables=args.syllables,
-        candidates=16 if args.candidates is None else args.candidates, settings=settings,
-        style=style)
+        candidates=args.candidates, settings=settings, style=style)
+    for note in getattr(candidates, "notes", []):
+        err_console().print(f"[yellow]note:[/] {note}", highlight=False)
     if args.json:
         for candidate in candidates:
             print_json_line(candidate.to_dict())

@@ -12,7 +12,8 @@ import argparse
 import time
 from typing import Any
 
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from smartlap import events
@@ -23,7 +24,7 @@ from smartlap.cli.console import (
     print_json,
     print_json_line,
 )
-from smartlap.units import table_cell
+from smartlap.units import format_duration, format_memory, one_line, table_cell
 
 POLL_SECONDS = 0.25
 
@@ -131,8 +132,13 @@ def run_show(args: argparse.Namespace) -> int:
     console.print(epoch_table(run_events))
     samples = [e for e in run_events if isinstance(e, events.Sample)]
     if samples:
-        console.print(f"[bold]Sample after epoch {samples[-1].epoch}:[/]")
-        console.print(samples[-1].prompt + samples[-1].text, markup=False)
+        sample = samples[-1]
+        console.print(f"[bold]Sample after epoch {sample.epoch}[/]")
+        prompt = sample.prompt.strip().replace("\n", "\n          ")
+        console.print(f"  prompt: {prompt or '(none: from the start of a song)'}",
+                      style="dim", markup=False, highlight=False)
+        text = sample.text.strip().replace("\n", "\n    ")
+        console.print(f"  → {text}", markup=False, highlight=False)
     return 0
 
 
@@ -172,9 +178,10 @@ class EventView:
 
     def __init__(self) -> None:
         self.console = out_console()
+        # The detail carries the run's own ETA (all epochs left), not rich's per-bar guess.
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  TaskProgressColumn(), TextColumn("{task.fields[detail]}"),
-                                 TimeRemainingColumn(), console=self.console, transient=True)
+                                 console=self.console, transient=True)
         self.task: Any = None
         self.header_shown = False
 
@@ -197,7 +204,7 @@ class EventView:
                         f"{event.trainable_params or 0:,} trainable{resumed})")
         elif isinstance(event, events.Step):
             description = f"epoch {event.epoch}"
-            detail = f"loss {event.loss:.3f}  {event.tokens_per_s:,.0f} tok/s"
+            detail = step_detail(event)
             if self.task is None:
                 self.task = self.progress.add_task(description, total=event.total_steps,
                                                    detail=detail)
@@ -212,11 +219,12 @@ class EventView:
                             "tokens/s  memory MB[/]")
                 self.header_shown = True
             cells = _epoch_cells(event)
+            left = (f"  ETA {format_duration(event.eta_seconds)}"
+                    if event.eta_seconds and event.epoch < (event.epochs or 0) else "")
             self._print(f"{cells[0]:>5}  {cells[1]:>10}  {cells[2]:>8}  {cells[3]:>10}  "
-                        f"{cells[4]:>7}  {cells[5]:>8}  {cells[6]:>9} {cells[7]}")
+                        f"{cells[4]:>7}  {cells[5]:>8}  {cells[6]:>9} {cells[7]:1}{left}")
         elif isinstance(event, events.Sample):
-            self._print(f"[dim]  sample:[/] {(event.prompt + event.text)!r}"[:300],
-                        markup=True, highlight=False)
+            self._print(sample_markup(event), highlight=False)
         elif isinstance(event, events.CheckpointSaved) and event.checkpoint == "best":
             self._print(f"[dim]  best so far saved to {event.path}[/]")
         elif isinstance(event, events.RunFinished):
@@ -229,6 +237,24 @@ class EventView:
                            if event.resumable else ""))
         elif isinstance(event, events.RunFailed):
             self._print(f"[red]failed[/]: {event.message}")
+
+
+def step_detail(event: events.Step) -> str:
+    """'loss 3.104  950 tok/s  RAM 812 MB of 15.5 GB  ETA 3m05s' for the live progress bar."""
+    parts = [f"loss {event.loss:.3f}", f"{event.tokens_per_s:,.0f} tok/s"]
+    if event.memory:
+        parts.append(format_memory(event.memory))
+    if event.eta_seconds is not None:
+        parts.append(f"ETA {format_duration(event.eta_seconds)}")
+    return "  ".join(parts)
+
+
+def sample_markup(event: events.Sample) -> str:
+    """The epoch's sample: the prompt it continues (dim), then what the model wrote."""
+    prompt = one_line(event.prompt, 100)
+    shown = f'"{escape(prompt)}"' if prompt else "(no prompt: from the start of a song)"
+    return (f"[dim]  sample after epoch {event.epoch}, prompt {shown}[/]\n"
+            f"  [dim]→[/] {escape(one_line(event.text, 200)) or '[dim](nothing)[/]'}")
 
 
 def run_tail(args: argparse.Namespace) -> int:

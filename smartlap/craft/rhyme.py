@@ -115,3 +115,32 @@ def rhyming_words(word: str, vocabulary: Iterable[str]) -> list[str]:
         if rhyme_key(norm) == key:
             found.append(norm)
     return found
+
+
+class RhymeIndex:
+    """A rhyme dictionary: words grouped by rhyme key, the most used first.
+
+    Built once from word counts (a dataset's, a tokenizer's whole words); ``rhymes_for``
+    is then a dictionary look-up, where ``rhyming_words`` scans a vocabulary per word.
+    """
+
+    def __init__(self, counts: Iterable[tuple[str, int]]) -> None:
+        best: dict[str, int] = {}
+        for word, count in counts:
+            norm = normalize_word(word)
+            if norm and norm.replace("'", "").replace("-", "").isalpha():
+                best[norm] = max(best.get(norm, 0), count)
+        self.words = frozenset(best)
+        self.counts = best
+        self._by_key: dict[str, list[str]] = {}
+        for word in sorted(best, key=lambda w: (-best[w], w)):
+            key = rhyme_key(word)
+            if key:
+                self._by_key.setdefault(key, []).append(word)
+
+    def rhymes_for(self, word: str, limit: int | None = None) -> list[str]:
+        """Words that rhyme perfectly with ``word`` or a line's last word (itself excluded),
+        most used first."""
+        target = last_word(word)
+        found = [w for w in self._by_key.get(rhyme_key(target), []) if not same_word(w, target)]
+        return found if limit is None else found[:limit]

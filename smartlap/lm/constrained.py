@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from smartlap.craft import rhyme_key, rhymes, syllables
 from smartlap.craft.rhyme import last_word, same_word
 from smartlap.craft.scheme import is_section_marker
+from smartlap.craft.syllables import tokens
 from smartlap.errors import UsageError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ RHYME_WEIGHT = 3.0
 SYLLABLE_WEIGHT = 0.5
 COPY_PENALTY = 2.0
 ASSONANCE = 0.5
-LINE_TOKEN_LIMIT = 48  # a sung line is rarely longer; sampling stops at its newline anyway
+CANDIDATES = 16  # lines sampled per request: enough that the best few rhyme and scan
 _HEADER = re.compile(r"^\W*(refrein|refrain|chorus|couplet|brug|bridge|intro|outro|verse)\b",
                      re.IGNORECASE)
 
@@ -162,48 +163,6 @@ def song_plan(style: Style, lines_per_section: int = 4) -> list[SectionPlan]:
 
 # --- sampling and scoring ---------------------------------------------------------------------
 
-def _first_line(text: str) -> tuple[str | None, bool]:
-    """The first real line of a continuation and whether it is complete (newline seen)."""
-    pieces = text.split("\n")
-    for position, piece in enumerate(pieces):
-        line = piece.strip()
-        complete = position < len(pieces) - 1
-        if not line:
-            continue
-        if is_section_marker(line) or (_HEADER.match(line) and len(line.split()) <= 3):
-            if complete:
-                continue
-            return None, False
-        return line, complete
-    return None, False
-
-
-def _sample_lines(loaded: LoadedModel, prompt: str, settings: GenerationSettings,
-                  count: int, style: Style | None) -> list[str]:
-    from smartlap.lm.generation import stream_generate
-
-    lines: list[str] = []
-    base_seed = settings.seed
-    for index in range(count):
-        seed = None if base_seed is None else base_seed + index
-        one = replace(settings, samples=1, seed=seed,
-                      max_new_tokens=min(settings.max_new_tokens, LINE_TOKEN_LIMIT))
-        text = ""
-        events = stream_generate(loaded, prompt, one, style=style)
-        try:
-            for event in events:
-                text += getattr(event, "text", "") if event.kind == "token" else ""
-                line, complete = _first_line(text)
-                if complete:
-                    break
-        finally:
-            events.close()
-        line, _ = _first_line(text)
-        if line:
-            lines.append(line)
-    return lines
-
-
 def line_logprob(loaded: LoadedModel, context: str, line: str) -> float:
     """Mean log-probability per token of ``line`` plus its newline, given ``context``."""
     import torch
@@ -237,48 +196,72 @@ def _originality_index(loaded: LoadedModel) -> OriginalityIndex | None:
         return None
 
 
+class NextLines(list):
+    """Candidates best first (a list), with ``notes`` on how they were made."""
+
+    def __init__(self, candidates: list[Candidate] = (), notes: list[str] | None = None
+                 ) -> None:
+        super().__init__(candidates)
+        self.notes: list[str] = list(notes or [])
+
+
+def syllable_target(rhyme_with: str | None, syllables: int | tuple[int, int] | None,
+                    style: Style | None) -> int | tuple[int, int] | None:
+    """What a next line should count: the asked number, else the partner line's own count
+    (the song's meter), else the style's range."""
+    if syllables is not None:
+        return syllables
+    if rhyme_with and len(tokens(rhyme_with)) > 1 and _count(rhyme_with) > 1:
+        return _count(rhyme_with)
+    return tuple(style.syllables) if style is not None else None  # type: ignore[return-value]
+
+
 def next_line_candidates(loaded: LoadedModel, context: str, *, rhyme_with: str | None = None,
-                         syllables: int | tuple[int, int] | None = None, candidates: int = 16,
+                         syllables: int | tuple[int, int] | None = None,
+                         candidates: int = CANDIDATES,
                          settings: GenerationSettings | None = None,
                          style: Style | None = None,
-                         originality: OriginalityIndex | None = None) -> list[Candidate]:
+                         originality: OriginalityIndex | None = None) -> NextLines:
     """Sample ``candidates`` next lines after ``context`` and return them best first.
 
     With a ``style`` and no explicit targets, its rhyme scheme picks the line to rhyme with
-    (from the stanza being written) and its syllable range is the target. Duplicate lines
-    are proposed once. ``originality`` defaults to the index of the model's dataset.
+    (from the stanza being written). The syllable target is ``syllable_target``'s. Each
+    line's ending is steered to a rhyme word that lands it on the target
+    (``smartlap.lm.line_ending``). Duplicate lines are proposed once. ``originality``
+    defaults to the index of the model's dataset.
     """
     from smartlap.lm.generation import GenerationSettings
+    from smartlap.lm.line_ending import plan_ending, sample_lines
 
     if candidates < 1:
         raise UsageError("--candidates must be at least 1.", "Try --candidates 16.")
     if isinstance(syllables, int) and syllables < 1:
         raise UsageError("--syllables must be at least 1.", "A sung line has 4 to 14.")
-    settings = settings or GenerationSettings.from_style(style)
-    if style is not None:
-        if rhyme_with is None:
-            rhyme_with = rhyme_partner(style.rhyme_scheme, current_stanza(context))
-        if syllables is None:
-            syllables = tuple(style.syllables)  # type: ignore[assignment]
+    settings = (settings or GenerationSettings.from_style(style)).validate()
+    if style is not None and rhyme_with is None:
+        rhyme_with = rhyme_partner(style.rhyme_scheme, current_stanza(context))
+    syllables = syllable_target(rhyme_with, syllables, style)
     prompt = context if not context or context.endswith("\n") else context + "\n"
     if originality is None:
         originality = _originality_index(loaded)
     model_context = style.scaffold_prompt(prompt) if style is not None else prompt
+    ending = plan_ending(loaded, rhyme_with, syllables, prompt)
     seen: set[str] = set()
-    result: list[Candidate] = []
-    for line in _sample_lines(loaded, prompt, settings, candidates, style):
+    result = NextLines(notes=ending.notes)
+    for sampled in sample_lines(loaded, model_context, settings, candidates, ending):
+        line = sampled.text
         key = " ".join(line.casefold().split())
         if key in seen:
             continue
         seen.add(key)
-        logprob = line_logprob(loaded, model_context, line)
         rhyme = rhyme_score(line, rhyme_with)
         count = _count(line)
         fit = syllable_fit(count, syllables)
         match = originality.check(line) if originality is not None else None
         copied = match is not None
-        result.append(Candidate(line, combine(logprob, rhyme, fit, copied), logprob, rhyme,
-                                count, fit, copied, match.source if match else None))
+        result.append(Candidate(line, combine(sampled.logprob, rhyme, fit, copied),
+                                sampled.logprob, rhyme, count, fit, copied,
+                                match.source if match else None))
     result.sort(key=lambda c: c.score, reverse=True)
     return result
 

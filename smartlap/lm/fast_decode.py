@@ -225,9 +225,19 @@ class FastDecoder:
         self.length = 0
         self.max_length = max_length
 
-    def __call__(self, ids: list[int]) -> Any:
-        """Feed the next ids (the whole prompt, then one token at a time); next-token logits."""
-        return self._forward(self.torch.tensor(ids, dtype=self.torch.long, device=self.device))
+    def __call__(self, ids: list[int], every: bool = False) -> Any:
+        """Feed the next ids (the whole prompt, then one token at a time); next-token logits.
+
+        With ``every``, the logits after each of ``ids`` (one row per id), for scoring.
+        """
+        return self._forward(self.torch.tensor(ids, dtype=self.torch.long, device=self.device),
+                             every)
+
+    def rewind(self, length: int) -> None:
+        """Forget the positions from ``length`` on: many continuations share one prompt."""
+        if not 0 <= length <= self.length:
+            raise ValueError(f"cannot rewind to {length}: the decoder holds {self.length}")
+        self.length = length
 
     def _forward(self, ids: Any, every: bool = False) -> Any:
         torch = self.torch

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smartlap.lm.train.config import DEFAULT_SAMPLE_PROMPT
-from smartlap.units import table_cell
+from smartlap.units import one_line, table_cell
 
 REPORT_SEED = 42
 REPORT_TOKENS = 120
@@ -126,6 +126,54 @@ def results_table(training: dict[str, Any] | None) -> list[str]:
             _row(results.get("time", "-"), table_cell(results.get("memory_mb")),
                  table_cell(results.get("loss_avg")), table_cell(results.get("val_loss")),
                  table_cell(results.get("perplexity"), 2), table_cell(results.get("epochs")))]
+
+
+def settings_lines(training: dict[str, Any] | None) -> list[str]:
+    """A run's training settings as a few Markdown list items a person can read.
+
+    Grouped as a person thinks of them (what ran where, how long, how it learned, what it
+    read), from ``smartlap.json``'s ``training.hyperparameters``; settings a run did not
+    record are left out.
+    """
+    training = training or {}
+    settings = dict(training.get("hyperparameters") or {})
+
+    def given(*pairs: tuple[str, Any]) -> str:
+        return " · ".join(f"{label} {value}".strip() for label, value in pairs
+                          if value is not None and value != "")
+
+    mode = training.get("mode") or settings.get("mode")
+    origin = (f"from scratch ({settings.get('preset') or 'mini'})"
+              if settings.get("from_scratch") else None)
+    lora = settings.get("lora_rank") if mode == "lora" else None
+    lines = [given(("run", training.get("run")), ("mode", mode), ("LoRA rank", lora),
+                   ("on", training.get("device")), ("", origin))]
+    if settings:
+        patience = settings.get("patience")
+        lines.append(given(("epochs", settings.get("epochs")),
+                           ("patience", patience if patience else None),
+                           ("learning rate", settings.get("lr")),
+                           ("warm-up", _percent(settings.get("warmup_fraction"))),
+                           ("weight decay", settings.get("weight_decay"))))
+        checkpointing = "on" if settings.get("gradient_checkpointing") else None
+        batch, block = settings.get("batch_size"), settings.get("block_size")
+        accumulation = settings.get("grad_accum")
+        lines.append(given(("batch", f"{batch} × {block} tokens" if batch and block else batch),
+                           ("gradient accumulation",
+                            accumulation if accumulation and accumulation > 1 else None),
+                           ("precision", settings.get("precision")),
+                           ("activation checkpointing", checkpointing),
+                           ("seed", settings.get("seed"))))
+        if settings.get("max_songs"):
+            lines.append(f"first {settings['max_songs']} songs of the dataset")
+        if "sample_prompt" in settings:
+            prompt = one_line(str(settings.get("sample_prompt") or ""), 120)
+            lines.append(f"sample prompt “{prompt}”" if prompt else "sample prompt: none")
+    return [f"- {line}" for line in lines if line]
+
+
+def _percent(fraction: Any) -> str | None:
+    return f"{fraction:.0%}" if isinstance(fraction, (int, float)) else None
 
 
 def history_table(training: dict[str, Any] | None) -> list[str]:

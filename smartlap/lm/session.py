@@ -23,7 +23,7 @@ from smartlap.store.models import DEFAULT_MODEL
 if TYPE_CHECKING:
     from smartlap.craft.originality import CopyCheck
     from smartlap.events import Event
-    from smartlap.lm.constrained import Candidate
+    from smartlap.lm.constrained import NextLines
     from smartlap.lm.generation import GenerationSettings
     from smartlap.lm.loading import LoadedModel
     from smartlap.styles import Style
@@ -91,14 +91,17 @@ class GenerationSession:
         return stream_generate(self.loaded, prompt, settings or self.settings(style),
                                stop=stop, style=style)
 
-    def next_lines(self, context: str, *, style: Style | None = None, candidates: int = 8,
-                   rhyme_with: str | None = None, syllables: int | None = None,
-                   settings: GenerationSettings | None = None) -> list[Candidate]:
-        """Candidate next lines that rhyme and scan, best first."""
-        from smartlap.lm.constrained import next_line_candidates
+    def next_lines(self, context: str, *, style: Style | None = None,
+                   candidates: int | None = None, rhyme_with: str | None = None,
+                   syllables: int | None = None,
+                   settings: GenerationSettings | None = None) -> NextLines:
+        """Candidate next lines that rhyme and scan, best first (``candidates`` sampled:
+        ``constrained.CANDIDATES`` unless given), with their notes."""
+        from smartlap.lm.constrained import CANDIDATES, next_line_candidates
 
         return next_line_candidates(self.loaded, context, rhyme_with=rhyme_with,
-                                    syllables=syllables, candidates=candidates,
+                                    syllables=syllables,
+                                    candidates=CANDIDATES if candidates is None else candidates,
                                     settings=settings, style=style,
                                     originality=self.copy_check.index())
 

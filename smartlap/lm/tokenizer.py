@@ -103,6 +103,15 @@ class FastTokenizer:
         clean-up for BPE tokenizers, the only ones read this way."""
         return str(self.backend.decode(list(ids), skip_special_tokens=skip_special_tokens))
 
+    def batch_decode(self, sequences: list[list[int]], skip_special_tokens: bool = False,
+                     clean_up_tokenization_spaces: bool = False) -> list[str]:
+        return [str(text) for text in self.backend.decode_batch(
+            [list(ids) for ids in sequences], skip_special_tokens=skip_special_tokens)]
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str | None]:
+        """The vocabulary's pieces (``Ġ`` marks a leading space), as transformers gives them."""
+        return [self.backend.id_to_token(int(i)) for i in ids]
+
 
 def read_fast_tokenizer(path: Path) -> FastTokenizer | None:
     """The folder's tokenizer.json without transformers, or None when transformers' own

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from smartlap.errors import SmartlapError
 from smartlap.paths import get_paths
 from smartlap.tui.commands import StudioCommands
+from smartlap.tui.help import HELP_KEY
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
 from smartlap.tui.widgets.worker_pane import WorkerPane
 from smartlap.tui.write import GenerationBackend, WriteView
@@ -43,7 +47,11 @@ class SmartlapApp(App[int]):
         Binding("f4", "show_tab('train')", "Train", priority=True),
         Binding("f5", "toggle_pane", "Runs pane", priority=True),
         Binding("f12", "cycle_run", "Next run", show=False, priority=True),
+        Binding("f7", "older_sample", "Older sample", show=False, priority=True),
         Binding("f8", "cancel_run", "Cancel run", show=False, priority=True),
+        # Help: pinned at the footer's right by StudioFooter, so it shows on every screen.
+        Binding(HELP_KEY, "help", "Help", show=False, priority=True),
+        Binding("question_mark", "help", "Help", show=False),  # typed as text in a field
     ]
 
     def __init__(self, *, backend: GenerationBackend | None = None, poll_interval: float = 0.25,
@@ -63,7 +71,7 @@ class SmartlapApp(App[int]):
                     if tab == self.initial_tab:
                         yield self._build_view(tab)
         yield WorkerPane(get_paths().runs, poll_interval=self.poll_interval, id="worker-pane")
-        yield Footer()
+        yield StudioFooter(compact=True)
 
     def _build_view(self, tab: str) -> Widget:
         module, name = VIEWS[tab]
@@ -130,12 +138,34 @@ class SmartlapApp(App[int]):
         if event.pane.id:
             self._focus_tab(event.pane.id)
 
+    def action_help(self) -> None:
+        """The songwriter's help, with the screen now shown first."""
+        from smartlap.tui.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.query_one("#tabs", TabbedContent).active or None))
+
+    def action_show_help_panel(self) -> None:
+        """Whatever asks for Textual's generic keys panel gets the studio's help instead."""
+        self.action_help()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette entries, less "Keys" (the studio's "Help" replaces it)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+
     def action_toggle_pane(self) -> None:
         pane = self.query_one(WorkerPane)
         pane.collapsed = not pane.collapsed
 
     def action_cycle_run(self) -> None:
         self.query_one(WorkerPane).cycle(1)
+
+    def action_older_sample(self) -> None:
+        """Page back through the shown run's per-epoch samples (past the oldest: the latest)."""
+        self.query_one(WorkerPane).page_samples(1)
 
     def action_cancel_run(self) -> None:
         state = self.query_one(WorkerPane).current
@@ -181,6 +211,24 @@ class SmartlapApp(App[int]):
             else:
                 self.show_error(SmartlapError(f"{event.worker.name} failed: {error}",
                                               "Run 'smartlap --debug' for the traceback."))
+
+
+class StudioFooter(Footer):
+    """Textual's footer with the Help key first, so it shows on every screen.
+
+    A screen's own keys fill the line (Write's alone fill 100 columns), so a Help key in
+    the ordinary order, after them, would be cut off where it is needed most.
+    """
+
+    def compose(self) -> ComposeResult:
+        active = self.screen.active_bindings.get(HELP_KEY) if self._bindings_ready else None
+        if active is not None:
+            yield FooterKey(HELP_KEY, self.app.get_key_display(active.binding), "Help",
+                            "help", tooltip="Keys and what each screen does",
+                            ).data_bind(compact=Footer.compact)
+        yield from super().compose()
+        if active is not None:  # the footer is a grid with a column per key
+            self.styles.grid_size_columns = int(self.styles.grid_size_columns or 0) + 1
 
 
 def make_app(**kwargs) -> SmartlapApp:

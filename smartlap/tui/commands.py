@@ -7,6 +7,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 # (title, help, target, action): target "app" or the id of a view; actions run through
 # Textual's action system so the palette does exactly what the key does.
 COMMANDS: list[tuple[str, str, str, str]] = [
+    ("Help", "keys and what each screen does (F6 or ?)", "app", "help"),
     ("Go to Write", "the song editor (F1)", "app", "show_tab('write')"),
     ("Go to Datasets", "lyric collections (F2)", "app", "show_tab('datasets')"),
     ("Go to Models", "models and the seed catalog (F3)", "app", "show_tab('models')"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -57,6 +58,25 @@ def report_markdown(name: str, report: Any) -> str:
     return "\n".join(lines)
 
 
+def path_completion(value: str) -> str | None:
+    """``value`` completed to the first file or folder name it begins (folders end in '/').
+
+    One function for the ghost text, Tab and the check beside the field, so the three
+    always agree. None when nothing (more) matches.
+    """
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
+    try:
+        names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                       if p.name.startswith(stem) and not p.name.startswith("."))
+    except OSError:
+        return None
+    completed = value + names[0][len(stem):] if names else None
+    return completed if completed != value else None
+
+
 class PathSuggester(Suggester):
     """Completes file and folder names as the person types a path."""
 
@@ -64,18 +84,23 @@ class PathSuggester(Suggester):
         super().__init__(use_cache=False, case_sensitive=True)
 
     async def get_suggestion(self, value: str) -> str | None:
-        if not value:
-            return None
-        path = Path(value).expanduser()
-        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
-        try:
-            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
-                           if p.name.startswith(stem) and not p.name.startswith("."))
-        except OSError:
-            return None
-        if not names:
-            return None
-        return value + names[0][len(stem):]
+        return path_completion(value)
+
+
+class PathInput(Input):
+    """A path field where Tab completes, as in a shell, when there is a completion."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete_or_next", "Complete", show=False)]
+
+    def action_complete_or_next(self) -> None:
+        """Take the offered completion (the ghost text); with none, move on as Tab does."""
+        completion = path_completion(self.value) if self.cursor_at_end else None
+        if completion is None:
+            self.screen.focus_next()
+            return
+        self.value = completion
+        self.cursor_position = len(completion)
 
 
 def check_source(text: str) -> str | None:
@@ -85,6 +110,20 @@ def check_source(text: str) -> str | None:
     if not path.exists():
         return "no such file or folder"
     return None
+
+
+def source_note(text: str) -> tuple[str, bool]:
+    """What to show beside the path field, and whether it is a problem (else a hint).
+
+    A partial name of something that exists is no error: the note says what Tab takes.
+    """
+    problem = check_source(text) if text else None
+    if problem is None:
+        return "", False
+    completion = path_completion(text.strip())
+    if completion is not None:
+        return f"Tab or → completes: {Path(completion).name or completion}", False
+    return problem, True
 
 
 class ImportDialog(ModalScreen[tuple[str, str, str | None] | None]):
@@ -99,7 +138,8 @@ class ImportDialog(ModalScreen[tuple[str, str, str | None] | None]):
         with Vertical(classes="dialog dialog-wide"):
             yield Label("Import a dataset", classes="dialog-question")
             yield Label("File or folder (Tab/→ completes)")
-            yield Input(placeholder="~/lyrics.csv", id="import-path", suggester=PathSuggester())
+            yield PathInput(placeholder="~/lyrics.csv", id="import-path",
+                            suggester=PathSuggester())
             yield Static("", id="import-path-error", classes="field-error")
             yield Label("Format")
             yield Select(FORMATS, value="auto", allow_blank=False, id="import-format")
@@ -110,8 +150,10 @@ class ImportDialog(ModalScreen[tuple[str, str, str | None] | None]):
 
     @on(Input.Changed, "#import-path")
     def _path_changed(self, event: Input.Changed) -> None:
-        problem = check_source(event.value) if event.value else None
-        self.query_one("#import-path-error", Static).update(problem or "")
+        note, problem = source_note(event.value)
+        field = self.query_one("#import-path-error", Static)
+        field.update(Text(note))
+        field.set_class(not problem, "-hint")
 
     @on(Input.Changed, "#import-name")
     def _name_changed(self, event: Input.Changed) -> None:
@@ -131,7 +173,12 @@ class ImportDialog(ModalScreen[tuple[str, str, str | None] | None]):
         source = self.query_one("#import-path", Input).value.strip()
         problem = check_source(source)
         if problem:
-            self.query_one("#import-path-error", Static).update(problem)
+            completion = path_completion(source) if source else None
+            if completion is not None:  # a partial name: say how it completes, not "no such"
+                problem = f"not a whole name yet: Tab completes it to {completion}"
+            field = self.query_one("#import-path-error", Static)
+            field.update(Text(problem))
+            field.remove_class("-hint")
             self.query_one("#import-path", Input).focus()
             return
         if str(self.query_one("#import-name-error", Static).content):

@@ -96,10 +96,12 @@ class SongSaved(Message):
 
 @dataclass
 class CandidatesFound(Message):
-    """Constrained next-line candidates, best first (text, score, syllables, copied)."""
+    """Constrained next-line candidates, best first (text, score, syllables, copied), and
+    the notes on how they were made (e.g. no rhyme word to steer to)."""
 
     candidates: list[Any]
     generation: int
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

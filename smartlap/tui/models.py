@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -18,6 +18,8 @@ from smartlap.tui.dialogs import ConfirmScreen, MarkdownScreen, PromptScreen
 from smartlap.tui.messages import ModelPulled, ReportBuilt, StoreChanged, WorkFailed
 from smartlap.tui.view import LateBuiltView, keep_cursor, show_damaged, unless_torn_down
 from smartlap.units import human_bytes, human_params
+
+STACK_BELOW = 150  # columns: narrower, and the details go below the table
 
 
 def details_markdown(info: Any) -> str:
@@ -36,12 +38,11 @@ def details_markdown(info: Any) -> str:
     training = info.training or {}
     if training:
         # The same tables as `smartlap report` (lm.report's table helpers import no torch).
-        from smartlap.lm.report import history_table, results_table
+        from smartlap.lm.report import history_table, results_table, settings_lines
 
-        settings = {k: v for k, v in training.items() if not isinstance(v, (list, dict))}
+        settings = settings_lines(training)
         if settings:
-            lines += ["", "**Training**", ""]
-            lines += [f"- {k}: {v}" for k, v in settings.items()]
+            lines += ["", "**Training**", "", *settings]
         lines += ["", "**Results**", "", *results_table(training)]
         history = history_table(training)
         if history:
@@ -98,7 +99,7 @@ class ModelsView(LateBuiltView, Vertical):
     compare_prompt = ""
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
+        with Horizontal(id="models-main"):
             yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="model-details-box"):
                 from textual.widgets import Markdown  # imported late: markdown-it is slow
@@ -119,6 +120,11 @@ class ModelsView(LateBuiltView, Vertical):
 
     def focus_first(self) -> None:
         self.query_one(DataTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Details beside the table from STACK_BELOW columns on, below it when narrower,
+        so the Results and History tables always get the width to read."""
+        self.set_class(event.size.width < STACK_BELOW, "-stacked")
 
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:

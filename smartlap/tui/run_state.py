@@ -35,7 +35,9 @@ class RunState:
     tokens_per_s: float | None = None
     eta_seconds: float | None = None
     sample: str = ""
+    sample_prompt: str = ""
     sample_epoch: int | None = None
+    samples: dict[int, tuple[str, str]] = field(default_factory=dict)  # epoch -> prompt, text
     message: str = ""
     hint: str | None = None
     pid: int | None = None
@@ -60,11 +62,17 @@ class RunState:
                 self.epoch = event.resumed_from_epoch
                 del self.train_losses[event.resumed_from_epoch:]
                 del self.val_losses[event.resumed_from_epoch:]
+                for epoch in [e for e in self.samples if e > event.resumed_from_epoch]:
+                    del self.samples[epoch]  # those epochs are trained again
         elif isinstance(event, events.Step):
             self.epoch, self.step, self.loss = event.epoch, event.step, event.loss
             self.total_steps = event.total_steps or self.total_steps
             self.tokens_per_s = event.tokens_per_s
             self.status = ACTIVE
+            if event.memory:  # older logs' steps carry neither
+                self.memory = dict(event.memory)
+            if event.eta_seconds is not None:
+                self.eta_seconds = event.eta_seconds
         elif isinstance(event, events.EpochEnd):
             del self.train_losses[event.epoch - 1:]
             del self.val_losses[event.epoch - 1:]
@@ -77,6 +85,8 @@ class RunState:
             self.eta_seconds = event.eta_seconds
         elif isinstance(event, events.Sample):
             self.sample, self.sample_epoch = event.text, event.epoch
+            self.sample_prompt = event.prompt
+            self.samples[event.epoch] = (event.prompt, event.text)
         elif isinstance(event, events.RunFailed):
             self.status, self.message, self.hint = "failed", event.message, event.hint
             self.eta_seconds = None
@@ -99,22 +109,3 @@ class RunState:
             done += min(self.step / self.total_steps, 1.0)
         return (min(done, self.epochs), float(self.epochs))
 
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return "–"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-def format_memory(memory: dict[str, Any]) -> str:
-    """'GPU 3.1/4.0/12.0 GB' (allocated/reserved/total) or 'RSS 812 MB' on CPU."""
-    if not memory:
-        return "memory –"
-    if memory.get("total_mb"):
-        gb = [memory.get(k, 0) / 1024 for k in ("allocated_mb", "reserved_mb", "total_mb")]
-        return f"GPU {gb[0]:.1f}/{gb[1]:.1f}/{gb[2]:.1f} GB"
-    rss = memory.get("rss_mb")
-    return f"RSS {rss:.0f} MB" if rss is not None else "memory –"

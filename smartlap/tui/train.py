@@ -21,7 +21,9 @@ from smartlap.errors import SmartlapError
 from smartlap.limits import SEED_MAX, SEED_MIN
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import RunEventsArrived, StoreChanged
+from smartlap.tui.run_state import RunState
 from smartlap.tui.view import LateBuiltView, set_choices, show_damaged, unless_torn_down
+from smartlap.units import format_duration, format_mb, format_memory, one_line
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -109,17 +111,23 @@ def results_markdown(run: Any, run_events: list[events.Event]) -> str:
         lines += [f"`smartlap train {' '.join(argv)}`", ""]
     epochs = [e for e in run_events if isinstance(e, events.EpochEnd)]
     if epochs:
-        lines += ["| epoch | train loss | val loss | perplexity | seconds |",
-                  "|---:|---:|---:|---:|---:|"]
+        from smartlap.lm.train.memory import table_memory_mb
+
+        lines += ["| epoch | train loss | val loss | perplexity | time | memory |",
+                  "|---:|---:|---:|---:|---:|---:|"]
         for e in epochs:
             val = f"{e.val_loss:.4f}" if e.val_loss is not None else "–"
             ppl = f"{e.perplexity:.1f}" if e.perplexity is not None else "–"
-            lines.append(f"| {e.epoch} | {e.train_loss:.4f} | {val} | {ppl} | {e.seconds:.1f} |")
+            lines.append(f"| {e.epoch} | {e.train_loss:.4f} | {val} | {ppl} | "
+                         f"{format_duration(e.seconds)} | "
+                         f"{format_mb(table_memory_mb(e.memory) or None)} |")
     else:
         lines.append("No epoch has ended yet.")
     samples = [e for e in run_events if isinstance(e, events.Sample)]
     if samples:
-        lines += ["", "**Samples**"]
+        prompt = one_line(samples[-1].prompt, 200)
+        lines += ["", "**Samples**", "", "Each continues the prompt " +
+                  (f"*“{prompt}”*" if prompt else "*(none: from the start of a song)*") + ":"]
         for s in samples:
             lines += ["", f"*epoch {s.epoch}*", "", "```", s.text.strip(), "```"]
     for e in run_events:
@@ -308,10 +316,28 @@ class TrainView(LateBuiltView, Horizontal):
         except OSError as error:
             self.app.notify(f"Could not start training: {error}", severity="error")
             return None
+        self._following = run_id
         self.query_one("#train-status", Static).update(
             f"Started {run_id}: follow it in the pane below.")
         self.refresh_runs()
         return run_id
+
+    _following: str | None = None  # the run this screen started last, until it ends
+
+    def _follow(self, message: RunEventsArrived) -> None:
+        """The status line follows the run started here: progress, then how it ended."""
+        status = self.query_one("#train-status", Static)
+        ended = next((e for e in reversed(message.events)
+                      if e.kind in events.TERMINAL_RUN_EVENTS), None)
+        if ended is not None:
+            self._following = None
+            status.update(ended_line(message.run_id, ended))
+            return
+        from smartlap.tui.widgets.worker_pane import WorkerPane
+
+        state = self.app.query_one(WorkerPane).runs.get(message.run_id)
+        if state is not None and state.active and state.epochs:
+            status.update(progress_line(state))
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -336,6 +362,8 @@ class TrainView(LateBuiltView, Horizontal):
 
     @on(RunEventsArrived)
     def _run_events(self, message: RunEventsArrived) -> None:
+        if message.run_id == self._following:
+            self._follow(message)
         if any(e.kind in ("run_started", "epoch_end", *events.TERMINAL_RUN_EVENTS)
                for e in message.events):
             self.refresh_runs()
@@ -403,6 +431,34 @@ class TrainView(LateBuiltView, Horizontal):
         run_id = self._selected()
         if run_id:
             self.app.cancel_run_id(run_id)
+
+
+def progress_line(state: RunState) -> str:
+    """'r1: epoch 1/3 · step 12/40 · ETA 3m05s · RAM 812 MB — the pane below follows it.'"""
+    parts = [f"epoch {state.epoch}/{state.epochs}"]
+    if state.total_steps:
+        parts.append(f"step {state.step}/{state.total_steps}")
+    if state.eta_seconds is not None:
+        parts.append(f"ETA {format_duration(state.eta_seconds)}")
+    if state.memory:
+        parts.append(format_memory(state.memory))
+    return f"{state.run_id}: {' · '.join(parts)} — the pane below follows it."
+
+
+def ended_line(run_id: str, event: events.Event) -> str:
+    """How a run ended, in the words of the status line that announced its start."""
+    if isinstance(event, events.RunFinished):
+        took = f" in {format_duration(event.seconds)}" if event.seconds is not None else ""
+        saved = f": saved as {event.model}" if event.model else ""
+        early = " (stopped early: no better validation loss)" if event.stopped_early else ""
+        return f"{run_id} finished{took}{saved}{early}."
+    if isinstance(event, events.RunCancelled):
+        where = f" in epoch {event.epoch}" if event.epoch else ""
+        again = "; u resumes it" if event.resumable else ""
+        return f"{run_id} was cancelled{where}{again}."
+    if isinstance(event, events.RunFailed):
+        return f"{run_id} failed: {event.message}"
+    return f"{run_id} ended."
 
 
 def _flag(argv: list[str], flag: str) -> str | None:

@@ -93,7 +93,7 @@ class GenerationBackend:
                               style=chosen)
 
     def next_lines(self, session: Any, context: str, style: str | None) -> list[Any]:
-        return session.next_lines(context, candidates=8, style=_style(style))
+        return session.next_lines(context, style=_style(style))
 
     def copies(self, session: Any, prompt: str, text: str
                ) -> tuple[str | None, list[tuple[int, Any]], str | None]:
@@ -616,7 +616,8 @@ class WriteView(Vertical):
         try:
             self._ensure_loaded(model)
             found = self.backend.next_lines(self.loaded, context, style or None)
-            self.post_message(CandidatesFound(list(found), generation))
+            self.post_message(CandidatesFound(list(found), generation,
+                                              list(getattr(found, "notes", []))))
         except SmartlapError as error:
             self.post_message(WorkFailed("generate", error.message, error.hint))
         except Exception as error:
@@ -640,8 +641,11 @@ class WriteView(Vertical):
         self.copies = {i: (dataset, [(0, _candidate_match(c))])
                        for i, c in enumerate(message.candidates) if c.copied}
         self._show_notice(copies_notice(len(self.copies), dataset, "candidate"))
+        self.generating = False  # done: the end of the search must not say "Done." over this
+        self._show_head()
+        notes = "".join(f" Note: {note}." for note in message.notes)
         self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
-                         "the first, Ctrl+T picks the next.")
+                         f"the first, Ctrl+T picks the next.{notes}")
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(self, generation: int, model: str, prompt: str,

@@ -130,6 +130,14 @@ class StopFlag:
                 signal.signal(signum, handler)
 
 
+def eta_seconds(elapsed: float, steps_done: int, steps_left: int) -> float | None:
+    """The run's time left at this attempt's pace so far (validation and saves not counted,
+    as in epoch_end's estimate); None before a step has been timed."""
+    if steps_done <= 0 or elapsed <= 0:
+        return None
+    return round(elapsed / steps_done * max(steps_left, 0), 1)
+
+
 def default_output_name(config: TrainConfig) -> str:
     if config.from_scratch:
         base = config.preset or "scratch"
@@ -400,9 +408,10 @@ class _Trainer:
         for target in (sampler, loader, batches):
             target.set_epoch(epoch)
         model.train()
-        last_event = time.monotonic()
+        last_event = epoch_started = time.monotonic()
         window_tokens, window_started = 0, time.monotonic()
         batch_index = skip
+        first_step = math.ceil(skip / self.config.grad_accum) + 1  # this attempt's first
         for batch in batches:
             batch_index += 1
             with accelerator.accumulate(model):
@@ -423,13 +432,21 @@ class _Trainer:
                 continue
             progress["global_step"] += 1
             now = time.monotonic()
-            if now - last_event >= STEP_EVENT_INTERVAL or batch_index >= batches_per_epoch:
-                step_in_epoch = math.ceil(batch_index / self.config.grad_accum)
+            step_in_epoch = math.ceil(batch_index / self.config.grad_accum)
+            # The first step reports at once, so memory and ETA show from the start.
+            if (step_in_epoch == first_step or now - last_event >= STEP_EVENT_INTERVAL
+                    or batch_index >= batches_per_epoch):
                 self.log.emit(events.Step(
                     epoch=epoch, step=step_in_epoch, loss=round(float(loss.detach()), 5),
                     lr=self.scheduler.get_last_lr()[0],
                     tokens_per_s=round(window_tokens / max(now - window_started, 1e-9), 1),
-                    total_steps=steps_per_epoch))
+                    total_steps=steps_per_epoch,
+                    memory=memory.memory_snapshot(self.device_kind) if self.log.enabled
+                    else None,
+                    eta_seconds=eta_seconds(now - epoch_started,
+                                            step_in_epoch - first_step + 1,
+                                            steps_per_epoch - step_in_epoch
+                                            + steps_per_epoch * (self.config.epochs - epoch))))
                 last_event, window_tokens, window_started = now, 0, now
             if self._stop_requested() and batch_index < batches_per_epoch:
                 return False

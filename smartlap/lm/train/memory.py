@@ -1,4 +1,4 @@
-"""What a run costs in memory, for each epoch_end event and the results table.
+"""What a run costs in memory, for step and epoch_end events and the results table.
 
 GPU numbers come from torch.cuda (allocated, reserved, peak since the last reset, total);
 CPU numbers from psutil (this process's resident set and its peak). Both sources are passed
@@ -47,10 +47,23 @@ def cpu_memory(process: Any | None = None) -> dict[str, float]:
     return {"rss_mb": round(rss / MB, 1), "peak_rss_mb": round(peak / MB, 1)}
 
 
+def system_memory_mb() -> float | None:
+    """The machine's RAM in MB (the scale of the studio's meter on a CPU run)."""
+    try:
+        import psutil
+
+        return round(psutil.virtual_memory().total / MB, 1)
+    except (ImportError, OSError):
+        return None
+
+
 def memory_snapshot(device_type: str, cuda: Any | None = None, process: Any | None = None,
                     device_index: int = 0) -> dict[str, Any]:
-    """The memory dict of an epoch_end event: always CPU, plus GPU on a CUDA device."""
+    """The memory dict of step and epoch_end events: always CPU, plus GPU on a CUDA device."""
     snapshot: dict[str, Any] = {"device": device_type, **cpu_memory(process)}
+    system = system_memory_mb()
+    if system:
+        snapshot["system_mb"] = system
     if device_type == "cuda":
         if cuda is None:
             import torch

@@ -1,4 +1,4 @@
-"""Memory of the training process: GPU allocated/reserved/total as a meter, or CPU RSS."""
+"""Memory of the training process as a meter: GPU allocated/reserved/total, or RAM."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widget import Widget
 
-from smartlap.tui.run_state import format_memory
+from smartlap.units import format_memory
 
 ALLOCATED, RESERVED, FREE = "█", "▒", "░"
 

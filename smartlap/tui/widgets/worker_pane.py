@@ -24,9 +24,10 @@ from smartlap.fsutil import is_temporary, read_json
 from smartlap.store import processes
 from smartlap.store.processes import ProcessRecord
 from smartlap.tui.messages import RunEventsArrived
-from smartlap.tui.run_state import RunState, format_duration
+from smartlap.tui.run_state import RunState
 from smartlap.tui.widgets.loss_chart import LossChart
 from smartlap.tui.widgets.memory_meter import MemoryMeter
+from smartlap.units import format_duration, one_line
 
 STATUS_STYLE = {"running": "bold green", "starting": "yellow", "finished": "bold #3a86ff",
                 "failed": "bold red", "cancelled": "yellow", "interrupted": "bold red"}
@@ -48,6 +49,7 @@ class WorkerPane(Vertical):
         self._opened = time.time()
         self._last_pid_check = 0.0
         self._pinned = False
+        self.sample_back = 0  # 0: the latest epoch's sample; n: n epochs before it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wp-head"):
@@ -166,6 +168,14 @@ class WorkerPane(Vertical):
         index = order.index(self.selected) if self.selected in order else 0
         self._pinned = True
         self.selected = order[(index + step) % len(order)]
+        self.sample_back = 0
+
+    def page_samples(self, step: int = 1) -> None:
+        """Show an older (step 1) or newer (-1) epoch's sample; past the oldest, the latest."""
+        state = self.current
+        count = len(state.samples) if state is not None else 0
+        self.sample_back = (self.sample_back + step) % count if count else 0
+        self.show()
 
     @property
     def current(self) -> RunState | None:
@@ -209,7 +219,9 @@ class WorkerPane(Vertical):
         speed = (f"{state.tokens_per_s:,.0f} tokens/s" if state.tokens_per_s else "– tokens/s")
         eta = f"ETA {format_duration(state.eta_seconds)}" if state.active else ""
         last = ""
-        if state.train_losses:
+        if state.active and state.loss is not None and state.epoch > len(state.train_losses):
+            last = f"step loss {state.loss:.3f}"  # the epoch's average comes at its end
+        elif state.train_losses:
             val = state.val_losses[-1]
             last = f"loss {state.train_losses[-1]:.3f}" + (f" / val {val:.3f}" if val else "")
         self.query_one("#wp-speed", Static).update(f"{speed}  {eta}  {last}".strip())
@@ -217,14 +229,35 @@ class WorkerPane(Vertical):
             sample = Text(f"{state.status}: {state.message}", style="red")
             if state.hint:
                 sample.append(f"\nhint: {state.hint}", style="yellow")
+        elif state.samples and self.sample_back:
+            sample = sample_text(state, self.sample_back)
         elif state.sample:
-            sample = Text(f"epoch {state.sample_epoch}: ", style="dim")
-            lines = (line.strip() for line in state.sample.splitlines())
-            sample.append(" / ".join("".join(c for c in line if c.isprintable())
-                                     for line in lines if line))
+            sample = sample_text(state)
         else:
             sample = Text(state.message or "no sample yet", style="dim")
         self.query_one("#wp-sample", Static).update(sample)
 
     def _ordered(self) -> list[str]:
         return sorted(self.runs, key=lambda r: (self.runs[r].updated, r))
+
+
+def sample_text(state: RunState, back: int = 0) -> Text:
+    """An epoch's sample (the latest, or ``back`` epochs before it): the prompt it continues,
+    dim and quoted, then '→' what it wrote; paging shows which one of how many and its loss."""
+    epochs = sorted(state.samples)
+    if back and epochs:
+        epoch = epochs[-1 - back % len(epochs)]
+        prompt_text, written = state.samples[epoch]
+        val = state.val_losses[epoch - 1] if epoch <= len(state.val_losses) else None
+        where = (f"epoch {epoch} sample ({epochs.index(epoch) + 1}/{len(epochs)}"
+                 + (f", val {val:.3f}" if val is not None else "") + "; F7 older), prompt ")
+    else:
+        epoch, prompt_text, written = state.sample_epoch, state.sample_prompt, state.sample
+        more = "; F7 older" if len(epochs) > 1 else ""
+        where = f"epoch {epoch} sample{more}, prompt "
+    prompt = one_line(prompt_text, 100)
+    text = Text(where, style="dim")
+    text.append(f"“{prompt}”" if prompt else "(none)", style="dim italic")
+    text.append("\n→ ", style="dim")
+    text.append(one_line(written, 300) or "(nothing)")
+    return text
