@@ -97,6 +97,17 @@ def test_next_line_scores_are_the_same_on_the_lean_model(arch: str,
             line_logprob(hf, context, line), abs=1e-5)
 
 
+def test_steered_next_lines_are_the_same_on_the_lean_model(tiny_gpt2_dir: Path) -> None:
+    from smartlap.lm.constrained import next_line_candidates
+
+    hf, lean = _both(tiny_gpt2_dir)
+    settings = GenerationSettings(seed=2, temperature=0.9, max_new_tokens=24)
+    found = [[(c.text, round(c.score, 4)) for c in next_line_candidates(
+        loaded, "In de kroeg op de hoek brandt nog licht,\n", rhyme_with="licht", candidates=4,
+        settings=settings)] for loaded in (hf, lean)]
+    assert found[0] == found[1] and found[0]
+
+
 def test_untied_head_and_layer_scaled_attention_match_too(tmp_path: Path,
                                                           tiny_gpt2_dir: Path) -> None:
     from transformers import GPT2Config, GPT2LMHeadModel
