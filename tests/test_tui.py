@@ -311,6 +311,7 @@ async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Pat
         await views_ready(pilot)
         await pilot.press("f4")
         app.query_one("#train-model").clear()
+        app.query_one("#train-view").refresh_choices()  # a store change: still the person's
         app.query_one("#train-epochs", Input).value = "0"
         app.query_one("#train-lr", Input).value = "fast"
         await pilot.pause()
