@@ -331,4 +331,28 @@ def fast_decoder_for(model: Any, max_length: int) -> FastDecoder | None:
     weights = _weights_for(model)
     if weights is None:
         return None
+    _save_contiguous(model)
     return FastDecoder(weights, max_length, weights.wte.device)
+
+
+def _contiguous_state_dict(module: Any, state_dict: dict[str, Any], prefix: str,
+                           local_metadata: Any) -> None:
+    """Hand out the re-laid-out weights as ordinary contiguous tensors (one copy per shared
+    tensor, so a tied embedding and LM head stay one tensor), for save_pretrained and any
+    other state_dict() consumer; the decoder keeps its fast layout."""
+    import torch
+
+    copies: dict[tuple[int, tuple[int, ...], tuple[int, ...]], Any] = {}
+    for key, value in state_dict.items():
+        if isinstance(value, torch.Tensor) and not value.is_contiguous():
+            ident = (value.data_ptr(), tuple(value.shape), tuple(value.stride()))
+            if ident not in copies:
+                copies[ident] = value.contiguous()
+            state_dict[key] = copies[ident]
+
+
+def _save_contiguous(model: Any) -> None:
+    """Once per model: its state_dict() sees contiguous weights (see _contiguous_state_dict)."""
+    if not getattr(model, "_smartlap_contiguous_state_dict", False):
+        model.register_state_dict_post_hook(_contiguous_state_dict)
+        model._smartlap_contiguous_state_dict = True
