@@ -233,6 +233,8 @@ def load_model(name_or_path: str | Path | None = None, device: str | None = None
         raise ModelError(f"The files of model {info.name!r} are gone ({path}).",
                          f"Delete the entry with 'smartlap models delete {info.name}' and add "
                          "it again.")
+    if registry.is_adapter_folder(path):
+        return _load_adapter(info, path, device, precision, trust_remote_code, allow_pickle)
     config = registry.read_config(path)
     _check_safety(path, config, trust_remote_code, allow_pickle)
     placement = choose_placement(device, precision)
@@ -263,6 +265,47 @@ def load_model(name_or_path: str | Path | None = None, device: str | None = None
                                       placement.precision)
     return LoadedModel(model=model, tokenizer=tokenizer, info=info, device=placement.device,
                        precision=placement.precision)
+
+
+def _load_adapter(info: ModelInfo, path: Path, device: str | None, precision: str | None,
+                  trust_remote_code: bool, allow_pickle: bool) -> LoadedModel:
+    """A plain peft adapter: its base loaded as usual, the adapter applied and merged in.
+
+    Merging gives an ordinary transformers model, so the fast decoder serves it too."""
+    if registry.weights_format(path) == "pickle" and not allow_pickle:
+        raise ModelError(f"The adapter {info.name} only has pickled weights "
+                         f"({registry.ADAPTER_PICKLE}), which can run code when loaded.",
+                         "Re-save it with safetensors, or pass --allow-pickle if you trust "
+                         "where it came from.")
+    base = registry.adapter_base(path)
+    loaded = load_model(base.path if not base.registered else base.name, device=device,
+                        precision=precision, trust_remote_code=trust_remote_code,
+                        allow_pickle=allow_pickle)
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise ModelError("Loading an adapter needs the peft package.",
+                         "Install it: pip install peft.") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # peft's notes about library internals
+            model = PeftModel.from_pretrained(loaded.model, str(path), is_trainable=False)
+            model = model.merge_and_unload()
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise ModelError(f"{info.name} does not fit in {loaded.device} memory.",
+                             "Use --device cpu, or a smaller model.") from None
+        raise ModelError(f"The adapter {info.name} does not fit its base {base.name}: "
+                         f"{str(exc).splitlines()[0][:200]}",
+                         "Check base_model_name_or_path in its adapter_config.json.") from None
+    model.eval()
+    tokenizer = loaded.tokenizer
+    if any((path / name).is_file() for name in registry.TOKENIZER_FILES):
+        tokenizer = _load_tokenizer(path, trust_remote_code, False)
+        _check_vocab(model, tokenizer, path)
+    _check_finite(model.named_parameters(), path)
+    return LoadedModel(model=model, tokenizer=tokenizer, info=info, device=loaded.device,
+                       precision=loaded.precision)
 
 
 def save_model(model: Any, tokenizer: Any, name: str, *, origin: str = "fine-tuned",
