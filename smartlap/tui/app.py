@@ -80,8 +80,12 @@ class SmartlapApp(App[int]):
             return view_class(self.backend, id="write-view", classes="store-view")
         return view_class(id=f"{tab}-view", classes="store-view")
 
+    signals = False  # handle SIGTERM/SIGHUP (set by run_studio)
+
     def on_mount(self) -> None:
         self.theme = "textual-dark"
+        if self.signals:
+            self.handle_termination_signals()
         self.call_after_refresh(self._focus_tab, self.initial_tab)
         self.call_after_refresh(self._build_other_views)
         from smartlap.store.watch import store_signature
@@ -114,10 +118,27 @@ class SmartlapApp(App[int]):
             if tab != self.initial_tab:
                 await self.query_one(f"#{tab}", TabPane).mount(self._build_view(tab))
 
-    async def action_quit(self) -> None:
+    async def action_quit(self, return_code: int = 0) -> None:
         for view in self.query(WriteView):
             view.flush_pending()
-        self.exit()
+        self.exit(return_code=return_code)
+
+    def handle_termination_signals(self) -> None:
+        """SIGTERM (a kill, a logout) and SIGHUP (the terminal closed) quit as Ctrl+Q does:
+        the song is saved and the terminal restored, instead of the process vanishing with
+        the terminal left in raw mode. Exit code 128 + the signal, as a shell reports it."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(
+                    signum, lambda signum=signum: asyncio.ensure_future(
+                        self.action_quit(return_code=128 + signum)))
 
     # -- navigation -----------------------------------------------------------------------
 
@@ -238,5 +259,6 @@ def make_app(**kwargs) -> SmartlapApp:
 
 def run_studio() -> int:
     app = make_app()
+    app.signals = True  # the real terminal only; run_test leaves pytest's handlers alone
     app.run()
     return app.return_code or 0
