@@ -9,6 +9,14 @@ memory-bandwidth bound: every new token reads all weights once, so
     .venv/bin/python benchmarks/generation.py            # 64 new tokens x 3 repeats
     .venv/bin/python benchmarks/generation.py --model smartlap-mini --tokens 128
 
+``--first-token`` measures cold processes instead, interleaved, median of ``--repeats``:
+``python -c "import torch"`` (the baseline), the first streamed byte of ``smartlap generate
+--prompt "ik mis je" --max-new-tokens 20`` on the bundled model, and the studio's first
+generation (the Write screen's ``GenerationBackend``: load, then stream to the first token,
+timed after textual and the screen's module are imported, as they are once the studio is
+open). Run it alone: ``flock /tmp/bench.lock .venv/bin/python benchmarks/generation.py
+--first-token``.
+
 Prints a Markdown table (for docs/benchmarks.md) and, with --json, the raw figures.
 """
 
@@ -19,6 +27,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -220,6 +229,108 @@ def summarise(runs: list[dict]) -> dict:
             "tokens": [r["tokens"] for r in runs]}
 
 
+FIRST_TOKEN_PROMPT = "ik mis je"
+_STUDIO_FIRST_TOKEN = """
+import sys, threading, time
+PROMPT = sys.argv[1]
+from smartlap.tui.write import GenerationBackend
+from smartlap.tui.controls import GenerationControls
+started = time.perf_counter()
+backend = GenerationBackend()
+session = backend.load("smartlap-mini")
+for event in backend.stream(session, PROMPT, GenerationControls(max_new_tokens=20, seed=1),
+                            threading.Event(), None):
+    if event.kind == "token":
+        break
+print(time.perf_counter() - started)
+print("transformers" in sys.modules)
+"""
+
+
+def _run_in(checkout: Path) -> dict:
+    """Subprocess options that import smartlap from ``checkout`` (``-m`` and ``-c`` put the
+    working directory first on sys.path, before PYTHONPATH)."""
+    return {"cwd": checkout, "env": {**os.environ, "PYTHONPATH": str(checkout)}}
+
+
+def _cold_torch_import() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    return time.perf_counter() - started
+
+
+def _cold_generate_first_byte(checkout: Path) -> tuple[float, str]:
+    """Seconds from spawning ``smartlap generate`` to the first byte of the sample's text."""
+    command = [sys.executable, "-m", "smartlap", "generate", "--prompt", FIRST_TOKEN_PROMPT,
+               "--max-new-tokens", "20", "--seed", "1"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               **_run_in(checkout))
+    assert process.stdout is not None
+    first = None
+    for line in iter(process.stdout.readline, b""):
+        if b" SAMPLE 1 " in line:  # the header is written as the first token arrives
+            if process.stdout.read(1):
+                first = time.perf_counter() - started
+            break
+    _, err = process.communicate(timeout=120)
+    if first is None or process.returncode:
+        raise SystemExit(f"smartlap generate failed: {err.decode(errors='replace')}")
+    return first, err.decode(errors="replace")
+
+
+def _cold_studio_first_token(checkout: Path) -> tuple[float, bool]:
+    command = [sys.executable, "-c", _STUDIO_FIRST_TOKEN, FIRST_TOKEN_PROMPT]
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         **_run_in(checkout)).stdout.split()
+    return float(out[0]), out[1] == "True"
+
+
+def first_token(repeats: int, as_json: bool, other: Path | None = None) -> int:
+    """Cold-process first token against a bare torch import, interleaved per repeat.
+
+    ``other``: another smartlap checkout (say, main before a change) measured in the same
+    run, so machine load hits both alike."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    runs: dict[str, list[float]] = {"torch": [], "generate": [], "studio": []}
+    checkouts = {"": Path(__file__).resolve().parent.parent}
+    if other is not None:
+        runs |= {"generate other": [], "studio other": []}
+        checkouts[" other"] = other.resolve()
+    transformers_seen = False
+    for _ in range(repeats):
+        runs["torch"].append(_cold_torch_import())
+        for suffix, checkout in checkouts.items():
+            seconds, _ = _cold_generate_first_byte(checkout)
+            runs["generate" + suffix].append(seconds)
+            seconds, imported = _cold_studio_first_token(checkout)
+            runs["studio" + suffix].append(seconds)
+            if not suffix:
+                transformers_seen |= imported
+    medians = {name: statistics.median(values) for name, values in runs.items()}
+    import torch
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"torch {torch.__version__}, Python {sys.version.split()[0]}; load average "
+          f"{os.getloadavg()[0]:.1f}; median of {repeats} cold processes, interleaved\n")
+    print("| measurement | median | runs | x import torch |")
+    print("|---|---|---|---|")
+    rows = {"torch": 'python -c "import torch" (baseline)',
+            "generate": f'smartlap generate --prompt "{FIRST_TOKEN_PROMPT}" '
+                        "--max-new-tokens 20: first streamed byte",
+            "studio": "studio: first generation after opening (load + first token)"}
+    if other is not None:
+        rows |= {f"{name} other": f"{label} [{other}]" for name, label in list(rows.items())[1:]}
+    for name, label in rows.items():
+        shown = ", ".join(f"{v:.2f}" for v in runs[name])
+        print(f"| {label} | {medians[name]:.2f} s | {shown} | "
+              f"{medians[name] / medians['torch']:.2f} |")
+    print(f"\ntransformers imported by the studio path: {transformers_seen}")
+    if as_json:
+        print(json.dumps({"runs": runs, "medians": medians}, indent=2))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="a registered model or folder (default: a fresh "
@@ -231,7 +342,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="build the random GPT-2 small here once and reuse it next time")
+    parser.add_argument("--first-token", action="store_true",
+                        help="cold-process first token of generate and the studio against "
+                        "'import torch' (see the module docstring)")
+    parser.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                        help="with --first-token: also measure another smartlap checkout")
     args = parser.parse_args()
+    if args.first_token:
+        return first_token(args.repeats, args.json, args.compare_with)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch

@@ -100,3 +100,28 @@ def test_files_in_the_data_home_follow_the_umask(tiny_gpt2_dir: Path, smartlap_h
         # transformers writes model.safetensors 0600; in the data home it follows the umask
         for name in ("model.safetensors", "smartlap.json", "config.json"):
             assert mode(info.path / name) == file_mode, name
+
+
+def test_import_and_model_copy_report_progress(tiny_gpt2_dir: Path, tmp_path: Path) -> None:
+    from lyrics_fixtures import csv_text, songs
+
+    from smartlap.progress import Progress
+    from smartlap.store.datasets import import_dataset
+    from smartlap.store.models import register_model
+
+    source = tmp_path / "veel.csv"
+    source.write_text(csv_text(songs(40)), encoding="utf-8")
+    seen: list[tuple[int | None, int, int]] = []
+    info = import_dataset(source, progress=Progress(
+        callback=lambda p: seen.append((p.total, p.done, p.items))))
+    assert seen[0] == (source.stat().st_size, 0, 0)
+    assert seen[-1] == (source.stat().st_size, source.stat().st_size, info.songs)
+    done = [state[1] for state in seen]
+    assert done == sorted(done)  # it only ever moves forward
+
+    copied: list[Progress] = []
+    files = [p for p in tiny_gpt2_dir.iterdir() if p.is_file()]
+    progress = Progress(callback=copied.append)
+    register_model(tiny_gpt2_dir, "kopie", progress=progress)
+    assert progress.total == sum(p.stat().st_size for p in files)
+    assert progress.done == progress.total and progress.items == len(files)

@@ -139,3 +139,32 @@ def test_stream_generate_writes_the_same_songs_either_way(arch: str,
                        for e in generate_text(loaded, "In de kroeg", s)]
     assert texts["1"] == texts["0"]
     assert all(texts["1"])
+
+
+@pytest.mark.parametrize("arch_fixture", ["tiny_gpt2_dir", "tiny_gptneo_dir"])
+def test_a_model_generated_with_saves_like_any_other(arch_fixture, request, tmp_path) -> None:
+    """The fast layout is the decoder's business: save_pretrained and state_dict() consumers
+    get ordinary contiguous weights with the same values, ties kept."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    from smartlap.lm.generation import GenerationSettings, generate_text
+    from smartlap.lm.loading import load_model
+
+    source = request.getfixturevalue(arch_fixture)
+    loaded = load_model(source, device="cpu")
+    assert not type(loaded.model).__name__.startswith("Lean")  # the transformers model
+    settings = GenerationSettings(max_new_tokens=12, seed=3)
+    before = generate_text(loaded, "de kroeg", settings)[0].text
+    state = loaded.model.state_dict()
+    assert all(value.is_contiguous() for value in state.values())
+    loaded.model.save_pretrained(tmp_path / "saved")
+    original, saved = load_file(str(source / "model.safetensors")), \
+        load_file(str(tmp_path / "saved" / "model.safetensors"))
+    for key, value in saved.items():
+        assert torch.equal(value, original[key]), key
+    again = AutoModelForCausalLM.from_pretrained(tmp_path / "saved")
+    assert again.get_output_embeddings().weight.data_ptr() == \
+        again.get_input_embeddings().weight.data_ptr()  # still tied
+    assert generate_text(loaded, "de kroeg", settings)[0].text == before  # decoder unharmed

@@ -308,3 +308,26 @@ def test_style_defaults_then_explicit_overrides() -> None:
     assert settings.temperature == 0.5
     assert settings.top_k == style.sampling["top_k"]
     assert settings.no_repeat_ngram_size == style.sampling["no_repeat_ngram_size"]
+
+
+def test_a_ctrl_c_while_waiting_for_the_decode_thread_still_waits_for_it() -> None:
+    """The interrupt is re-raised only once the thread is done: a thread left inside torch
+    at exit aborts the process (exit -6) instead of the clean 'stopped.'."""
+    import signal
+    import threading
+    import time
+
+    from smartlap.lm.generation import _join_through_interrupts
+
+    stop = threading.Event()
+    worker = threading.Thread(target=time.sleep, args=(0.4,), daemon=True)
+    worker.start()
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    previous = signal.signal(signal.SIGALRM, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _join_through_interrupts(worker, stop)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not worker.is_alive() and stop.is_set()

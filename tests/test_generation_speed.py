@@ -9,7 +9,12 @@ import pytest
 
 from smartlap.errors import UsageError
 from smartlap.lm.generation import GenerationSettings, _Sampler
-from smartlap.lm.threads import THREADS_VARIABLE, studio_generation_threads, use_threads
+from smartlap.lm.threads import (
+    THREADS_VARIABLE,
+    one_thread,
+    studio_generation_threads,
+    use_threads,
+)
 
 
 @pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (4, 1), (8, 3), (16, 7)])
@@ -36,6 +41,20 @@ def test_use_threads_sizes_torchs_pool() -> None:
     try:
         use_threads(1)
         assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_one_thread_is_one_thread_for_a_while_then_what_it_was() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with pytest.raises(RuntimeError), one_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("a load that fails")
+        assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 

@@ -116,7 +116,7 @@ def test_not_a_model_folder(tmp_path: Path) -> None:
 def test_failed_copy_leaves_nothing(tiny_gpt2_dir: Path, smartlap_home: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real_copy = shutil.copy2
+    real_copy = registry._copy_counted
 
     def flaky_copy(src, dst, *args, **kwargs):
         calls.append(src)
@@ -124,7 +124,7 @@ def test_failed_copy_leaves_nothing(tiny_gpt2_dir: Path, smartlap_home: Path,
             raise OSError(28, "No space left on device")
         return real_copy(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(shutil, "copy2", flaky_copy)
+    monkeypatch.setattr(registry, "_copy_counted", flaky_copy)
     with pytest.raises(DiskFullError) as error:
         register_model(tiny_gpt2_dir, "half")
     assert "SMARTLAP_HOME" in error.value.hint

@@ -169,8 +169,10 @@ def _scripted_backend(samples: list[str]):
         """Scripted text from a 'model' trained on kroeg; the originality check is real."""
 
         def load(self, name: str):
-            return SimpleNamespace(info=SimpleNamespace(name=name, dataset="kroeg"),
-                                   device="cpu")
+            from smartlap.lm.session import GenerationSession
+
+            return GenerationSession(SimpleNamespace(
+                info=SimpleNamespace(name=name, dataset="kroeg"), device="cpu"))
 
         def stream(self, loaded, prompt, controls, stop, style):
             for number, text in enumerate(samples, start=1):

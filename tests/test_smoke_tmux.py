@@ -60,3 +60,36 @@ def test_studio_opens_switches_screens_and_quits_in_tmux(smartlap_home: Path,
         assert (smartlap_home / "songbook" / "naamloos.md").exists()  # saved on quit
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(TMUX is None or _console_script() is None,
+                    reason="needs tmux and the installed console script")
+def test_sigterm_quits_the_studio_like_ctrl_q_and_keeps_the_song(smartlap_home: Path,
+                                                                 tmp_path: Path) -> None:
+    import signal
+
+    session = f"smartlap-term-{uuid.uuid4().hex[:8]}"
+    marker = tmp_path / "exit-code"
+    command = f"{_console_script()}; echo $? > {marker}"
+    env = {**os.environ, "SMARTLAP_HOME": str(smartlap_home)}
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    command], check=True, env=env)
+    try:
+        _wait_for(session, "No training runs yet")
+        subprocess.run(["tmux", "send-keys", "-t", session, "Een woord voor het einde"],
+                       check=True)
+        _wait_for(session, "Een woord voor het einde")
+        shell = subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_pid}"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        studio = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True,
+                                check=True).stdout.split()[0]
+        os.kill(int(studio), signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.read_text().strip() == "143"  # 128 + SIGTERM, as a shell reports it
+        song = (smartlap_home / "songbook" / "naamloos.md").read_text(encoding="utf-8")
+        assert "Een woord voor het einde" in song  # saved first, as Ctrl+Q does
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

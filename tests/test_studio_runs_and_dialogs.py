@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from smartlap import events
 from smartlap.store import runs
-from smartlap.store.run_summary import RunSummary as RunState
+from smartlap.store.run_summary import RunSummary
 from smartlap.tui.app import make_app
 from smartlap.tui.datasets import ImportDialog
 from smartlap.tui.dialogs import PromptScreen
@@ -65,7 +65,7 @@ def test_durations_and_memory_read_the_same_everywhere() -> None:
 
 
 def test_steps_carry_memory_and_eta_into_the_run_state() -> None:
-    state = RunState("r1")
+    state = RunSummary("r1")
     state.apply(_started("r1"))
     state.apply(_step(1, CPU, 185.0))
     assert state.memory == events.MemorySnapshot.from_dict(CPU) and state.eta_seconds == 185.0

@@ -17,7 +17,7 @@ from smartlap import events
 from smartlap.errors import ModelError
 from smartlap.fsutil import append_jsonl, atomic_write_json
 from smartlap.store import songbook
-from smartlap.store.run_summary import RunSummary as RunState
+from smartlap.store.run_summary import RunSummary
 from smartlap.tui.app import make_app
 from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
 from smartlap.tui.messages import GenerationEnded, TokensArrived
@@ -60,7 +60,7 @@ def _epoch(n: int, train: float, val: float) -> events.EpochEnd:
 # -- pure parts -------------------------------------------------------------------------------
 
 def test_run_state_folds_a_run_and_a_resume() -> None:
-    state = RunState("r1")
+    state = RunSummary("r1")
     for event in (_started(), events.Step(epoch=1, step=5, loss=3.0, lr=1e-4,
                                           tokens_per_s=100.0, total_steps=10)):
         state.apply(event)
@@ -111,6 +111,34 @@ async def test_worker_pane_follows_a_hand_written_log_and_a_failure(smartlap_hom
         await pilot.press("f5")
         assert pane.collapsed and pane.has_class("-collapsed")
         assert app.is_running
+
+
+async def test_f7_pages_through_the_runs_samples_and_a_resume_replaces_redone_ones(
+        smartlap_home: Path) -> None:
+    resumed = events.RunStarted(run_id="r", config={"epochs": 3}, model="m", dataset="d",
+                                device="cpu", params=1, resumed_from_epoch=1)
+    _write_run(smartlap_home, "20261121-220000-abcd", [
+        _started(), _epoch(1, 3.1, 3.4), events.Sample(epoch=1, prompt="In de ", text="kroeg"),
+        _epoch(2, 2.9, 3.2), events.Sample(epoch=2, prompt="In de ", text="eerste poging"),
+        events.RunCancelled(epoch=2), resumed,
+        _epoch(2, 2.7, 3.0), events.Sample(epoch=2, prompt="In de ", text="haven"),
+        _epoch(3, 2.5, 2.9), events.Sample(epoch=3, prompt="In de ", text="nacht")])
+    app = make_app(poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        pane = app.query_one(WorkerPane)
+
+        def shown() -> str:
+            return str(pane.query_one("#wp-sample").render())
+
+        assert "epoch 3 sample; F7 older" in shown() and "→ nacht" in shown()
+        await pilot.press("f7")
+        assert "epoch 2 sample (2/3, val 3.000; F7 older)" in shown() and "→ haven" in shown()
+        await pilot.press("f7")
+        assert "epoch 1 sample (1/3, val 3.400" in shown() and "→ kroeg" in shown()
+        await pilot.press("f7")  # past the oldest: the latest again
+        assert "epoch 3 sample" in shown() and "→ nacht" in shown()
+        assert "eerste poging" not in str(pane.current.samples)
 
 
 async def test_worker_pane_marks_a_dead_process_as_interrupted(smartlap_home: Path) -> None:
@@ -283,6 +311,7 @@ async def test_train_form_marks_bad_fields_and_starts_nothing(smartlap_home: Pat
         await views_ready(pilot)
         await pilot.press("f4")
         app.query_one("#train-model").clear()
+        app.query_one("#train-view").refresh_choices()  # a store change: still the person's
         app.query_one("#train-epochs", Input).value = "0"
         app.query_one("#train-lr", Input).value = "fast"
         await pilot.pause()

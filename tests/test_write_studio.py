@@ -165,7 +165,9 @@ class LoadsNothing(GenerationBackend):
     """The real stream front door over a model that is never read."""
 
     def load(self, name):
-        return object()
+        from smartlap.lm.session import GenerationSession
+
+        return GenerationSession(object())
 
 
 @pytest.fixture
@@ -355,3 +357,38 @@ async def test_ctrl_l_says_when_no_word_rhymes_with_the_partner(tiny_model: str)
         await pilot.pause(0.2)
         status = str(app.query_one("#write-status").render())
         assert view.alternatives and "Note: no word" in status and "'plorf'" in status
+
+
+class DemoBackend(GenerationBackend):
+    """The bundled demo model as the session sees it; every load is a fresh session."""
+
+    loads = 0
+
+    def load(self, name):
+        from types import SimpleNamespace
+
+        from smartlap.lm.session import GenerationSession
+        from smartlap.store.models import DEFAULT_MODEL
+
+        self.loads += 1
+        return GenerationSession(SimpleNamespace(
+            info=SimpleNamespace(name=DEFAULT_MODEL, origin="bundled", dataset=None),
+            device="cpu"))
+
+    def stream(self, loaded, prompt, controls, stop, style):
+        return iter(())
+
+
+async def test_the_demo_model_is_named_once_a_studio_session(listed_model: str) -> None:
+    backend = DemoBackend()
+    app = make_app(backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        for _ in range(2):
+            view.loaded_name = None  # as after picking another model: loaded again
+            await pilot.press("ctrl+g")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.1)
+        told = [n for n in app._notifications if "tiny demo model" in n.message]
+        assert backend.loads == 2 and len(told) == 1
+        assert "smartlap models pull gpt2-small-dutch" in told[0].message

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -38,3 +39,31 @@ def print_damaged(damaged: Iterable[Any]) -> None:
     for entry in damaged:
         err_console().print(f"[yellow]warning:[/] {entry.line}", markup=True, highlight=False,
                             soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, unit: str) -> Iterator[Any]:
+    """A rich bar on stderr fed by a ``smartlap.progress.Progress`` (yielded)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import (
+        Progress as RichProgress,
+    )
+
+    from smartlap.progress import Progress
+
+    bar = RichProgress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                       TextColumn("{task.fields[items]}"), TimeElapsedColumn(),
+                       console=err_console(), transient=True)
+    task = bar.add_task(label, total=None, items="")
+
+    def draw(state: Progress) -> None:
+        bar.update(task, total=state.total, completed=min(state.done, state.total or state.done),
+                   items=f"{state.items:,} {unit}")
+
+    with bar:
+        yield Progress(callback=draw)

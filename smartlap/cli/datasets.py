@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from smartlap.cli.console import err_console, out_console, print_damaged, print_json
+from smartlap.cli.console import out_console, print_damaged, print_json, progress_bar
 from smartlap.errors import UsageError
 
 IMPORT_FORMATS = ("auto", "csv", "txt", "jsonl", "chordpro", "dir")
@@ -153,9 +153,9 @@ def run_import(args: argparse.Namespace) -> int:
                               val_fraction=args.val_fraction)
         print_json(info.to_dict())
         return 0
-    with err_console().status("importing...", spinner="dots"):
+    with progress_bar("importing", "songs") as progress:
         info = import_dataset(args.path, name=args.name, fmt=args.fmt, force=args.force,
-                              val_fraction=args.val_fraction)
+                              val_fraction=args.val_fraction, progress=progress)
     _print_report(info, f"imported [bold]{info.name}[/]: {info.songs:,} songs")
     return 0
 

@@ -13,7 +13,8 @@ from smartlap.fsutil import read_capped
 from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
 if TYPE_CHECKING:
-    from smartlap.craft.originality import CopyCheck, Match
+    from smartlap.craft.originality import Match
+    from smartlap.lm.session import GenerationSession
 
 HEADER_WIDTH = 40
 
@@ -77,9 +78,9 @@ def read_prompt(value: str) -> str:
 
 
 def _settings(args: argparse.Namespace, style):
-    from smartlap.lm.generation import GenerationSettings
+    from smartlap.lm.session import GenerationSession
 
-    return GenerationSettings.from_style(
+    return GenerationSession.settings(
         style, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         repetition_penalty=args.repetition_penalty,
         no_repeat_ngram_size=args.no_repeat_ngram_size, max_new_tokens=args.max_new_tokens,
@@ -94,22 +95,23 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args, style)  # bad options fail before the slow model load
     if not args.json:
         err_console().print(f"[dim]loading {args.model or 'the default model'}…[/]")
-    from smartlap.lm.loading import load_model
+    from smartlap.lm.session import GenerationSession
 
-    loaded = load_model(args.model, device=args.device, precision=args.precision,
-                        trust_remote_code=args.trust_remote_code,
-                        allow_pickle=args.allow_pickle)
+    session = GenerationSession.open(args.model, device=args.device, precision=args.precision,
+                                     trust_remote_code=args.trust_remote_code,
+                                     allow_pickle=args.allow_pickle)
+    if session.demo_notice:  # a process generates once: said once
+        err_console().print(f"[yellow]note:[/] {session.demo_notice}", highlight=False,
+                            soft_wrap=True)
     if args.rhyme_with is not None or args.syllables is not None or args.candidates is not None:
-        return _run_candidates(args, loaded, prompt, settings, style)
+        return _run_candidates(args, session, prompt, settings, style)
     stop = threading.Event()
-    from smartlap.craft.originality import CopyCheck
-
-    copies = None if args.no_originality else CopyCheck(loaded.info)
+    check = not args.no_originality  # the check itself is built after the first sample
     try:
         if args.json:
-            _stream_json(loaded, prompt, settings, stop, style, copies)
+            _stream_json(session, prompt, settings, stop, style, check)
         else:
-            _stream_text(loaded, prompt, settings, stop, style, copies)
+            _stream_text(session, prompt, settings, stop, style, check)
     except KeyboardInterrupt as interrupt:
         stop.set()
         if not args.json:
@@ -138,13 +140,14 @@ def copies_block(matches: list[Match], dataset: str | None) -> list[str]:
     return lines
 
 
-def _stream_json(loaded, prompt, settings, stop, style, copies: CopyCheck | None) -> None:
+def _stream_json(session: GenerationSession, prompt, settings, stop, style,
+                 check: bool) -> None:
     from smartlap.events import SampleEnd
-    from smartlap.lm.generation import stream_generate
 
     skipped_told = False
-    for event in stream_generate(loaded, prompt, settings, stop=stop, style=style):
-        if isinstance(event, SampleEnd) and copies is not None:
+    for event in session.stream(prompt, settings, stop=stop, style=style):
+        if isinstance(event, SampleEnd) and check:
+            copies = session.copy_check
             matches = copies.matches(event.text or "", prompt)
             event.notes.extend(match.describe(copies.dataset) for match in matches)
             if copies.skipped and not skipped_told:
@@ -153,9 +156,9 @@ def _stream_json(loaded, prompt, settings, stop, style, copies: CopyCheck | None
         print_json_line(event.to_dict())
 
 
-def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None) -> None:
+def _stream_text(session: GenerationSession, prompt, settings, stop, style,
+                 check: bool) -> None:
     from smartlap.events import SampleEnd
-    from smartlap.lm.generation import stream_generate
 
     console = out_console()
     errors = err_console()
@@ -164,7 +167,7 @@ def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None
     started: set[int] = set()
     total_tokens = 0
     total_seconds = 0.0
-    for event in stream_generate(loaded, prompt, settings, stop=stop, style=style):
+    for event in session.stream(prompt, settings, stop=stop, style=style):
         if event.sample not in started:
             started.add(event.sample)
             bar = "=" * HEADER_WIDTH
@@ -176,7 +179,8 @@ def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None
             sys.stdout.flush()
             for note in event.notes:
                 errors.print(f"[yellow]note:[/] {note}", highlight=False)
-            if copies is not None:
+            if check:
+                copies = session.copy_check
                 for line in copies_block(copies.matches(event.text or "", prompt), copies.dataset):
                     errors.print(line, highlight=False, soft_wrap=True)
                 if copies.skipped and len(started) == 1:
@@ -195,14 +199,11 @@ def _stream_text(loaded, prompt, settings, stop, style, copies: CopyCheck | None
                      f"{total_tokens / total_seconds:.1f} tokens/s[/]")
 
 
-def _run_candidates(args, loaded, prompt, settings, style) -> int:
+def _run_candidates(args, session: GenerationSession, prompt, settings, style) -> int:
     """Propose next lines that fit (rhyme, syllables), best first, with their score parts."""
-    from smartlap.lm.constrained import CANDIDATES, next_line_candidates
-
-    candidates = next_line_candidates(
-        loaded, prompt, rhyme_with=args.rhyme_with, syllables=args.syllables,
-        candidates=CANDIDATES if args.candidates is None else args.candidates, settings=settings,
-        style=style)
+    candidates = session.next_lines(
+        prompt, rhyme_with=args.rhyme_with, syllables=args.syllables,
+        candidates=args.candidates, settings=settings, style=style)
     for note in getattr(candidates, "notes", []):
         err_console().print(f"[yellow]note:[/] {note}", highlight=False)
     if args.json:

@@ -7,7 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smartlap.cli.console import err_console, out_console, print_damaged, print_json
+from smartlap.cli.console import (
+    err_console,
+    out_console,
+    print_damaged,
+    print_json,
+    progress_bar,
+)
 from smartlap.units import human_bytes, human_params
 
 
@@ -175,8 +181,13 @@ def run_pull(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     from smartlap.store.models import register_model
 
-    info = register_model(args.path, args.name, origin="local", transfer=args.transfer,
-                          force=args.force)
+    if args.json or args.transfer != "copy":
+        info = register_model(args.path, args.name, origin="local", transfer=args.transfer,
+                              force=args.force)
+    else:
+        with progress_bar("copying", "files") as progress:
+            info = register_model(args.path, args.name, origin="local", transfer="copy",
+                                  force=args.force, progress=progress)
     if args.json:
         print_json({"action": "added", "model": info.to_dict()})
         return 0

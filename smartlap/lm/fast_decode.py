@@ -18,6 +18,10 @@ It covers exactly the configurations it reproduces (the tests compare its logits
 transformers' for both architectures); anything else — another architecture, an adapter,
 cross-attention — gets ``None`` from ``fast_decoder_for`` and the caller uses transformers.
 ``SMARTLAP_FAST_DECODE=0`` turns it off.
+
+Its weights come from a transformers model (``_gpt2_weights``/``_gptneo_weights``) or
+straight from the files as a ``LeanModel`` (``smartlap.lm.fast_load``), which needs no
+transformers at all: that is generation's fast first token.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 FAST_DECODE_VARIABLE = "SMARTLAP_FAST_DECODE"
@@ -103,6 +108,21 @@ def _linear(module: Any, *, conv1d: bool = False, bias: bool = True) -> _Linear:
             value = target.t() if conv1d == out_in else target
             module.weight = torch.nn.Parameter(value, requires_grad=weight.requires_grad)
     return _Linear(target, bias_value, out_in)
+
+
+def _place(in_out: Any, bias: Any | None) -> _Linear:
+    """A projection from its logical (in, out) weight, in the layout ``_linear`` picks.
+
+    For weights read from a file: the contiguous copy is the only one kept."""
+    if in_out.device.type != "cpu":
+        return _Linear(in_out.t(), bias, out_in=True)
+    out_in = in_out.shape[0] > in_out.shape[1]
+    target = in_out.t() if out_in else in_out
+    return _Linear(target.contiguous(), bias, out_in)
+
+
+# The activations computed here; any other name is one transformers' ACT2FN knows.
+LEAN_ACTIVATIONS = {"gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu", "relu"}
 
 
 def _activation(name: str) -> Any:
@@ -273,11 +293,66 @@ class FastDecoder:
         return out.to(dtype)
 
 
+class LeanModel:
+    """GPT-2 or GPT-Neo weights read from the files for the lean decoder, no transformers.
+
+    It offers the little of a transformers model that generation and line scoring use: a
+    ``config``, ``training``, ``get_input_embeddings().num_embeddings`` and a call on
+    ``input_ids`` (batch of one) whose ``.logits`` cover every position.
+    """
+
+    training = False
+
+    def __init__(self, architecture: str, weights: _Weights, config: dict[str, Any]) -> None:
+        self.architecture = architecture  # the transformers class it stands in for
+        self.weights = weights
+        self.config = SimpleNamespace(**config)
+
+    @property
+    def device(self) -> Any:
+        return self.weights.wte.device
+
+    def get_input_embeddings(self) -> Any:
+        return SimpleNamespace(num_embeddings=int(self.weights.wte.shape[0]),
+                               weight=self.weights.wte)
+
+    def __call__(self, input_ids: Any, **_: Any) -> Any:
+        ids = input_ids[0]
+        decoder = FastDecoder(self.weights, int(ids.shape[0]), self.device)
+        return SimpleNamespace(logits=decoder._forward(ids, every=True).unsqueeze(0))
+
+
 def fast_decoder_for(model: Any, max_length: int) -> FastDecoder | None:
     """A decoder for ``model`` holding ``max_length`` positions, or None to use transformers."""
+    if isinstance(model, LeanModel):  # it has no other forward
+        return FastDecoder(model.weights, max_length, model.device)
     if not enabled() or type(model).__name__ not in _SUPPORTED or model.training:
         return None
     weights = _weights_for(model)
     if weights is None:
         return None
+    _save_contiguous(model)
     return FastDecoder(weights, max_length, weights.wte.device)
+
+
+def _contiguous_state_dict(module: Any, state_dict: dict[str, Any], prefix: str,
+                           local_metadata: Any) -> None:
+    """Hand out the re-laid-out weights as ordinary contiguous tensors (one copy per shared
+    tensor, so a tied embedding and LM head stay one tensor), for save_pretrained and any
+    other state_dict() consumer; the decoder keeps its fast layout."""
+    import torch
+
+    copies: dict[tuple[int, tuple[int, ...], tuple[int, ...]], Any] = {}
+    for key, value in state_dict.items():
+        if isinstance(value, torch.Tensor) and not value.is_contiguous():
+            ident = (value.data_ptr(), tuple(value.shape), tuple(value.stride()))
+            if ident not in copies:
+                copies[ident] = value.contiguous()
+            state_dict[key] = copies[ident]
+
+
+def _save_contiguous(model: Any) -> None:
+    """Once per model: its state_dict() sees contiguous weights (see _contiguous_state_dict)."""
+    if not getattr(model, "_smartlap_contiguous_state_dict", False):
+        model.register_state_dict_post_hook(_contiguous_state_dict)
+        model._smartlap_contiguous_state_dict = True

@@ -419,6 +419,23 @@ def stream_generate(loaded: LoadedModel, prompt: str = "",
                                LineGuard(max_repeats, refrein))
 
 
+def _join_through_interrupts(worker: threading.Thread, stop: threading.Event) -> None:
+    """Wait for the decode thread even through Ctrl+C or SIGTERM, then re-raise them.
+
+    A thread still inside torch when the interpreter exits aborts the whole process
+    ("terminate called without an active exception", exit -6) instead of the clean stop.
+    """
+    interrupted: BaseException | None = None
+    while worker.is_alive():
+        try:
+            worker.join()
+        except BaseException as exc:  # KeyboardInterrupt (or Terminated) during the wait
+            stop.set()
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted
+
+
 def _one_sample(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, number: int,
                 stop: threading.Event, guard: LineGuard) -> Iterator[Event]:
     out: queue.Queue = queue.Queue()
@@ -464,7 +481,7 @@ def _one_sample(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, number: int
             yield Token(text=tail, sample=number)
     finally:
         halt.set()
-        worker.join()
+        _join_through_interrupts(worker, stop)
     notes = list(plan.notes)
     if guard.cut is not None:
         reason = "repetition"

@@ -5,6 +5,11 @@ Loading is where untrusted files meet code, so it is strict: safetensors only (p
 ``trust_remote_code`` unless asked, and every way a folder can be broken (missing files,
 truncated or corrupt weights, a tokenizer that does not fit the model) becomes one clear
 ``ModelError`` instead of a traceback from deep inside transformers.
+
+For generation (``lean=True``) a GPT-2 or GPT-Neo folder with safetensors and a plain
+tokenizer.json is read without transformers (``fast_load``, ``tokenizer.read_fast_tokenizer``):
+the first token comes about as soon as torch is imported. Everything else — training,
+reports, other architectures, adapters, pickled weights — goes through transformers.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from smartlap.errors import ModelError
 from smartlap.lm.device import choose_placement, is_out_of_memory, torch_dtype
+from smartlap.lm.fast_load import LEAN_ARCHITECTURES
 from smartlap.store import models as registry
 from smartlap.store.models import ModelInfo
 
@@ -27,11 +33,16 @@ _RECOVERY_HINT = "Re-download it ('smartlap models pull ID') or re-save it from 
 class LoadedModel:
     """A model ready to generate: weights on ``device``, tokenizer with a pad token."""
 
-    model: Any
-    tokenizer: Any
+    model: Any  # a transformers model, or a fast_decode.LeanModel (generation only)
+    tokenizer: Any  # a transformers tokenizer, or a tokenizer.FastTokenizer
     info: ModelInfo
     device: str
     precision: str = "fp32"
+
+    @property
+    def lean(self) -> bool:
+        """Read without transformers: it can generate and score lines, not train."""
+        return type(self.model).__name__ == "LeanModel"
 
     @property
     def context_length(self) -> int:
@@ -46,9 +57,7 @@ class LoadedModel:
 
 def _check_safety(path: Path, config: dict[str, Any], trust_remote_code: bool,
                   allow_pickle: bool) -> None:
-    from transformers import CONFIG_MAPPING
-
-    needs_code = bool(config.get("auto_map")) or config.get("model_type") not in CONFIG_MAPPING
+    needs_code = bool(config.get("auto_map")) or not _native_model_type(config.get("model_type"))
     if needs_code and not trust_remote_code:
         raise ModelError(
             f"{path.name} needs custom Python code shipped with the model "
@@ -79,13 +88,38 @@ def _check_safety(path: Path, config: dict[str, Any], trust_remote_code: bool,
                              _RECOVERY_HINT) from None
 
 
-def _load_tokenizer(path: Path, trust_remote_code: bool) -> Any:
-    from transformers import AutoTokenizer
+def _native_model_type(model_type: object) -> bool:
+    """A model type transformers implements itself (asking it only for the ones not read lean)."""
+    if model_type in LEAN_ARCHITECTURES:
+        return True
+    from transformers import CONFIG_MAPPING
 
+    return model_type in CONFIG_MAPPING
+
+
+def _mismatch(path: Path, missing: list[str]) -> ModelError:
+    """The weights hold other tensors than the config describes (missing, or other shapes)."""
+    if not missing:
+        return ModelError(f"The weights of {path.name} do not match its config: tensor "
+                          "shapes differ.", _RECOVERY_HINT)
+    shown = ", ".join(sorted(missing)[:3])
+    return ModelError(f"The weights of {path.name} do not match its config: "
+                      f"{len(missing)} tensor(s) missing ({shown}...).", _RECOVERY_HINT)
+
+
+def _load_tokenizer(path: Path, trust_remote_code: bool, lean: bool = False) -> Any:
     if not any((path / name).is_file() for name in registry.TOKENIZER_FILES):
         raise ModelError(f"{path} has no tokenizer (tokenizer.json or vocab.json + merges.txt).",
                          "Save the tokenizer into the model folder with "
                          "tokenizer.save_pretrained(folder).")
+    if lean:
+        from smartlap.lm.tokenizer import read_fast_tokenizer
+
+        fast = read_fast_tokenizer(path)
+        if fast is not None and fast.eos_token is not None:
+            return fast
+    from transformers import AutoTokenizer
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     except Exception as exc:  # transformers raises many kinds here
@@ -119,8 +153,7 @@ def _load_weights(path: Path, precision: str, trust_remote_code: bool,
             raise ModelError(f"Not enough memory to load {path.name}.",
                              "Close other programs, or use a smaller model.") from None
         if "mismatched_sizes" in str(exc):
-            raise ModelError(f"The weights of {path.name} do not match its config: tensor "
-                             "shapes differ.", _RECOVERY_HINT) from None
+            raise _mismatch(path, []) from None
         raise ModelError(f"The weights of {path.name} cannot be loaded: "
                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                          _RECOVERY_HINT) from None
@@ -130,17 +163,48 @@ def _load_weights(path: Path, precision: str, trust_remote_code: bool,
             hf_logging.enable_progress_bar()
     missing = [k for k in info.get("missing_keys", []) if "attn.bias" not in k]
     if missing:
-        shown = ", ".join(sorted(missing)[:3])
-        raise ModelError(f"The weights of {path.name} do not match its config: "
-                         f"{len(missing)} tensor(s) missing ({shown}...).", _RECOVERY_HINT)
+        raise _mismatch(path, missing)
     return model
 
 
-def _check_finite(model: Any, path: Path) -> None:
+def _lean_applies(path: Path, config: dict[str, Any]) -> bool:
+    from smartlap.lm.fast_load import lean_reason
+
+    reason = lean_reason(path, config)
+    if reason is not None:
+        logging.getLogger(__name__).debug("%s through transformers: %s", path.name, reason)
+    return reason is None
+
+
+def _load_lean(path: Path, config: dict[str, Any], device: str, precision: str) -> Any:
+    """The lean model for generation, its tensors checked."""
+    from smartlap.lm.fast_load import TensorMismatch, read_lean_model
+    from smartlap.lm.threads import one_thread
+
+    try:
+        with one_thread():
+            model, tensors = read_lean_model(path, config, device, torch_dtype(precision))
+            _check_finite(tensors.items(), path)
+    except TensorMismatch as exc:
+        raise _mismatch(path, exc.missing) from None
+    except ModelError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise ModelError(f"Not enough memory to load {path.name}.",
+                             "Close other programs, or use a smaller model.") from None
+        raise ModelError(f"The weights of {path.name} cannot be loaded: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                         _RECOVERY_HINT) from None
+    return model
+
+
+def _check_finite(named: Any, path: Path) -> None:
+    """Every (name, tensor) in ``named`` holds only finite numbers."""
     import torch
 
     with torch.no_grad():
-        for name, tensor in model.named_parameters():
+        for name, tensor in named:
             if not bool(torch.isfinite(tensor).all()):
                 raise ModelError(f"The weights of {path.name} are corrupt: {name} holds NaN "
                                  "or infinite values.", _RECOVERY_HINT)
@@ -158,21 +222,34 @@ def _check_vocab(model: Any, tokenizer: Any, path: Path) -> None:
 
 def load_model(name_or_path: str | Path | None = None, device: str | None = None,
                precision: str | None = "auto", trust_remote_code: bool = False,
-               allow_pickle: bool = False) -> LoadedModel:
-    """Load a registered model (or a model folder) ready for generation or training."""
+               allow_pickle: bool = False, lean: bool = False) -> LoadedModel:
+    """Load a registered model (or a model folder) ready for generation or training.
+
+    ``lean``: the caller only generates (or scores lines), so a GPT-2/GPT-Neo folder may be
+    read without transformers; the result's ``model`` is then a ``LeanModel``."""
     info = registry.get_model(str(name_or_path) if name_or_path is not None else None)
     path = Path(info.path)
     if not path.is_dir():
         raise ModelError(f"The files of model {info.name!r} are gone ({path}).",
                          f"Delete the entry with 'smartlap models delete {info.name}' and add "
                          "it again.")
+    if registry.is_adapter_folder(path):
+        return _load_adapter(info, path, device, precision, trust_remote_code, allow_pickle)
     config = registry.read_config(path)
     _check_safety(path, config, trust_remote_code, allow_pickle)
     placement = choose_placement(device, precision)
-    tokenizer = _load_tokenizer(path, trust_remote_code)
+    lean = lean and _lean_applies(path, config)
+    tokenizer = _load_tokenizer(path, trust_remote_code, lean)
+    if lean:
+        model = _load_lean(path, config, placement.device, placement.precision)
+        _check_vocab(model, tokenizer, path)
+        logging.getLogger(__name__).debug("read %s lean on %s (%s)", info.name,
+                                          placement.device, placement.precision)
+        return LoadedModel(model=model, tokenizer=tokenizer, info=info,
+                           device=placement.device, precision=placement.precision)
     model = _load_weights(path, placement.precision, trust_remote_code, allow_pickle)
     _check_vocab(model, tokenizer, path)
-    _check_finite(model, path)
+    _check_finite(model.named_parameters(), path)
     try:
         model.to(placement.device)
     except Exception as exc:
@@ -188,6 +265,47 @@ def load_model(name_or_path: str | Path | None = None, device: str | None = None
                                       placement.precision)
     return LoadedModel(model=model, tokenizer=tokenizer, info=info, device=placement.device,
                        precision=placement.precision)
+
+
+def _load_adapter(info: ModelInfo, path: Path, device: str | None, precision: str | None,
+                  trust_remote_code: bool, allow_pickle: bool) -> LoadedModel:
+    """A plain peft adapter: its base loaded as usual, the adapter applied and merged in.
+
+    Merging gives an ordinary transformers model, so the fast decoder serves it too."""
+    if registry.weights_format(path) == "pickle" and not allow_pickle:
+        raise ModelError(f"The adapter {info.name} only has pickled weights "
+                         f"({registry.ADAPTER_PICKLE}), which can run code when loaded.",
+                         "Re-save it with safetensors, or pass --allow-pickle if you trust "
+                         "where it came from.")
+    base = registry.adapter_base(path)
+    loaded = load_model(base.path if not base.registered else base.name, device=device,
+                        precision=precision, trust_remote_code=trust_remote_code,
+                        allow_pickle=allow_pickle)
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise ModelError("Loading an adapter needs the peft package.",
+                         "Install it: pip install peft.") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # peft's notes about library internals
+            model = PeftModel.from_pretrained(loaded.model, str(path), is_trainable=False)
+            model = model.merge_and_unload()
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            raise ModelError(f"{info.name} does not fit in {loaded.device} memory.",
+                             "Use --device cpu, or a smaller model.") from None
+        raise ModelError(f"The adapter {info.name} does not fit its base {base.name}: "
+                         f"{str(exc).splitlines()[0][:200]}",
+                         "Check base_model_name_or_path in its adapter_config.json.") from None
+    model.eval()
+    tokenizer = loaded.tokenizer
+    if any((path / name).is_file() for name in registry.TOKENIZER_FILES):
+        tokenizer = _load_tokenizer(path, trust_remote_code, False)
+        _check_vocab(model, tokenizer, path)
+    _check_finite(model.named_parameters(), path)
+    return LoadedModel(model=model, tokenizer=tokenizer, info=info, device=loaded.device,
+                       precision=loaded.precision)
 
 
 def save_model(model: Any, tokenizer: Any, name: str, *, origin: str = "fine-tuned",

@@ -12,8 +12,9 @@ Setting: ``SMARTLAP_GENERATION_THREADS`` (a whole number >= 1) overrides the cho
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from smartlap.errors import UsageError
 
@@ -48,3 +49,22 @@ def use_threads(threads: int) -> None:
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one intra-op thread for a while (then back to what it was).
+
+    Loading only casts and checks tensors once, memory-bound work a second thread barely
+    speeds up on an idle machine, while on a busy one (training next door, a loaded CI box)
+    OpenMP's spinning made it up to 100x slower: 2 s instead of 20 ms for smartlap-mini."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)

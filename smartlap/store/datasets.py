@@ -35,6 +35,7 @@ from smartlap.fsutil import (
 )
 from smartlap.names import slugify, validate_name
 from smartlap.paths import get_paths
+from smartlap.progress import Progress
 from smartlap.store.importers.boilerplate import clean_stream
 from smartlap.store.importers.chordpro_files import read_chordpro
 from smartlap.store.importers.csv_table import read_csv
@@ -174,11 +175,15 @@ class _Stats:
 
 
 def _write_songs(items: Iterable[RawSong | Skipped], out: TextIO, report: ImportReport,
-                 val_fraction: float) -> _Stats:
-    """Normalise, check, de-duplicate and write each song as it streams past."""
+                 val_fraction: float, progress: Progress | None = None) -> _Stats:
+    """Normalise, check, de-duplicate and write each song as it streams past.
+
+    ``progress`` advances by each song's text size: an estimate of the bytes read (columns,
+    markup and dropped lines are not counted, so the bar jumps to its end when done)."""
     stats = _Stats()
     dedupe = Deduplicator()
     cut = round(val_fraction * _BUCKETS)
+    progress = progress or Progress()
     for item in items:
         if isinstance(item, Skipped):
             report.skip(item.where, item.reason, item.detail)
@@ -198,6 +203,8 @@ def _write_songs(items: Iterable[RawSong | Skipped], out: TextIO, report: Import
         song = Song(id=song_id, title=normalise_field(item.title) or _fallback_title(lyrics),
                     artist=normalise_field(item.artist), lyrics=lyrics, split=split)
         out.write(json.dumps(song.to_dict(), ensure_ascii=False) + "\n")
+        progress.advance(len(item.lyrics.encode("utf-8")) + len(item.title or "")
+                         + len(item.artist or ""), items=1)
         stats.songs += 1
         stats.lines += len(lines)
         stats.words += sum(map(len, map(str.split, lines)))
@@ -239,7 +246,8 @@ def _balance_split(songs_file: Path, stats: _Stats, val_fraction: float) -> None
 
 
 def import_dataset(source: Path | str, name: str | None = None, fmt: str = "auto",
-                   force: bool = False, val_fraction: float = 0.1) -> DatasetInfo:
+                   force: bool = False, val_fraction: float = 0.1,
+                   progress: Progress | None = None) -> DatasetInfo:
     """Import ``source`` (a file or folder) as dataset ``name``; return its info with the report.
 
     Raises InputError for unusable input and AlreadyExistsError if the name is taken and
@@ -249,11 +257,24 @@ def import_dataset(source: Path | str, name: str | None = None, fmt: str = "auto
     if name == DEMO_NAME:
         raise UsageError("The name 'demo' belongs to the bundled demo dataset.",
                          "Choose another name with --name.")
-    return _import(source, name, fmt, force, val_fraction)
+    return _import(source, name, fmt, force, val_fraction, progress=progress)
+
+
+def _source_bytes(path: Path) -> int:
+    """What an import will read: the file's size, or the regular files' sizes in a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for child in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if child.is_file() and not child.is_symlink():
+                total += child.stat().st_size
+    return total
 
 
 def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fraction: float,
-            extra_source: dict[str, Any] | None = None) -> DatasetInfo:
+            extra_source: dict[str, Any] | None = None,
+            progress: Progress | None = None) -> DatasetInfo:
     if not 0 <= val_fraction < 1:
         raise UsageError(f"The validation fraction must be at least 0 and below 1, not "
                          f"{val_fraction}.", "0.1 (10% of the songs) is a good default.")
@@ -264,13 +285,15 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
         raise AlreadyExistsError(f"A dataset named {name!r} already exists.",
                                  "Pick another name with --name, or replace it with --force.")
     report = ImportReport()
+    progress = progress or Progress()
+    progress.start(_source_bytes(path))
     try:
         items = _reader(path, report, fmt)
         report.source.update(extra_source or {})
         with atomic_directory(target, replace=force) as tmp:
             songs_file = tmp / _SONGS_FILE
             with open(songs_file, "w", encoding="utf-8") as out:
-                stats = _write_songs(items, out, report, val_fraction)
+                stats = _write_songs(items, out, report, val_fraction, progress)
             if stats.songs == 0:
                 raise InputError(f"No songs could be imported from {path} "
                                  f"({_skip_summary(report)}).",
@@ -285,6 +308,7 @@ def _import(source: Path | str, name: str | None, fmt: str, force: bool, val_fra
                 report=report.to_dict(), val_fraction=val_fraction,
             )
             atomic_write_json(tmp / _INFO_FILE, _info_json(info))
+        progress.finish()
     except FileExistsError:
         raise AlreadyExistsError(f"A dataset named {name!r} was created while importing.",
                                  "Import again with another --name, or with --force.") from None

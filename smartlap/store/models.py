@@ -28,7 +28,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smartlap.errors import AlreadyExistsError, InputError, ModelError, NotFoundError, UsageError
+from smartlap.errors import (
+    AlreadyExistsError,
+    InputError,
+    ModelError,
+    NotFoundError,
+    SmartlapError,
+    UsageError,
+)
 from smartlap.fsutil import (
     atomic_directory,
     atomic_write_json,
@@ -39,6 +46,7 @@ from smartlap.fsutil import (
 )
 from smartlap.names import validate_name
 from smartlap.paths import get_paths
+from smartlap.progress import Progress
 from smartlap.store.listing import DamagedEntry, Listing, gather
 
 DEFAULT_MODEL = "smartlap-mini"
@@ -48,6 +56,9 @@ ORIGINS = ("bundled", "pulled", "local", "fine-tuned")
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer.model")
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_SAFE = "adapter_model.safetensors"
+ADAPTER_PICKLE = "adapter_model.bin"
 _SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64",
                        "I64": "int64", "I32": "int32", "I8": "int8", "U8": "uint8",
                        "BOOL": "bool", "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
@@ -139,6 +150,8 @@ def safetensors_files(directory: Path) -> list[Path]:
     single = directory / "model.safetensors"
     if single.is_file():
         return [single]
+    if is_adapter_folder(directory) and (directory / ADAPTER_SAFE).is_file():
+        return [directory / ADAPTER_SAFE]
     index = directory / "model.safetensors.index.json"
     if index.is_file():
         try:
@@ -149,8 +162,46 @@ def safetensors_files(directory: Path) -> list[Path]:
     return []
 
 
+def is_adapter_folder(directory: Path) -> bool:
+    """A plain peft adapter: adapter_config.json and adapter weights, no model of its own."""
+    directory = Path(directory)
+    return (directory / ADAPTER_CONFIG).is_file() and not (directory / "config.json").is_file()
+
+
+def read_adapter_config(directory: Path) -> dict[str, Any]:
+    """``adapter_config.json`` as a dict, with the base it needs; else a ModelError."""
+    path = Path(directory) / ADAPTER_CONFIG
+    try:
+        config = read_json(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path} cannot be read as JSON ({exc}).",
+                         "Re-save the adapter with save_pretrained(folder).") from None
+    if not isinstance(config, dict) or not isinstance(config.get("base_model_name_or_path"),
+                                                      str):
+        raise ModelError(f"{path} does not name its base model (base_model_name_or_path).",
+                         "Set it to the base's hub id or smartlap model name.")
+    return config
+
+
+def adapter_base(directory: Path) -> ModelInfo:
+    """The model an adapter folder applies to; NotFoundError with a hint when it is not here."""
+    base = read_adapter_config(directory)["base_model_name_or_path"]
+    try:
+        return get_model(base)
+    except NotFoundError:
+        raise NotFoundError(
+            f"The adapter in {Path(directory).name} applies to {base!r}, which is not here.",
+            f"Pull or add the base first ('smartlap models pull {base}' or 'smartlap models "
+            "add PATH'), or set base_model_name_or_path in adapter_config.json to a model "
+            "in 'smartlap models list'.") from None
+
+
 def weights_format(directory: Path) -> str | None:
     directory = Path(directory)
+    if is_adapter_folder(directory):
+        if (directory / ADAPTER_SAFE).is_file():
+            return "safetensors"
+        return "pickle" if (directory / ADAPTER_PICKLE).is_file() else None
     if any((directory / name).is_file() for name in SAFE_WEIGHTS):
         return "safetensors"
     if any((directory / name).is_file() for name in PICKLE_WEIGHTS):
@@ -220,6 +271,8 @@ def describe_folder(directory: Path, *, name: str | None = None, origin: str = "
     """Build a ModelInfo from a model folder's files (and its smartlap.json, if given)."""
     directory = Path(directory)
     meta = dict(metadata or {})
+    if is_adapter_folder(directory):
+        return _describe_adapter(directory, name, origin, meta, registered)
     try:
         config = read_config(directory)
     except ModelError:
@@ -264,6 +317,39 @@ def _typed(data: dict[str, Any], key: str, kind: type) -> Any:
     if kind is float and isinstance(value, int):
         return float(value)
     return value if isinstance(value, kind) else None
+
+
+_DESCRIBING: set[Path] = set()
+
+
+def _describe_adapter(directory: Path, name: str | None, origin: str, meta: dict[str, Any],
+                      registered: bool) -> ModelInfo:
+    """An adapter's entry: its own weights and size, its base's class and vocabulary."""
+    try:
+        base_name = read_adapter_config(directory)["base_model_name_or_path"]
+    except ModelError:
+        base_name = None
+    base = None
+    if base_name and directory not in _DESCRIBING:  # an adapter naming itself: no loop
+        _DESCRIBING.add(directory)
+        try:
+            base = adapter_base(directory)
+        except SmartlapError:
+            base = None
+        finally:
+            _DESCRIBING.discard(directory)
+    params, dtype = _weight_facts(directory)
+    return ModelInfo(
+        name=name or directory.name, path=directory, origin=meta.get("origin", origin),
+        architecture=f"{base.architecture or '?'} + adapter" if base else "adapter",
+        model_type=base.model_type if base else None, params=params,
+        vocab_size=base.vocab_size if base else None,
+        context_length=base.context_length if base else None, dtype=dtype,
+        size_bytes=_folder_bytes(directory), weights=weights_format(directory),
+        hub_id=meta.get("hub_id"), source=meta.get("source"), linked=bool(meta.get("link")),
+        created=meta.get("created"), base=meta.get("base") or base_name,
+        dataset=meta.get("dataset"), training=meta.get("training"), registered=registered,
+        metadata={**meta, "kind": "adapter"})
 
 
 # --- metadata --------------------------------------------------------------------------------
@@ -396,7 +482,8 @@ def get_model(name_or_path: str | None = None) -> ModelInfo:
     if wanted in user:
         return _entry_info(wanted, user[wanted], "local")
     candidate = Path(wanted).expanduser()
-    if candidate.is_dir() and (candidate / "config.json").is_file():
+    if candidate.is_dir() and ((candidate / "config.json").is_file()
+                               or is_adapter_folder(candidate)):
         return describe_folder(candidate.resolve(), origin="local", registered=False)
     for info in list_models():
         if info.hub_id and info.hub_id.lower() == wanted.lower():
@@ -452,13 +539,28 @@ def tokenizer_size(directory: Path) -> int | None:
 
 
 def _check_tokenizer_fits(directory: Path) -> None:
-    rows = read_config(directory).get("vocab_size")
+    _check_tokenizer_fits_vocab(directory, read_config(directory).get("vocab_size"))
+
+
+def _check_tokenizer_fits_vocab(directory: Path, rows: Any) -> None:
     tokens = tokenizer_size(directory)
     if isinstance(rows, int) and tokens is not None and vocab_mismatch(rows, tokens):
         raise ModelError(
             f"The tokenizer in {directory.name} has {tokens:,} tokens but the model's "
             f"vocabulary has {rows:,}: they do not belong together.",
             "Put the tokenizer the model was trained with in the same folder.")
+
+
+def _check_adapter_folder(directory: Path) -> None:
+    if weights_format(directory) is None:
+        raise ModelError(f"{directory} has an adapter_config.json but no adapter weights "
+                         f"({ADAPTER_SAFE}).", "Re-save the adapter with save_pretrained.")
+    base = adapter_base(directory)  # the base must be here: an adapter alone generates nothing
+    if base.metadata.get("kind") == "adapter":
+        raise ModelError(f"The adapter in {directory.name} names another adapter as its base.",
+                         "Point base_model_name_or_path at a full model.")
+    if any((directory / n).is_file() for n in TOKENIZER_FILES):
+        _check_tokenizer_fits_vocab(directory, base.vocab_size)
 
 
 def check_model_folder(directory: Path) -> None:
@@ -469,6 +571,9 @@ def check_model_folder(directory: Path) -> None:
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder.",
                          "Give the folder that holds config.json and the weights.")
+    if is_adapter_folder(directory):
+        _check_adapter_folder(directory)
+        return
     read_config(directory)
     if weights_format(directory) is None:
         raise ModelError(f"{directory} has no weights (model.safetensors).",
@@ -496,7 +601,7 @@ def check_free_name(name: str, force: bool = False) -> Path:
 
 def register_model(source: Path, name: str | None = None, *, origin: str = "local",
                    transfer: str = "copy", force: bool = False,
-                   **metadata: Any) -> ModelInfo:
+                   progress: Progress | None = None, **metadata: Any) -> ModelInfo:
     """Register a Hugging Face model folder under ``name``.
 
     ``transfer`` is ``copy`` (files copied into the data home), ``link`` (only smartlap.json
@@ -524,7 +629,7 @@ def register_model(source: Path, name: str | None = None, *, origin: str = "loca
         meta["link"] = str(source)
     with atomic_directory(target, replace=force) as tmp:
         if transfer == "copy":
-            _copy_model_folder(source, tmp)
+            _copy_model_folder(source, tmp, progress)
         elif transfer == "move":
             for child in source.iterdir():
                 if child.name != METADATA_FILE:
@@ -564,7 +669,20 @@ def _link_target(link: Path, boundary: Path, shown: Path) -> Path:
     return resolved
 
 
-def _copy_model_folder(source: Path, dest: Path) -> None:
+_COPY_CHUNK = 4 << 20
+
+
+def _copy_counted(real: Path, target: Path, progress: Progress) -> None:
+    """copy2 in chunks, so a bar can follow a multi-GB weights file."""
+    with open(real, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(_COPY_CHUNK):
+            dst.write(chunk)
+            progress.advance(len(chunk))
+    shutil.copystat(real, target)
+    progress.advance(items=1)
+
+
+def _copy_model_folder(source: Path, dest: Path, progress: Progress | None = None) -> None:
     """Copy a model folder's files without ever reading outside it.
 
     Links are followed only when they stay inside the folder (or the HF cache entry it is a
@@ -596,9 +714,12 @@ def _copy_model_folder(source: Path, dest: Path) -> None:
                                  "A model folder holds only regular files.")
 
     walk(source, dest, True)
+    progress = progress or Progress()
+    progress.start(sum(real.stat().st_size for real, _ in plan))
     for real, target in plan:
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(real, target)
+        _copy_counted(real, target, progress)
+    progress.finish()
 
 
 def _user_entry(name: str, action: str) -> Path:

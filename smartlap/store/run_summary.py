@@ -47,6 +47,7 @@ class RunSummary:
     sample: str = ""
     sample_prompt: str = ""
     sample_epoch: int | None = None
+    samples: dict[int, tuple[str, str]] = field(default_factory=dict)  # epoch -> prompt, text
     message: str = ""
     hint: str | None = None
     pid: int | None = None
@@ -98,6 +99,7 @@ class RunSummary:
         elif isinstance(event, events.Sample):
             self.sample, self.sample_epoch = event.text, event.epoch
             self.sample_prompt = event.prompt
+            self.samples[event.epoch] = (event.prompt, event.text)
         elif isinstance(event, events.RunFailed):
             self.status, self.message, self.hint = "failed", event.message, event.hint
             self.failure = event.message + (f" ({event.hint})" if event.hint else "")
@@ -123,6 +125,8 @@ class RunSummary:
             self.epoch = event.resumed_from_epoch
             del self.train_losses[event.resumed_from_epoch:]
             del self.val_losses[event.resumed_from_epoch:]
+            for epoch in [e for e in self.samples if e > event.resumed_from_epoch]:
+                del self.samples[epoch]  # those epochs are trained again
 
     def _epoch_ended(self, event: events.EpochEnd) -> None:
         # A resumed run redoes the epochs after its saved state: the redone one replaces it.

@@ -47,6 +47,7 @@ class SmartlapApp(App[int]):
         Binding("f4", "show_tab('train')", "Train", priority=True),
         Binding("f5", "toggle_pane", "Runs pane", priority=True),
         Binding("f12", "cycle_run", "Next run", show=False, priority=True),
+        Binding("f7", "older_sample", "Older sample", show=False, priority=True),
         Binding("f8", "cancel_run", "Cancel run", show=False, priority=True),
         # Help: pinned at the footer's right by StudioFooter, so it shows on every screen.
         Binding(HELP_KEY, "help", "Help", show=False, priority=True),
@@ -79,8 +80,12 @@ class SmartlapApp(App[int]):
             return view_class(self.backend, id="write-view", classes="store-view")
         return view_class(id=f"{tab}-view", classes="store-view")
 
+    signals = False  # handle SIGTERM/SIGHUP (set by run_studio)
+
     def on_mount(self) -> None:
         self.theme = "textual-dark"
+        if self.signals:
+            self.handle_termination_signals()
         self.call_after_refresh(self._focus_tab, self.initial_tab)
         self.call_after_refresh(self._build_other_views)
         from smartlap.store.watch import store_signature
@@ -113,10 +118,27 @@ class SmartlapApp(App[int]):
             if tab != self.initial_tab:
                 await self.query_one(f"#{tab}", TabPane).mount(self._build_view(tab))
 
-    async def action_quit(self) -> None:
+    async def action_quit(self, return_code: int = 0) -> None:
         for view in self.query(WriteView):
             view.flush_pending()
-        self.exit()
+        self.exit(return_code=return_code)
+
+    def handle_termination_signals(self) -> None:
+        """SIGTERM (a kill, a logout) and SIGHUP (the terminal closed) quit as Ctrl+Q does:
+        the song is saved and the terminal restored, instead of the process vanishing with
+        the terminal left in raw mode. Exit code 128 + the signal, as a shell reports it."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(
+                    signum, lambda signum=signum: asyncio.ensure_future(
+                        self.action_quit(return_code=128 + signum)))
 
     # -- navigation -----------------------------------------------------------------------
 
@@ -161,6 +183,10 @@ class SmartlapApp(App[int]):
 
     def action_cycle_run(self) -> None:
         self.query_one(WorkerPane).cycle(1)
+
+    def action_older_sample(self) -> None:
+        """Page back through the shown run's per-epoch samples (past the oldest: the latest)."""
+        self.query_one(WorkerPane).page_samples(1)
 
     def action_cancel_run(self) -> None:
         state = self.query_one(WorkerPane).current
@@ -236,5 +262,6 @@ def make_app(**kwargs) -> SmartlapApp:
 
 def run_studio() -> int:
     app = make_app()
+    app.signals = True  # the real terminal only; run_test leaves pytest's handlers alone
     app.run()
     return app.return_code or 0

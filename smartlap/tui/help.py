@@ -30,6 +30,7 @@ EVERYWHERE = """\
 | F5 | fold the runs pane at the bottom away, or bring it back |
 | F8 | cancel the training run shown in the pane (asks first; it can be resumed) |
 | F12 | show the next training run in the pane |
+| F7 | page back through the shown run's per-epoch samples (same prompt and seed each epoch) |
 | Tab / Shift+Tab | move between fields and lists |
 | Escape | close a dialog (and this help) |
 | Ctrl+Q | quit; your song is saved first |

@@ -22,6 +22,7 @@ class ModelLoaded(Message):
     name: str
     device: str
     seconds: float
+    notice: str | None = None  # what to say about this model once (the demo model's note)
 
 
 @dataclass

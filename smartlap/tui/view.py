@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +40,24 @@ def unless_torn_down() -> Iterator[None]:
         yield
 
 
+_FILLED: weakref.WeakSet = weakref.WeakSet()
+
+
 def set_choices(select: Select, values: list[str], fallback: str | None) -> None:
-    """Refill a select; the person's choice stays if still offered, else ``fallback``."""
+    """Refill a select; the person's choice stays if still offered, else ``fallback``.
+
+    A select the person emptied on purpose stays empty when the list is refilled (a store
+    change must not choose for them); only its first fill, or a choice that is gone, falls
+    back."""
+    from textual.widgets import Select
+
     chosen = select.value
+    emptied = select in _FILLED and chosen is Select.NULL
     select.set_options([(value, value) for value in values])
+    _FILLED.add(select)
     if chosen in values:
         select.value = chosen
-    elif fallback in values:
+    elif fallback in values and not emptied:
         select.value = fallback
 
 

@@ -1,6 +1,8 @@
 """The Write screen: song editor with gutter, songbook, and streaming suggestions.
 
-Model loading and generation run in one exclusive thread worker. The thread never touches a
+Generation goes through ``smartlap.lm.session.GenerationSession``, the front door
+``smartlap generate`` uses too; the F9 knobs are overrides on its settings. Model loading
+and generation run in one exclusive thread worker. The thread never touches a
 widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI appends each batch
 to the suggestion area (an append, never a re-render of the whole text). Escape sets a
 ``threading.Event`` the generator checks every token, and the UI stops listening at once.
@@ -72,40 +74,32 @@ def _style(name: str | None) -> Any:
 
 
 class GenerationBackend:
-    """The bridge to ``smartlap.lm`` (imported only when the person first generates)."""
+    """The Write screen's seam to ``smartlap.lm.session.GenerationSession``, the generation
+    front door ``smartlap generate`` uses too (imported when the person first generates)."""
 
     def load(self, name: str) -> Any:
-        from smartlap.lm.loading import load_model
+        """A ``GenerationSession`` on the model, its torch threads the studio's share."""
+        from smartlap.lm.session import GenerationSession
         from smartlap.lm.threads import studio_generation_threads, use_threads
 
         use_threads(studio_generation_threads())  # leave cores to the UI and training
-        return load_model(name)
+        return GenerationSession.open(name)
 
-    def stream(self, loaded: Any, prompt: str, controls: GenerationControls,
+    def stream(self, session: Any, prompt: str, controls: GenerationControls,
                stop: threading.Event, style: str | None) -> Iterator[Any]:
         """The same generation as ``smartlap generate``: style defaults, then the knobs."""
-        from smartlap.lm.generation import stream_generate
-
         chosen = _style(style)
-        return stream_generate(loaded, prompt, effective_settings(controls, chosen),
-                               stop=stop, style=chosen)
+        return session.stream(prompt, effective_settings(controls, chosen), stop=stop,
+                              style=chosen)
 
-    def next_lines(self, loaded: Any, context: str, style: str | None) -> list[Any]:
-        from smartlap.lm.constrained import next_line_candidates
+    def next_lines(self, session: Any, context: str, style: str | None) -> list[Any]:
+        return session.next_lines(context, style=_style(style))
 
-        return next_line_candidates(loaded, context, style=_style(style))
-
-    def copies(self, loaded: Any, prompt: str, text: str
+    def copies(self, session: Any, prompt: str, text: str
                ) -> tuple[str | None, list[tuple[int, Any]], str | None]:
         """The training dataset, the (line number, match) pairs of text copied from it, and
         why the check was skipped (None when it ran or there was nothing to check)."""
-        from smartlap.craft.originality import CopyCheck
-
-        cached = getattr(self, "_copy_check", None)
-        if cached is None or cached[0] is not loaded:
-            cached = (loaded, CopyCheck(getattr(loaded, "info", None)))
-            self._copy_check = cached
-        check = cached[1]
+        check = session.copy_check
         rows = check.rows(text, prompt)
         return check.dataset, rows, check.skipped
 
@@ -204,6 +198,7 @@ class WriteView(Vertical):
         self.copies: dict[int, tuple[str | None, list[tuple[int, Any]]]] = {}
         self._stop = threading.Event()
         self._told_skipped: str | None = None
+        self._told_demo = False
         self._head: str | None = None
         self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
@@ -619,10 +614,7 @@ class WriteView(Vertical):
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _candidates(self, generation: int, model: str, context: str, style: str) -> None:
         try:
-            if self.loaded_name != model:
-                self.loaded, self.loaded_name = None, None
-                self.loaded = self.backend.load(model)
-                self.loaded_name = model
+            self._ensure_loaded(model)
             found = self.backend.next_lines(self.loaded, context, style or None)
             self.post_message(CandidatesFound(list(found), generation,
                                               list(getattr(found, "notes", []))))
@@ -660,13 +652,7 @@ class WriteView(Vertical):
                   controls: GenerationControls, style: str, stop: threading.Event) -> None:
         """Worker thread: load if needed, stream, and post tokens in ~40 ms batches."""
         try:
-            if self.loaded_name != model:
-                started = time.perf_counter()
-                self.loaded, self.loaded_name = None, None
-                loaded = self.backend.load(model)
-                self.loaded, self.loaded_name = loaded, model
-                self.post_message(ModelLoaded(model, str(getattr(loaded, "device", "?")),
-                                              time.perf_counter() - started))
+            self._ensure_loaded(model)
             pending: dict[int, list[str]] = {}
             last_flush = time.monotonic()
             for event in self.backend.stream(self.loaded, prompt, controls, stop,
@@ -688,6 +674,18 @@ class WriteView(Vertical):
                                          "details."))
         finally:
             self.post_message(GenerationEnded(None, generation))
+
+    def _ensure_loaded(self, model: str) -> None:
+        """In a worker: the session on ``model``, loaded now unless it already is."""
+        if self.loaded_name == model:
+            return
+        started = time.perf_counter()
+        self.loaded, self.loaded_name = None, None
+        loaded = self.backend.load(model)
+        self.loaded, self.loaded_name = loaded, model
+        self.post_message(ModelLoaded(model, str(getattr(loaded, "device", "?")),
+                                      time.perf_counter() - started,
+                                      getattr(loaded, "demo_notice", None)))
 
     def _flush(self, pending: dict[int, list[str]], generation: int) -> None:
         for sample, parts in pending.items():
@@ -787,6 +785,9 @@ class WriteView(Vertical):
         message.stop()
         self._set_status(f"{message.name} loaded on {message.device} in "
                          f"{message.seconds:.1f} s. Generating…")
+        if message.notice and not self._told_demo:
+            self._told_demo = True  # once a studio session, not at every reload
+            self.app.notify(message.notice, title="Demo model", timeout=12)
 
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:

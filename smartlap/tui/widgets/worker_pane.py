@@ -52,6 +52,7 @@ class WorkerPane(Vertical):
         self._opened = time.time()
         self._last_pid_check = 0.0
         self._pinned = False
+        self.sample_back = 0  # 0: the latest epoch's sample; n: n epochs before it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wp-head"):
@@ -168,6 +169,14 @@ class WorkerPane(Vertical):
         index = order.index(self.selected) if self.selected in order else 0
         self._pinned = True
         self.selected = order[(index + step) % len(order)]
+        self.sample_back = 0
+
+    def page_samples(self, step: int = 1) -> None:
+        """Show an older (step 1) or newer (-1) epoch's sample; past the oldest, the latest."""
+        state = self.current
+        count = len(state.samples) if state is not None else 0
+        self.sample_back = (self.sample_back + step) % count if count else 0
+        self.show()
 
     @property
     def current(self) -> RunSummary | None:
@@ -221,6 +230,8 @@ class WorkerPane(Vertical):
             sample = Text(f"{state.status}: {state.message}", style="red")
             if state.hint:
                 sample.append(f"\nhint: {state.hint}", style="yellow")
+        elif state.samples and self.sample_back:
+            sample = sample_text(state, self.sample_back)
         elif state.sample:
             sample = sample_text(state)
         else:
@@ -231,11 +242,23 @@ class WorkerPane(Vertical):
         return sorted(self.runs, key=lambda r: (self.runs[r].updated, r))
 
 
-def sample_text(state: RunSummary) -> Text:
-    """The epoch's sample: the prompt it continues, dim and quoted, then '→' what it wrote."""
-    prompt = one_line(state.sample_prompt, 100)
-    text = Text(f"epoch {state.sample_epoch} sample, prompt ", style="dim")
+def sample_text(state: RunSummary, back: int = 0) -> Text:
+    """An epoch's sample (the latest, or ``back`` epochs before it): the prompt it continues,
+    dim and quoted, then '→' what it wrote; paging shows which one of how many and its loss."""
+    epochs = sorted(state.samples)
+    if back and epochs:
+        epoch = epochs[-1 - back % len(epochs)]
+        prompt_text, written = state.samples[epoch]
+        val = state.val_losses[epoch - 1] if epoch <= len(state.val_losses) else None
+        where = (f"epoch {epoch} sample ({epochs.index(epoch) + 1}/{len(epochs)}"
+                 + (f", val {val:.3f}" if val is not None else "") + "; F7 older), prompt ")
+    else:
+        epoch, prompt_text, written = state.sample_epoch, state.sample_prompt, state.sample
+        more = "; F7 older" if len(epochs) > 1 else ""
+        where = f"epoch {epoch} sample{more}, prompt "
+    prompt = one_line(prompt_text, 100)
+    text = Text(where, style="dim")
     text.append(f"“{prompt}”" if prompt else "(none)", style="dim italic")
     text.append("\n→ ", style="dim")
-    text.append(one_line(state.sample, 300) or "(nothing)")
+    text.append(one_line(written, 300) or "(nothing)")
     return text
