@@ -111,6 +111,11 @@ async def test_the_started_line_follows_the_run_and_is_replaced_when_it_ends(
 
     monkeypatch.setattr(runs, "start_run_process", start)
     app = make_app(poll_interval=0.05)
+    handed_on: list[str] = []
+    forward = type(app).on_run_events_arrived
+    monkeypatch.setattr(type(app), "on_run_events_arrived",
+                        lambda self, message: (handed_on.append(message.run_id),
+                                               forward(self, message)))
     async with app.run_test(size=SIZE) as pilot:
         await views_ready(pilot)
         await pilot.press("f4")
@@ -129,6 +134,9 @@ async def test_the_started_line_follows_the_run_and_is_replaced_when_it_ends(
         line = str(status.render())
         assert line == f"{run_id} finished in 2m10s: saved as tiny-demo."
         assert "Started" not in line and "follow" not in line
+        seen = len(handed_on)  # the Train screen stops what the app hands on: no echo
+        await pilot.pause(0.3)
+        assert 3 <= seen == len(handed_on) and set(handed_on) == {run_id}
 
 
 async def test_the_resume_question_wraps_instead_of_being_cut(
