@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from smartlap import config
 from smartlap.errors import SmartlapError
-from smartlap.limits import SEED_MAX, SEED_MIN
+from smartlap.limits import seed_problem
 
 if TYPE_CHECKING:
     from smartlap.lm.generation import GenerationSettings
@@ -63,11 +63,24 @@ def _number(kind: type, low: float, high: float, optional: bool = False) -> Pars
     return parse
 
 
+def _seed(text: str) -> tuple[object, str | None]:
+    """An optional seed, judged by the core's own ``limits.seed_problem``."""
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        value = int(text)
+    except ValueError:
+        return None, seed_problem(text)
+    problem = seed_problem(value)
+    return (None, problem) if problem else (value, None)
+
+
 FIELDS: dict[str, tuple[str, Parser]] = {
     "temperature": ("Temperature (empty: style's)", _number(float, 0.05, 2.0, optional=True)),
     "top_p": ("Top-p (empty: style's)", _number(float, 0.05, 1.0, optional=True)),
     "max_new_tokens": ("Max tokens (empty: style's)", _number(int, 1, 1024, optional=True)),
-    "seed": ("Seed (empty: random)", _number(int, SEED_MIN, SEED_MAX, optional=True)),
+    "seed": ("Seed (empty: random)", _seed),
     "samples": ("Alternatives", _number(int, 1, 4)),
 }
 
