@@ -55,6 +55,23 @@ def fixed_home(smartlap_home: Path) -> Path:
     return smartlap_home
 
 
+async def _hide_cursor(pilot) -> None:
+    """No text cursor in the picture: whether it shows depends on when focus lands and where
+    its blink is, a race on a loaded machine. Wait for the editor's focus (a late focus
+    restarts the blink), then stop the blink with the cursor hidden."""
+    editor = pilot.app.screen.query("#editor")
+    for _ in range(40):
+        if not editor or editor.first().has_focus or pilot.app.focused is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = True  # drawn then only while _cursor_visible, which stays False:
+        area._pause_blink(visible=False)
+        area._watch_has_focus = lambda focus: None  # a focus landing later cannot show it
+    await pilot.pause()
+
+
 async def _settle(pilot) -> None:
     await pilot.pause(0.3)
     await pilot.app.workers.wait_for_complete()
@@ -70,10 +87,7 @@ def test_screen_snapshot(snap_compare, fixed_home: Path, key: str) -> None:
             await pilot.pause(0.05)
         await pilot.press(key)
         await _settle(pilot)
-        for area in pilot.app.screen.query(TextArea):  # a blinking cursor makes the picture
-            area.cursor_blink = False                  # depend on when it is taken
-            area._cursor_visible = False  # and whether the cursor shows is a race under load
-        await pilot.pause()
+        await _hide_cursor(pilot)
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
 
@@ -108,10 +122,7 @@ def test_write_wraps_long_lines_snapshot(snap_compare, smartlap_home: Path) -> N
         await _settle(pilot)
         await pilot.press("f1")  # the Write screen, its editor focused
         await _settle(pilot)
-        for area in pilot.app.screen.query(TextArea):
-            area.cursor_blink = False
-            area._cursor_visible = False  # whether the cursor shows is a race under load
-        await pilot.pause()
+        await _hide_cursor(pilot)
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
 
@@ -124,10 +135,7 @@ def test_write_dims_chordpro_snapshot(snap_compare, smartlap_home: Path) -> None
         await _settle(pilot)
         await pilot.press("f1")
         await _settle(pilot)
-        for area in pilot.app.screen.query(TextArea):
-            area.cursor_blink = False
-            area._cursor_visible = False  # whether the cursor shows is a race under load
-        await pilot.pause()
+        await _hide_cursor(pilot)
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=before)
 
 
