@@ -106,23 +106,6 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def figures_lines(result: ModelResult) -> list[str]:
-    """The plain figure lines of one column (shared with the studio's Compare view)."""
-    from smartlap.units import table_cell
-
-    if result.error:
-        return [f"failed: {result.error}"] + ([result.hint] if result.hint else [])
-    lines = [f"val loss {table_cell(result.val_loss, 3)} · ppl {table_cell(result.perplexity, 1)}",
-             f"bits/char {table_cell(result.bits_per_char, 3)}",
-             f"{table_cell(result.tokens_per_second, 1)} tokens/s"]
-    if result.trained_on:
-        lines.append(f"trained on {result.trained_on}")
-    copied = len(result.copied_lines)
-    lines.append(f"{copied} copied line{'s' if copied != 1 else ''}" if copied
-                 else "no copied lines")
-    return lines
-
-
 def comparison_table(results: list[ModelResult], prompt: str) -> Table:
     """One column a model: figures, then each sample with its copied lines marked."""
     from rich.markup import escape
@@ -142,7 +125,7 @@ def comparison_table(results: list[ModelResult], prompt: str) -> Table:
 def _figures_cell(result: ModelResult) -> str:
     from rich.markup import escape
 
-    lines = [escape(line) for line in figures_lines(result)]
+    lines = [escape(line) for line in result.figure_lines()]
     if result.error:
         return "[red]" + "\n".join(lines) + "[/]"
     return "[dim]" + "\n".join(lines) + "[/]"

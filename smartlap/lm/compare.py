@@ -65,6 +65,22 @@ class ModelResult:
         data["tokens_per_second"] = self.tokens_per_second
         return data
 
+    def figure_lines(self) -> list[str]:
+        """The plain figure lines of this model's column (the CLI table and the studio)."""
+        from smartlap.units import table_cell
+
+        if self.error:
+            return [f"failed: {self.error}"] + ([self.hint] if self.hint else [])
+        lines = [f"val loss {table_cell(self.val_loss, 3)} · ppl {table_cell(self.perplexity, 1)}",
+                 f"bits/char {table_cell(self.bits_per_char, 3)}",
+                 f"{table_cell(self.tokens_per_second, 1)} tokens/s"]
+        if self.trained_on:
+            lines.append(f"trained on {self.trained_on}")
+        copied = len(self.copied_lines)
+        lines.append(f"{copied} copied line{'s' if copied != 1 else ''}" if copied
+                     else "no copied lines")
+        return lines
+
 
 @dataclass
 class Comparison:

@@ -76,10 +76,8 @@ class CompareColumn(Vertical):
         self._show_text(self.samples)
 
     def done(self, result: Any) -> None:
-        from smartlap.cli.compare import figures_lines
-
         figures = self.query_one(".compare-figures", Static)
-        figures.update("\n".join(figures_lines(result)))
+        figures.update("\n".join(result.figure_lines()))
         figures.set_class(bool(result.error), "compare-failed")
         if result.samples:
             self.samples = list(result.samples)  # the final text (held-back lines cut)
