@@ -32,17 +32,30 @@ def _wait_for(session: str, text: str, timeout: float = 45.0) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
+def _start_studio(home: Path, marker: Path) -> str:
+    """The installed command in a new 80x24 tmux session; its exit code lands in ``marker``."""
+    session = f"smartlap-smoke-{uuid.uuid4().hex[:8]}"
+    command = f"{_console_script()}; echo $? > {marker}"
+    env = {**os.environ, "SMARTLAP_HOME": str(home)}
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    command], check=True, env=env)
+    return session
+
+
+def _exit_code(marker: Path, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return marker.read_text().strip()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(TMUX is None or _console_script() is None,
                     reason="needs tmux and the installed console script")
 def test_studio_opens_switches_screens_and_quits_in_tmux(smartlap_home: Path,
                                                          tmp_path: Path) -> None:
-    session = f"smartlap-smoke-{uuid.uuid4().hex[:8]}"
     marker = tmp_path / "exit-code"
-    command = f"{_console_script()}; echo $? > {marker}"
-    env = {**os.environ, "SMARTLAP_HOME": str(smartlap_home)}
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
-                    command], check=True, env=env)
+    session = _start_studio(smartlap_home, marker)
     try:
         screen = _wait_for(session, "No training runs yet")
         assert "Write" in screen and "Generate" in screen  # the Footer shows the Write keys
@@ -53,10 +66,7 @@ def test_studio_opens_switches_screens_and_quits_in_tmux(smartlap_home: Path,
         subprocess.run(["tmux", "send-keys", "-t", session, "F2"], check=True)
         _wait_for(session, "dataset(s)")
         subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
-        deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert marker.read_text().strip() == "0"
+        assert _exit_code(marker) == "0"
         assert (smartlap_home / "songbook" / "naamloos.md").exists()  # saved on quit
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
@@ -69,12 +79,8 @@ def test_sigterm_quits_the_studio_like_ctrl_q_and_keeps_the_song(smartlap_home: 
                                                                  tmp_path: Path) -> None:
     import signal
 
-    session = f"smartlap-term-{uuid.uuid4().hex[:8]}"
     marker = tmp_path / "exit-code"
-    command = f"{_console_script()}; echo $? > {marker}"
-    env = {**os.environ, "SMARTLAP_HOME": str(smartlap_home)}
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
-                    command], check=True, env=env)
+    session = _start_studio(smartlap_home, marker)
     try:
         _wait_for(session, "No training runs yet")
         subprocess.run(["tmux", "send-keys", "-t", session, "Een woord voor het einde"],
@@ -85,10 +91,7 @@ def test_sigterm_quits_the_studio_like_ctrl_q_and_keeps_the_song(smartlap_home: 
         studio = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True,
                                 check=True).stdout.split()[0]
         os.kill(int(studio), signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert marker.read_text().strip() == "143"  # 128 + SIGTERM, as a shell reports it
+        assert _exit_code(marker) == "143"  # 128 + SIGTERM, as a shell reports it
         song = (smartlap_home / "songbook" / "naamloos.md").read_text(encoding="utf-8")
         assert "Een woord voor het einde" in song  # saved first, as Ctrl+Q does
     finally:

@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json
+from smartlap.cli.options import add_loading_options
 from smartlap.errors import interrupt_exit_code
 from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
 
@@ -37,13 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", "-d", metavar="NAME",
                         help="dataset whose validation songs score every model (default: the "
                         "one the checkpoints were trained on, else demo)")
-    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                        help="weights dtype (auto: bf16/fp16 on GPU, fp32 on CPU)")
-    parser.add_argument("--trust-remote-code", action="store_true",
-                        help="run Python code shipped with a model (only if you trust it)")
-    parser.add_argument("--allow-pickle", action="store_true",
-                        help="load pickled .bin weights (only if you trust their source)")
+    add_loading_options(parser)
     parser.add_argument("--no-originality", action="store_true",
                         help="do not check samples for lines copied from training data")
     parser.add_argument("--json", action="store_true",

@@ -8,6 +8,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
+from smartlap.cli.options import add_loading_options
 from smartlap.errors import InputError, interrupt_exit_code
 from smartlap.fsutil import read_capped
 from smartlap.limits import MAX_SAMPLES, SEED_MAX, samples_type, seed_type
@@ -42,13 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-repeat-ngram-size", type=int, metavar="N",
                         help="never repeat an N-token sequence (0 = off)")
     parser.add_argument("--max-new-tokens", type=int, metavar="N", help="length limit")
-    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                        help="weights dtype (auto: bf16/fp16 on GPU, fp32 on CPU)")
-    parser.add_argument("--trust-remote-code", action="store_true",
-                        help="run Python code shipped with the model (only if you trust it)")
-    parser.add_argument("--allow-pickle", action="store_true",
-                        help="load pickled .bin weights (only if you trust their source)")
+    add_loading_options(parser)
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--no-originality", action="store_true",
                         help="do not check the samples for lines copied from the dataset the "
