@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from smartlap.errors import AlreadyExistsError, SmartlapError
-from smartlap.events import SampleEnd
+from smartlap.events import Token
 from smartlap.store import songbook
 from smartlap.tui.controls import (
     GenerationControls,
@@ -46,6 +46,7 @@ from smartlap.tui.messages import (
     TokensArrived,
     WorkFailed,
 )
+from smartlap.tui.suggestions import Change, Suggestions, copies_notice, note_sentences
 from smartlap.tui.view import set_choices
 from smartlap.tui.widgets.gutter import Gutter, LineFacts
 from smartlap.tui.widgets.song_editor import SongEditor
@@ -54,14 +55,6 @@ BATCH_SECONDS = 0.04
 AUTOSAVE_SECONDS = 0.8
 GUTTER_DEBOUNCE_SECONDS = 0.15
 UNTITLED = "Naamloos"
-COPIED_MARK = "© "  # before a suggestion line copied from the model's training lyrics
-NEAR_MARK = "≈ "  # before a line that is a near copy of one
-_CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
-
-
-def clean_text(text: str) -> str:
-    """Model output as song text: line breaks normalised, control characters dropped."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
 
 
 def _style(name: str | None) -> Any:
@@ -102,34 +95,6 @@ class GenerationBackend:
         check = session.copy_check
         rows = check.rows(text, prompt)
         return check.dataset, rows, check.skipped
-
-
-def mark_copies(text: str, rows: list[tuple[int, Any]]) -> str:
-    """The suggestion text with a mark before each copied (©) or near-copied (≈) line."""
-    kinds = {row: match.kind for row, match in rows}
-    if not kinds:
-        return text
-    return "\n".join(
-        (COPIED_MARK if kinds[row] == "copied" else NEAR_MARK) + line if row in kinds else line
-        for row, line in enumerate(text.split("\n")))
-
-
-def _candidate_match(candidate: Any) -> Any:
-    """A next-line candidate's copy flag as an originality Match, to mark it like a line."""
-    from smartlap.craft.originality import Match, normalise_line
-
-    source = candidate.source or ""
-    exact = normalise_line(source) == normalise_line(candidate.text)
-    return Match("copied" if exact else "near", candidate.text, source, 1.0 if exact else 0.0)
-
-
-def copies_notice(count: int, dataset: str | None, what: str = "line") -> str:
-    """The one-line notice under the suggestion ("2 lines copied from demo")."""
-    if not count:
-        return ""
-    plural = "s" if count != 1 else ""
-    source = dataset or "the training data"
-    return f"[yellow]{COPIED_MARK}{count} {what}{plural} copied from {source}[/]"
 
 
 def _save_error(error: Exception) -> tuple[str, str]:
@@ -189,13 +154,9 @@ class WriteView(Vertical):
         self.facts = LineFacts()
         self.loaded: Any = None
         self.loaded_name: str | None = None
-        self.alternatives: list[str] = []
-        self.shown = 0
+        self.suggestions = Suggestions()
         self.generation = 0
         self.last_prompt: str | None = None
-        self.stats: dict[int, SampleEnd] = {}
-        # alternative index -> (training dataset, [(line number, originality Match)])
-        self.copies: dict[int, tuple[str | None, list[tuple[int, Any]]]] = {}
         self._stop = threading.Event()
         self._told_skipped: str | None = None
         self._told_demo = False
@@ -210,6 +171,17 @@ class WriteView(Vertical):
         self._save_lock = threading.Lock()
         self._save_seq = 0  # snapshots are numbered; an older one never lands after a newer
         self._written_seq = 0
+
+    @property
+    def alternatives(self) -> list[str]:
+        return self.suggestions.alternatives
+
+    @property
+    def shown(self) -> int:
+        return self.suggestions.shown
+
+    def watch_generating(self, generating: bool) -> None:
+        self.suggestions.streaming = generating
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -546,11 +518,9 @@ class WriteView(Vertical):
         self._stop = threading.Event()
         self.generation += 1
         self.last_prompt = prompt
-        self.alternatives = [""] * self.controls.samples
-        self.stats = {}
-        self.shown = 0
+        self.suggestions.start(self.controls.samples)
         self.query_one("#suggestion", TextArea).load_text("")
-        self._clear_copies()
+        self._show_notice("")
         self.generating = True
         self._show_head()
         self._set_status("Loading the model…" if model != self.loaded_name else "Generating…")
@@ -603,9 +573,9 @@ class WriteView(Vertical):
         self._stop.set()
         self._stop = threading.Event()
         self.generation += 1
-        self.alternatives, self.shown, self.stats = [], 0, {}
+        self.suggestions.start(0)
         self.query_one("#suggestion", TextArea).load_text("")
-        self._clear_copies()
+        self._show_notice("")
         self.generating = True
         self._show_head()
         self._set_status("Looking for a next line that rhymes and scans…")
@@ -631,19 +601,13 @@ class WriteView(Vertical):
         message.stop()
         if message.generation != self.generation or not self.generating:
             return
-        self.alternatives = [clean_text(c.text) + "\n" for c in message.candidates]
-        listing = "\n".join(
-            f"{COPIED_MARK if c.copied else ''}{i + 1}. {clean_text(c.text)}  "
-            f"({c.syllables} syl{', copied' if c.copied else ''})"
-            for i, c in enumerate(message.candidates))
-        self.query_one("#suggestion", TextArea).load_text(listing)
         dataset = getattr(getattr(self.loaded, "info", None), "dataset", None)
-        self.copies = {i: (dataset, [(0, _candidate_match(c))])
-                       for i, c in enumerate(message.candidates) if c.copied}
-        self._show_notice(copies_notice(len(self.copies), dataset, "candidate"))
+        listing = self.suggestions.candidates(message.candidates, dataset)
+        self.query_one("#suggestion", TextArea).load_text(listing)
+        self._show_notice(copies_notice(len(self.suggestions.copies), dataset, "candidate"))
         self.generating = False  # done: the end of the search must not say "Done." over this
         self._show_head()
-        notes = "".join(f" Note: {note}." for note in message.notes)
+        notes = note_sentences(message.notes)
         self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
                          f"the first, Ctrl+T picks the next.{notes}")
 
@@ -698,14 +662,10 @@ class WriteView(Vertical):
         message.stop()
         if message.generation != self.generation or not self.generating:
             return  # stopped or superseded: late tokens are dropped
-        text = clean_text(message.text)
-        index = max(message.sample - 1, 0)
-        while len(self.alternatives) <= index:
-            self.alternatives.append("")
-        self.alternatives[index] += text
-        if index == self.shown:
+        change = self.suggestions.apply(Token(text=message.text, sample=message.sample))
+        if change.append:
             area = self.query_one("#suggestion", TextArea)
-            area.insert(text, area.document.end, maintain_selection_offset=True)
+            area.insert(change.append, area.document.end, maintain_selection_offset=True)
         self._show_head()
 
     @on(GenerationEnded)
@@ -715,24 +675,18 @@ class WriteView(Vertical):
             return
         end = message.end
         if end is not None:
-            self.stats[end.sample] = end
-            index = end.sample - 1
-            if self.generating and end.text is not None and index < len(self.alternatives):
-                final = clean_text(end.text)  # the sample's own text: a cut repeat is gone
-                if final != self.alternatives[index]:
-                    self.alternatives[index] = final
-                    if index == self.shown:
-                        self._render_shown()
+            self._apply(self.suggestions.apply(end))
             self._show_head()
-            if index < len(self.alternatives) and self.alternatives[index].strip():
+            text = self.suggestions.finished_text(end.sample)
+            if text:
                 self._check_copies(message.generation, message.sample, self.loaded,
-                                   self.last_prompt or "", self.alternatives[index])
+                                   self.last_prompt or "", text)
             return
         if self.generating:
             self.generating = False
             self._settle_alternatives()
-            ended = self.stats.get(self.shown + 1)
-            notes = "".join(f" Note: {note}." for note in (ended.notes if ended else []))
+            ended = self.suggestions.ends.get(self.shown + 1)
+            notes = note_sentences(self.suggestions.shown_notes())
             if ended and ended.seconds:
                 rate = ended.tokens / ended.seconds
                 self._set_status(f"{ended.tokens} tokens in {ended.seconds:.1f} s "
@@ -758,22 +712,17 @@ class WriteView(Vertical):
         if message.skipped and message.skipped != self._told_skipped:
             self._told_skipped = message.skipped  # once, not for every alternative
             self.app.notify(message.skipped, title="Originality", severity="warning")
-        if not message.rows:
-            return  # nothing to mark: the suggestion stays as it streamed
-        self.copies[message.sample - 1] = (message.dataset, message.rows)
-        if message.sample - 1 == self.shown:
+        self._apply(self.suggestions.found_copies(message.sample, message.dataset,
+                                                  message.rows))
+
+    def _apply(self, change: Change) -> None:
+        if change.rerender:
             self._render_shown()
 
     def _render_shown(self) -> None:
         """The shown alternative, its copied lines marked, and the notice under it."""
-        text = self.alternatives[self.shown] if self.alternatives else ""
-        dataset, rows = self.copies.get(self.shown, (None, []))
-        self.query_one("#suggestion", TextArea).load_text(mark_copies(text, rows))
-        self._show_notice(copies_notice(len(rows), dataset))
-
-    def _clear_copies(self) -> None:
-        self.copies = {}
-        self._show_notice("")
+        self.query_one("#suggestion", TextArea).load_text(self.suggestions.marked())
+        self._show_notice(self.suggestions.notice())
 
     def _show_notice(self, markup: str) -> None:
         notice = self.query_one("#suggestion-notice", Static)
@@ -804,9 +753,9 @@ class WriteView(Vertical):
         if action == "stop":
             return self.generating
         if action == "accept":
-            return any(text.strip() for text in self.alternatives) or None
+            return bool(self.suggestions.offered) or None
         if action == "next_alternative":
-            return sum(1 for text in self.alternatives if text.strip()) > 1 or None
+            return len(self.suggestions.offered) > 1 or None
         return True
 
     def action_stop(self) -> None:
@@ -821,18 +770,11 @@ class WriteView(Vertical):
         self._show_head()
 
     def _settle_alternatives(self) -> None:
-        """Once nothing streams any more, only alternatives that hold words are offered.
-
-        Samples stream one after another, so the empty ones (not started when Escape came)
-        are the last ones: dropping them keeps every other alternative's number."""
-        while self.alternatives and not self.alternatives[-1].strip():
-            self.alternatives.pop()
-        if self.shown >= len(self.alternatives):
-            self.shown = 0
-            self._render_shown()
+        """Once nothing streams any more, only alternatives that hold words are offered."""
+        self._apply(self.suggestions.settle())
 
     def action_accept(self) -> None:
-        text = self.alternatives[self.shown] if self.alternatives else ""
+        text = self.suggestions.shown_text
         if not text:
             return
         if self.generating:
@@ -843,14 +785,11 @@ class WriteView(Vertical):
         self._set_status("Inserted. Ctrl+G continues from the cursor.")
 
     def action_next_alternative(self) -> None:
-        offered = [i for i, text in enumerate(self.alternatives) if text.strip()]
-        later = [i for i in offered if i > self.shown]
-        following = later[0] if later else (offered[0] if offered else self.shown)
-        if following == self.shown:
+        if not self.suggestions.next_alternative():
             return
-        self.shown = following
         self._render_shown()
-        self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.")
+        notes = note_sentences(self.suggestions.shown_notes())
+        self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.{notes}")
         self._show_head()
 
     def action_settings(self) -> None:
@@ -882,13 +821,7 @@ class WriteView(Vertical):
 
     def _show_head(self) -> None:
         c = self._sampling
-        count = len(self.alternatives)
-        tabs = ""
-        if count > 1:
-            tabs = " ".join(f"[reverse]{i + 1}[/]" if i == self.shown
-                            else str(i + 1) if text.strip() or self.generating
-                            else f"[dim]{i + 1}[/]"
-                            for i, text in enumerate(self.alternatives)) + "  "
+        tabs = self.suggestions.tabs()
         state = "[green]streaming…[/] " if self.generating else ""
         seed = f" seed {c.seed}" if c.seed is not None else ""
         head = (f"{tabs}{state}[dim]t={c.temperature:g} p={c.top_p:g} "
