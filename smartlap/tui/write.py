@@ -1,10 +1,15 @@
-"""The Write screen: song editor with gutter, songbook, and streaming suggestions.
+"""The Write screen: the view that composes song editor, gutter and suggestion pane.
 
-Generation goes through ``smartlap.lm.session.GenerationSession``, the front door
-``smartlap generate`` uses too; the F9 knobs are overrides on its settings. Model loading
-and generation run in one exclusive thread worker. The thread never touches a
-widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI appends each batch
-to the suggestion area (an append, never a re-render of the whole text). Escape sets a
+It is split by job: the song file (open/new/rename/history/autosave, the title) is
+``songbook_panel.SongbookPanel``, which this view extends; what the suggestion pane holds is
+the pure fold ``suggestions.Suggestions``; generation goes through
+``generation_backend.GenerationBackend`` to ``smartlap.lm.session.GenerationSession``, the
+front door ``smartlap generate`` uses too (the F9 knobs are overrides on its settings).
+
+Model loading and generation run in one exclusive thread worker. The thread never touches a
+widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI folds each batch in
+as a ``Token`` and appends it to the suggestion area (an append, never a re-render of the
+whole text); each ``SampleEnd`` brings the sample's final text and notes. Escape sets a
 ``threading.Event`` the generator checks every token, and the UI stops listening at once.
 When an alternative ends, another worker checks it against the model's training lyrics and
 the UI marks the copied lines it reports (``CopiesFound``).
@@ -14,8 +19,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -26,7 +29,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from smartlap.errors import AlreadyExistsError, SmartlapError
+from smartlap.errors import SmartlapError
 from smartlap.events import Token
 from smartlap.store import songbook
 from smartlap.tui.controls import (
@@ -35,73 +38,24 @@ from smartlap.tui.controls import (
     load_controls,
     save_controls,
 )
-from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
+from smartlap.tui.generation_backend import GenerationBackend, style_named
 from smartlap.tui.messages import (
     CandidatesFound,
     CopiesFound,
     GenerationEnded,
     ModelLoaded,
-    SongSaved,
     StoreChanged,
     TokensArrived,
     WorkFailed,
 )
+from smartlap.tui.songbook_panel import UNTITLED, SongbookPanel
 from smartlap.tui.suggestions import Change, Suggestions, copies_notice, note_sentences
 from smartlap.tui.view import set_choices
 from smartlap.tui.widgets.gutter import Gutter, LineFacts
 from smartlap.tui.widgets.song_editor import SongEditor
 
 BATCH_SECONDS = 0.04
-AUTOSAVE_SECONDS = 0.8
 GUTTER_DEBOUNCE_SECONDS = 0.15
-UNTITLED = "Naamloos"
-
-
-def _style(name: str | None) -> Any:
-    """The named style (None for none); the one place the Write screen loads one."""
-    if not name:
-        return None
-    from smartlap.styles import get_style
-
-    return get_style(name)
-
-
-class GenerationBackend:
-    """The Write screen's seam to ``smartlap.lm.session.GenerationSession``, the generation
-    front door ``smartlap generate`` uses too (imported when the person first generates)."""
-
-    def load(self, name: str) -> Any:
-        """A ``GenerationSession`` on the model, its torch threads the studio's share."""
-        from smartlap.lm.session import GenerationSession
-        from smartlap.lm.threads import studio_generation_threads, use_threads
-
-        use_threads(studio_generation_threads())  # leave cores to the UI and training
-        return GenerationSession.open(name)
-
-    def stream(self, session: Any, prompt: str, controls: GenerationControls,
-               stop: threading.Event, style: str | None) -> Iterator[Any]:
-        """The same generation as ``smartlap generate``: style defaults, then the knobs."""
-        chosen = _style(style)
-        return session.stream(prompt, effective_settings(controls, chosen), stop=stop,
-                              style=chosen)
-
-    def next_lines(self, session: Any, context: str, style: str | None) -> list[Any]:
-        return session.next_lines(context, style=_style(style))
-
-    def copies(self, session: Any, prompt: str, text: str
-               ) -> tuple[str | None, list[tuple[int, Any]], str | None]:
-        """The training dataset, the (line number, match) pairs of text copied from it, and
-        why the check was skipped (None when it ran or there was nothing to check)."""
-        check = session.copy_check
-        rows = check.rows(text, prompt)
-        return check.dataset, rows, check.skipped
-
-
-def _save_error(error: Exception) -> tuple[str, str]:
-    """A failed save as message and hint (the store's own words where it has them)."""
-    if isinstance(error, SmartlapError):
-        return error.message, error.hint
-    return f"Could not save the song: {error}", "Check that the data home is writable."
 
 
 def _model_names() -> list[str]:
@@ -126,7 +80,7 @@ def _style_names() -> list[str]:
     return sorted(styles) if isinstance(styles, dict) else sorted(s.name for s in styles)
 
 
-class WriteView(Vertical):
+class WriteView(SongbookPanel):
     """Editor, gutter, title/style/model bar, and the suggestion area with alternatives."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -150,7 +104,6 @@ class WriteView(Vertical):
         self.backend = backend or GenerationBackend()
         self.controls, self._control_problems = load_controls()
         self._sampling = effective_settings(self.controls, None)
-        self.song: songbook.BookSong | None = None
         self.facts = LineFacts()
         self.loaded: Any = None
         self.loaded_name: str | None = None
@@ -161,16 +114,7 @@ class WriteView(Vertical):
         self._told_skipped: str | None = None
         self._told_demo = False
         self._head: str | None = None
-        self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
-        self._loading_song = False
-        self._dirty = False
-        # Which song the editor holds: bumped on New/Open/Delete, so a save that finishes
-        # after the editor moved on is never adopted as the new song (the old data loss).
-        self._song_key = 0
-        self._save_lock = threading.Lock()
-        self._save_seq = 0  # snapshots are numbered; an older one never lands after a newer
-        self._written_seq = 0
 
     @property
     def alternatives(self) -> list[str]:
@@ -232,106 +176,6 @@ class WriteView(Vertical):
     def focus_first(self) -> None:
         self.query_one("#editor", TextArea).focus()
 
-    # -- songbook -------------------------------------------------------------------------
-
-    def open_song(self, slug: str) -> None:
-        song = songbook.open_song(slug)
-        self._begin_song()
-        self._loading_song = True
-        self.song = song
-        self.query_one("#song-title", Input).value = song.title
-        style = self.query_one("#song-style", Select)
-        if song.style and any(song.style == value for _, value in style._options):
-            style.value = song.style
-        self.query_one("#editor", TextArea).load_text(song.lyrics)
-        # After the paint: the first count loads the syllable lexicon.
-        self.call_after_refresh(self._refresh_gutter, True)
-        self.call_after_refresh(self._done_loading)
-
-    def _done_loading(self) -> None:
-        self._loading_song = False
-        self._dirty = False
-
-    def _current_style(self) -> str:
-        value = self.query_one("#song-style", Select).value
-        return "" if value is Select.NULL or value is None else str(value)
-
-    def _begin_song(self) -> None:
-        """The editor now holds another song: pending saves of the last one stay its own."""
-        if self._autosave is not None:
-            self._autosave.stop()
-            self._autosave = None
-        self._song_key += 1
-        self._dirty = False
-
-    def _schedule_save(self) -> None:
-        if self._loading_song:
-            return
-        if self._autosave is not None:
-            self._autosave.stop()
-        self._dirty = True
-        self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_now)
-
-    def _snapshot(self) -> tuple[str, str, str]:
-        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
-        text = songbook.sane_text(self.query_one("#editor", TextArea).text)
-        return songbook.sane_text(title), text, self._current_style()
-
-    def flush_pending(self) -> None:
-        """Save unsaved words now, on this thread (quitting, New, opening another song)."""
-        if self._autosave is not None:
-            self._autosave.stop()
-            self._autosave = None
-        if not self._dirty:
-            return
-        self.save_now(in_thread=False)
-
-    def save_now(self, in_thread: bool = True) -> None:
-        """Autosave: the first save creates the song's file here (once, so two quick saves
-        cannot make two songs); later saves are written atomically in a thread."""
-        title, lyrics, style = self._snapshot()
-        if self.song is None and not lyrics.strip():
-            return
-        self._dirty = False
-        if self.song is None:
-            try:
-                self.song = songbook.new_song(title, lyrics, style=style)
-            except Exception as error:  # any failed save is shown, the text kept
-                self.post_message(WorkFailed("save", *_save_error(error)))
-                return
-            self._set_status(f"Saved to the songbook as {self.song.slug}.md")
-            return
-        self._save_seq += 1
-        song = replace(self.song, title=title, lyrics=lyrics, style=style)
-        if in_thread:
-            self._save(self._song_key, self._save_seq, song)
-        else:
-            self._write(self._song_key, self._save_seq, song)
-
-    @work(thread=True, exclusive=False, group="autosave", exit_on_error=False)
-    def _save(self, key: int, seq: int, song: songbook.BookSong) -> None:
-        self._write(key, seq, song)
-
-    def _write(self, key: int, seq: int, song: songbook.BookSong) -> None:
-        """One save at a time, newest snapshot wins; failures are shown, the text stays."""
-        with self._save_lock:
-            if seq < self._written_seq:
-                return
-            try:
-                saved = songbook.save_song(song)
-            except Exception as error:  # a save must never fail silently
-                self.post_message(WorkFailed("save", *_save_error(error)))
-                return
-            self._written_seq = seq
-        self.post_message(SongSaved(saved, key))
-
-    @on(SongSaved)
-    def _saved(self, message: SongSaved) -> None:
-        message.stop()
-        if message.key == self._song_key and self.song is not None:
-            self.song = message.song  # its id and times; the editor keeps what was typed since
-        self._set_status(f"Saved to the songbook as {message.song.slug}.md")
-
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
         """A model trained, pulled or added elsewhere appears in the model select."""
@@ -347,113 +191,9 @@ class WriteView(Vertical):
         self._refresh_gutter(full=False)
         self._schedule_save()
 
-    @on(Input.Changed, "#song-title")
-    def _title_changed(self, event: Input.Changed) -> None:
-        clean = songbook.sane_text(event.value)
-        if clean != event.value:  # a lone surrogate pasted in: show what will be kept
-            event.input.value = clean
-            return  # the change this makes comes back here, and schedules the save
-        self._schedule_save()
-
-    @on(Select.Changed, "#song-style")
-    def _meta_changed(self) -> None:
-        self._schedule_save()
-
     @on(Select.Changed, "#song-style")
     def _style_changed(self) -> None:
         self._refresh_sampling()
-
-    def action_new_song(self) -> None:
-        self.flush_pending()
-        self._begin_song()
-        self.song = None
-        self._loading_song = True
-        self.query_one("#song-title", Input).value = ""
-        self.query_one("#editor", TextArea).load_text("")
-        self._refresh_gutter(full=True)
-        self.call_after_refresh(self._done_loading)
-        self.query_one("#editor", TextArea).focus()
-        self._set_status("New song: it is saved once you type.")
-
-    def action_songbook(self) -> None:
-        from smartlap.tui.songbook_dialog import SongbookDialog
-
-        self.flush_pending()  # before the dialog: a restore must not be saved over
-
-        def chosen(slug: str | None) -> None:
-            if slug:
-                self.flush_pending()
-                self.open_song(slug)
-                self._set_status(f"Opened {slug}.md")
-        self.app.push_screen(SongbookDialog(), chosen)
-
-    def action_rename_song(self) -> None:
-        if self.song is None:
-            self.app.notify("Type something first: an empty song is not saved yet.")
-            return
-        current = self.song
-
-        def renamed(title: str | None) -> None:
-            if title:
-                try:
-                    self.flush_pending()
-                    song = songbook.rename_song(current.slug, title)
-                except SmartlapError as error:
-                    self.app.show_error(error)
-                    return
-                self.open_song(song.slug)
-                self._set_status(f"Renamed to {song.title} ({song.slug}.md)")
-        self.app.push_screen(PromptScreen("New title", current.title,
-                                          check=lambda t: None if t.strip() else "Empty title"),
-                             renamed)
-
-    def action_delete_song(self) -> None:
-        if self.song is None:
-            return
-        song = self.song
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._begin_song()
-                try:
-                    songbook.delete_song(song.slug)
-                except SmartlapError as error:
-                    self.app.show_error(error)
-                    return
-                self.song = None
-                self.action_new_song()
-                self.app.notify(f"Deleted {song.title}. The songbook (Ctrl+B, h) can bring "
-                                "it back.")
-        self.app.push_screen(ConfirmScreen(f"Delete the song “{song.title}”?", "Delete"),
-                             confirmed)
-
-    def action_export_song(self, fmt: str = "txt") -> None:
-        if self.song is None:
-            self.app.notify("Nothing to export yet.")
-            return
-        song = self.song
-        default = f"~/{song.slug}.{'cho' if fmt == 'chordpro' else fmt}"
-
-        def export(target: str, force: bool) -> None:
-            try:
-                written = songbook.export_song(song.slug, target, force=force)
-            except AlreadyExistsError:
-                self.app.push_screen(ConfirmScreen(f"{target} exists. Replace it?", "Replace"),
-                                     lambda yes: export(target, True) if yes else None)
-                return
-            except SmartlapError as error:
-                self.app.show_error(error)
-                return
-            except OSError as error:
-                self.app.notify(f"Could not write {target}: {error}", severity="error")
-                return
-            self.app.notify(f"Exported to {written}")
-
-        def exported(target: str | None) -> None:
-            if target:
-                self.flush_pending()
-                export(target, False)
-        self.app.push_screen(PromptScreen("Export to (.txt, .md or .cho)", default), exported)
 
     # -- gutter ---------------------------------------------------------------------------
 
@@ -742,8 +482,7 @@ class WriteView(Vertical):
     def _failed(self, message: WorkFailed) -> None:
         message.stop()
         if message.action == "save":
-            self._dirty = True
-            self._set_status("Not saved: the text is still here. " + message.message)
+            self._save_failed(message.message)
         if message.action == "generate":
             self.generating = False
             self._set_status("Generation failed; the editor is still yours.")
@@ -813,7 +552,7 @@ class WriteView(Vertical):
         """What the next generation will use: the style's defaults under the knobs set."""
         try:
             self._sampling = effective_settings(self.controls,
-                                                _style(self._current_style() or None))
+                                                style_named(self._current_style() or None))
         except SmartlapError as error:
             self._sampling = effective_settings(self.controls, None)
             self.app.show_error(error)
