@@ -331,3 +331,28 @@ def test_a_ctrl_c_while_waiting_for_the_decode_thread_still_waits_for_it() -> No
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert not worker.is_alive() and stop.is_set()
+
+
+def test_generation_limits_are_worded_without_flags_and_the_hint_names_the_flag() -> None:
+    from smartlap.lm.generation import generation_problem
+
+    with pytest.raises(UsageError) as caught:
+        GenerationSettings(top_p=1.5).validate()
+    assert "--" not in caught.value.message and "top-p" in caught.value.message.lower()
+    assert "--top-p" in caught.value.hint
+    assert generation_problem("temperature", -0.1) == "0 or more (0 = greedy)"
+    assert generation_problem("temperature", 0) is None
+    assert generation_problem("max_new_tokens", 2.5) == "a whole number"
+    assert generation_problem("top_k", True) == "a whole number"
+    assert generation_problem("seed", -1) and generation_problem("samples", 0)
+    assert generation_problem("top_p", None) is None
+
+
+def test_the_studio_fields_judge_with_the_core_limits() -> None:
+    from smartlap.tui.controls import FIELDS
+
+    assert FIELDS["temperature"][1]("0") == (0.0, None)  # greedy, as `generate` allows
+    assert FIELDS["temperature"][1]("-1") == (None, "between 0 and 2")
+    assert FIELDS["top_p"][1]("0") == (None, "above 0 and at most 1")
+    assert FIELDS["samples"][1]("0") == (None, "between 1 and 4")
+    assert FIELDS["max_new_tokens"][1]("1.5")[1] == "a whole number between 1 and 1024"

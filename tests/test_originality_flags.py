@@ -149,7 +149,7 @@ def test_a_damaged_dataset_skips_the_check_with_a_note_and_generation_goes_on(
 # -- the Write screen ---------------------------------------------------------------------------
 
 def test_mark_copies_prefixes_exactly_the_flagged_lines() -> None:
-    from smartlap.tui.write import COPIED_MARK, NEAR_MARK, copies_notice, mark_copies
+    from smartlap.tui.suggestions import COPIED_MARK, NEAR_MARK, copies_notice, mark_copies
 
     copied, near = SimpleNamespace(kind="copied"), SimpleNamespace(kind="near")
     text = "een\ntwee\ndrie\n"
@@ -200,7 +200,8 @@ async def test_write_marks_copied_lines_of_a_finished_suggestion(tmp_path: Path)
     from textual.widgets import Static, TextArea
 
     from smartlap.tui.app import make_app
-    from smartlap.tui.write import COPIED_MARK, WriteView
+    from smartlap.tui.suggestions import COPIED_MARK
+    from smartlap.tui.write import WriteView
 
     _import(tmp_path)
     copied = "Zo gaat het\nmoeder wacht met de deur niet dicht.\nen verder niets\n"

@@ -392,3 +392,31 @@ async def test_the_demo_model_is_named_once_a_studio_session(listed_model: str) 
         told = [n for n in app._notifications if "tiny demo model" in n.message]
         assert backend.loads == 2 and len(told) == 1
         assert "smartlap models pull gpt2-small-dutch" in told[0].message
+
+
+class TwoNotesBackend(CuttingBackend):
+    """Two alternatives; only the second one's prompt was truncated."""
+
+    def stream(self, loaded, prompt, controls, stop, style):
+        from smartlap.events import SampleEnd, Token
+
+        for sample, notes in ((1, []), (2, ["prompt truncated"])):
+            yield Token(text=f"regel {sample}\n", sample=sample)
+            yield SampleEnd(reason="eos", tokens=2, seconds=0.1, time_to_first_token=0.05,
+                            sample=sample, text=f"regel {sample}\n", notes=notes)
+
+
+async def test_ctrl_t_shows_the_notes_of_the_alternative_it_switches_to(
+        listed_model: str) -> None:
+    app = make_app(backend=TwoNotesBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(WriteView)
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert view.alternatives == ["regel 1\n", "regel 2\n"]
+        assert "prompt truncated" not in str(app.query_one("#write-status").render())
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        status = str(app.query_one("#write-status").render())
+        assert "Alternative 2 of 2" in status and "Note: prompt truncated." in status

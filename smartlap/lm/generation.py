@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from smartlap.errors import ModelError, UsageError
 from smartlap.events import Event, SampleEnd, Token
-from smartlap.limits import check_samples, check_seed
+from smartlap.limits import check_samples, check_seed, samples_problem, seed_problem
 from smartlap.lm.device import is_out_of_memory
 
 if TYPE_CHECKING:
@@ -37,6 +37,37 @@ if TYPE_CHECKING:
 DEFAULT_MAX_LINE_REPEATS = 2
 REFREIN_HEADER = re.compile(r"^\W*(refrein|refrain|chorus)\b", re.IGNORECASE)
 _POLL_SECONDS = 0.05
+
+
+# setting -> (is it usable, the range in words): the one table of sampling limits, worded
+# without a CLI flag so every front end (CLI, studio dialog, config.toml) says the same.
+GENERATION_LIMITS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "temperature": (lambda v: v >= 0, "0 or more (0 = greedy)"),
+    "top_k": (lambda v: v >= 0, "0 (off) or more"),
+    "top_p": (lambda v: 0 < v <= 1, "above 0 and at most 1"),
+    "repetition_penalty": (lambda v: v > 0, "above 0 (1 = off)"),
+    "no_repeat_ngram_size": (lambda v: v >= 0, "0 (off) or more"),
+    "max_new_tokens": (lambda v: v >= 1, "at least 1"),
+}
+WHOLE_GENERATION_SETTINGS = frozenset({"top_k", "no_repeat_ngram_size", "max_new_tokens"})
+
+
+def generation_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the sampling setting ``key``, in words without a flag; None
+    when it can, or when it is None (not set)."""
+    if value is None:
+        return None
+    if key == "seed":
+        return seed_problem(value)
+    if key == "samples":
+        return samples_problem(value)
+    whole = key in WHOLE_GENERATION_SETTINGS
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "a whole number" if whole else "a number"
+    if whole and isinstance(value, float) and not value.is_integer():
+        return "a whole number"
+    ok, words = GENERATION_LIMITS[key]
+    return None if ok(value) else words
 
 
 @dataclass
@@ -53,17 +84,15 @@ class GenerationSettings:
     samples: int = 1
 
     def validate(self) -> GenerationSettings:
-        checks = [
-            (self.temperature >= 0, "--temperature must be 0 or more (0 = greedy)"),
-            (self.top_k >= 0, "--top-k must be 0 (off) or more"),
-            (0 < self.top_p <= 1, "--top-p must be above 0 and at most 1"),
-            (self.repetition_penalty > 0, "--repetition-penalty must be above 0 (1 = off)"),
-            (self.no_repeat_ngram_size >= 0, "--no-repeat-ngram-size must be 0 (off) or more"),
-            (self.max_new_tokens >= 1, "--max-new-tokens must be at least 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise UsageError(message, "See 'smartlap generate --help'.")
+        """Itself, or a UsageError naming the first setting out of range (its flag in the
+        hint: the words are ``generation_problem``'s, which the studio's dialog shows too)."""
+        for key in GENERATION_LIMITS:
+            problem = generation_problem(key, getattr(self, key))
+            if problem:
+                name = {"top_p": "top-p", "top_k": "top-k"}.get(key, key.replace("_", " "))
+                raise UsageError(f"{name[0].upper()}{name[1:]} must be {problem}.",
+                                 f"Give --{key.replace('_', '-')} a value in that range; see "
+                                 "'smartlap generate --help'.")
         check_samples(self.samples)
         check_seed(self.seed)
         return self

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from smartlap import config
 from smartlap.errors import SmartlapError
-from smartlap.limits import seed_problem
 
 if TYPE_CHECKING:
     from smartlap.lm.generation import GenerationSettings
@@ -47,41 +46,55 @@ def effective_settings(controls: GenerationControls, style: Style | None) -> Gen
 Parser = Callable[[str], tuple[object, str | None]]
 
 
-def _number(kind: type, low: float, high: float, optional: bool = False) -> Parser:
+def _number(key: str, kind: type, cap: tuple[float, float] | None = None,
+            optional: bool = False) -> Parser:
+    """A field for the sampling setting ``key``: read as ``kind`` and judged by the core's own
+    ``generation_problem`` (the words ``smartlap generate`` uses); ``cap`` is the part of
+    that range the dialog offers (its low end is the core's, the high end what is sensible
+    here), or None for the core's whole range."""
     def parse(text: str) -> tuple[object, str | None]:
         text = text.strip()
         if not text and optional:
             return None, None
-        bounds = f"{low} and {high}" if kind is int else f"{low:g} and {high:g}"
+        from smartlap.lm.generation import GENERATION_LIMITS, generation_problem
+
+        low, high = cap or (None, None)
+        bounds = (f"between {low:g} and {high:g}" if cap
+                  else GENERATION_LIMITS[key][1])
         try:
             value = kind(text)
         except ValueError:
-            return None, f"a {'whole ' if kind is int else ''}number between {bounds}"
-        if not low <= value <= high:
-            return None, f"between {bounds}"
-        return value, None
+            return None, f"a {'whole ' if kind is int else ''}number {bounds}"
+        problem = generation_problem(key, value)
+        if cap and (problem or not low <= value <= high):
+            return None, bounds  # within the core's range: its words would offer more
+        return (None, problem) if problem else (value, None)
     return parse
 
 
 def _seed(text: str) -> tuple[object, str | None]:
-    """An optional seed, judged by the core's own ``limits.seed_problem``."""
+    """An optional seed, judged by the core's own ``generation_problem`` (the seed's range)."""
+    from smartlap.lm.generation import generation_problem
+
     text = text.strip()
     if not text:
         return None, None
     try:
         value = int(text)
     except ValueError:
-        return None, seed_problem(text)
-    problem = seed_problem(value)
+        return None, generation_problem("seed", text)
+    problem = generation_problem("seed", value)
     return (None, problem) if problem else (value, None)
 
 
 FIELDS: dict[str, tuple[str, Parser]] = {
-    "temperature": ("Temperature (empty: style's)", _number(float, 0.05, 2.0, optional=True)),
-    "top_p": ("Top-p (empty: style's)", _number(float, 0.05, 1.0, optional=True)),
-    "max_new_tokens": ("Max tokens (empty: style's)", _number(int, 1, 1024, optional=True)),
+    "temperature": ("Temperature (empty: style's)",
+                    _number("temperature", float, (0, 2.0), optional=True)),
+    "top_p": ("Top-p (empty: style's)", _number("top_p", float, optional=True)),
+    "max_new_tokens": ("Max tokens (empty: style's)",
+                       _number("max_new_tokens", int, (1, 1024), optional=True)),
     "seed": ("Seed (empty: random)", _seed),
-    "samples": ("Alternatives", _number(int, 1, 4)),
+    "samples": ("Alternatives", _number("samples", int, (1, 4))),
 }
 
 

@@ -1,10 +1,15 @@
-"""The Write screen: song editor with gutter, songbook, and streaming suggestions.
+"""The Write screen: the view that composes song editor, gutter and suggestion pane.
 
-Generation goes through ``smartlap.lm.session.GenerationSession``, the front door
-``smartlap generate`` uses too; the F9 knobs are overrides on its settings. Model loading
-and generation run in one exclusive thread worker. The thread never touches a
-widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI appends each batch
-to the suggestion area (an append, never a re-render of the whole text). Escape sets a
+It is split by job: the song file (open/new/rename/history/autosave, the title) is
+``songbook_panel.SongbookPanel``, which this view extends; what the suggestion pane holds is
+the pure fold ``suggestions.Suggestions``; generation goes through
+``generation_backend.GenerationBackend`` to ``smartlap.lm.session.GenerationSession``, the
+front door ``smartlap generate`` uses too (the F9 knobs are overrides on its settings).
+
+Model loading and generation run in one exclusive thread worker. The thread never touches a
+widget: it gathers tokens for ~40 ms and posts ``TokensArrived``; the UI folds each batch in
+as a ``Token`` and appends it to the suggestion area (an append, never a re-render of the
+whole text); each ``SampleEnd`` brings the sample's final text and notes. Escape sets a
 ``threading.Event`` the generator checks every token, and the UI stops listening at once.
 When an alternative ends, another worker checks it against the model's training lyrics and
 the UI marks the copied lines it reports (``CopiesFound``).
@@ -14,8 +19,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -26,8 +29,8 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from smartlap.errors import AlreadyExistsError, SmartlapError
-from smartlap.events import SampleEnd
+from smartlap.errors import SmartlapError
+from smartlap.events import Token
 from smartlap.store import songbook
 from smartlap.tui.controls import (
     GenerationControls,
@@ -35,108 +38,24 @@ from smartlap.tui.controls import (
     load_controls,
     save_controls,
 )
-from smartlap.tui.dialogs import ConfirmScreen, PromptScreen
+from smartlap.tui.generation_backend import GenerationBackend, style_named
 from smartlap.tui.messages import (
     CandidatesFound,
     CopiesFound,
     GenerationEnded,
     ModelLoaded,
-    SongSaved,
     StoreChanged,
     TokensArrived,
     WorkFailed,
 )
+from smartlap.tui.songbook_panel import UNTITLED, SongbookPanel
+from smartlap.tui.suggestions import Change, Suggestions, copies_notice, note_sentences
 from smartlap.tui.view import set_choices
 from smartlap.tui.widgets.gutter import Gutter, LineFacts
 from smartlap.tui.widgets.song_editor import SongEditor
 
 BATCH_SECONDS = 0.04
-AUTOSAVE_SECONDS = 0.8
 GUTTER_DEBOUNCE_SECONDS = 0.15
-UNTITLED = "Naamloos"
-COPIED_MARK = "© "  # before a suggestion line copied from the model's training lyrics
-NEAR_MARK = "≈ "  # before a line that is a near copy of one
-_CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
-
-
-def clean_text(text: str) -> str:
-    """Model output as song text: line breaks normalised, control characters dropped."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
-
-
-def _style(name: str | None) -> Any:
-    """The named style (None for none); the one place the Write screen loads one."""
-    if not name:
-        return None
-    from smartlap.styles import get_style
-
-    return get_style(name)
-
-
-class GenerationBackend:
-    """The Write screen's seam to ``smartlap.lm.session.GenerationSession``, the generation
-    front door ``smartlap generate`` uses too (imported when the person first generates)."""
-
-    def load(self, name: str) -> Any:
-        """A ``GenerationSession`` on the model, its torch threads the studio's share."""
-        from smartlap.lm.session import GenerationSession
-        from smartlap.lm.threads import studio_generation_threads, use_threads
-
-        use_threads(studio_generation_threads())  # leave cores to the UI and training
-        return GenerationSession.open(name)
-
-    def stream(self, session: Any, prompt: str, controls: GenerationControls,
-               stop: threading.Event, style: str | None) -> Iterator[Any]:
-        """The same generation as ``smartlap generate``: style defaults, then the knobs."""
-        chosen = _style(style)
-        return session.stream(prompt, effective_settings(controls, chosen), stop=stop,
-                              style=chosen)
-
-    def next_lines(self, session: Any, context: str, style: str | None) -> list[Any]:
-        return session.next_lines(context, style=_style(style))
-
-    def copies(self, session: Any, prompt: str, text: str
-               ) -> tuple[str | None, list[tuple[int, Any]], str | None]:
-        """The training dataset, the (line number, match) pairs of text copied from it, and
-        why the check was skipped (None when it ran or there was nothing to check)."""
-        check = session.copy_check
-        rows = check.rows(text, prompt)
-        return check.dataset, rows, check.skipped
-
-
-def mark_copies(text: str, rows: list[tuple[int, Any]]) -> str:
-    """The suggestion text with a mark before each copied (©) or near-copied (≈) line."""
-    kinds = {row: match.kind for row, match in rows}
-    if not kinds:
-        return text
-    return "\n".join(
-        (COPIED_MARK if kinds[row] == "copied" else NEAR_MARK) + line if row in kinds else line
-        for row, line in enumerate(text.split("\n")))
-
-
-def _candidate_match(candidate: Any) -> Any:
-    """A next-line candidate's copy flag as an originality Match, to mark it like a line."""
-    from smartlap.craft.originality import Match, normalise_line
-
-    source = candidate.source or ""
-    exact = normalise_line(source) == normalise_line(candidate.text)
-    return Match("copied" if exact else "near", candidate.text, source, 1.0 if exact else 0.0)
-
-
-def copies_notice(count: int, dataset: str | None, what: str = "line") -> str:
-    """The one-line notice under the suggestion ("2 lines copied from demo")."""
-    if not count:
-        return ""
-    plural = "s" if count != 1 else ""
-    source = dataset or "the training data"
-    return f"[yellow]{COPIED_MARK}{count} {what}{plural} copied from {source}[/]"
-
-
-def _save_error(error: Exception) -> tuple[str, str]:
-    """A failed save as message and hint (the store's own words where it has them)."""
-    if isinstance(error, SmartlapError):
-        return error.message, error.hint
-    return f"Could not save the song: {error}", "Check that the data home is writable."
 
 
 def _model_names() -> list[str]:
@@ -161,7 +80,7 @@ def _style_names() -> list[str]:
     return sorted(styles) if isinstance(styles, dict) else sorted(s.name for s in styles)
 
 
-class WriteView(Vertical):
+class WriteView(SongbookPanel):
     """Editor, gutter, title/style/model bar, and the suggestion area with alternatives."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -185,31 +104,28 @@ class WriteView(Vertical):
         self.backend = backend or GenerationBackend()
         self.controls, self._control_problems = load_controls()
         self._sampling = effective_settings(self.controls, None)
-        self.song: songbook.BookSong | None = None
         self.facts = LineFacts()
         self.loaded: Any = None
         self.loaded_name: str | None = None
-        self.alternatives: list[str] = []
-        self.shown = 0
+        self.suggestions = Suggestions()
         self.generation = 0
         self.last_prompt: str | None = None
-        self.stats: dict[int, SampleEnd] = {}
-        # alternative index -> (training dataset, [(line number, originality Match)])
-        self.copies: dict[int, tuple[str | None, list[tuple[int, Any]]]] = {}
         self._stop = threading.Event()
         self._told_skipped: str | None = None
         self._told_demo = False
         self._head: str | None = None
-        self._autosave: Timer | None = None
         self._gutter_timer: Timer | None = None
-        self._loading_song = False
-        self._dirty = False
-        # Which song the editor holds: bumped on New/Open/Delete, so a save that finishes
-        # after the editor moved on is never adopted as the new song (the old data loss).
-        self._song_key = 0
-        self._save_lock = threading.Lock()
-        self._save_seq = 0  # snapshots are numbered; an older one never lands after a newer
-        self._written_seq = 0
+
+    @property
+    def alternatives(self) -> list[str]:
+        return self.suggestions.alternatives
+
+    @property
+    def shown(self) -> int:
+        return self.suggestions.shown
+
+    def watch_generating(self, generating: bool) -> None:
+        self.suggestions.streaming = generating
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -260,106 +176,6 @@ class WriteView(Vertical):
     def focus_first(self) -> None:
         self.query_one("#editor", TextArea).focus()
 
-    # -- songbook -------------------------------------------------------------------------
-
-    def open_song(self, slug: str) -> None:
-        song = songbook.open_song(slug)
-        self._begin_song()
-        self._loading_song = True
-        self.song = song
-        self.query_one("#song-title", Input).value = song.title
-        style = self.query_one("#song-style", Select)
-        if song.style and any(song.style == value for _, value in style._options):
-            style.value = song.style
-        self.query_one("#editor", TextArea).load_text(song.lyrics)
-        # After the paint: the first count loads the syllable lexicon.
-        self.call_after_refresh(self._refresh_gutter, True)
-        self.call_after_refresh(self._done_loading)
-
-    def _done_loading(self) -> None:
-        self._loading_song = False
-        self._dirty = False
-
-    def _current_style(self) -> str:
-        value = self.query_one("#song-style", Select).value
-        return "" if value is Select.NULL or value is None else str(value)
-
-    def _begin_song(self) -> None:
-        """The editor now holds another song: pending saves of the last one stay its own."""
-        if self._autosave is not None:
-            self._autosave.stop()
-            self._autosave = None
-        self._song_key += 1
-        self._dirty = False
-
-    def _schedule_save(self) -> None:
-        if self._loading_song:
-            return
-        if self._autosave is not None:
-            self._autosave.stop()
-        self._dirty = True
-        self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_now)
-
-    def _snapshot(self) -> tuple[str, str, str]:
-        title = self.query_one("#song-title", Input).value.strip() or UNTITLED
-        text = songbook.sane_text(self.query_one("#editor", TextArea).text)
-        return songbook.sane_text(title), text, self._current_style()
-
-    def flush_pending(self) -> None:
-        """Save unsaved words now, on this thread (quitting, New, opening another song)."""
-        if self._autosave is not None:
-            self._autosave.stop()
-            self._autosave = None
-        if not self._dirty:
-            return
-        self.save_now(in_thread=False)
-
-    def save_now(self, in_thread: bool = True) -> None:
-        """Autosave: the first save creates the song's file here (once, so two quick saves
-        cannot make two songs); later saves are written atomically in a thread."""
-        title, lyrics, style = self._snapshot()
-        if self.song is None and not lyrics.strip():
-            return
-        self._dirty = False
-        if self.song is None:
-            try:
-                self.song = songbook.new_song(title, lyrics, style=style)
-            except Exception as error:  # any failed save is shown, the text kept
-                self.post_message(WorkFailed("save", *_save_error(error)))
-                return
-            self._set_status(f"Saved to the songbook as {self.song.slug}.md")
-            return
-        self._save_seq += 1
-        song = replace(self.song, title=title, lyrics=lyrics, style=style)
-        if in_thread:
-            self._save(self._song_key, self._save_seq, song)
-        else:
-            self._write(self._song_key, self._save_seq, song)
-
-    @work(thread=True, exclusive=False, group="autosave", exit_on_error=False)
-    def _save(self, key: int, seq: int, song: songbook.BookSong) -> None:
-        self._write(key, seq, song)
-
-    def _write(self, key: int, seq: int, song: songbook.BookSong) -> None:
-        """One save at a time, newest snapshot wins; failures are shown, the text stays."""
-        with self._save_lock:
-            if seq < self._written_seq:
-                return
-            try:
-                saved = songbook.save_song(song)
-            except Exception as error:  # a save must never fail silently
-                self.post_message(WorkFailed("save", *_save_error(error)))
-                return
-            self._written_seq = seq
-        self.post_message(SongSaved(saved, key))
-
-    @on(SongSaved)
-    def _saved(self, message: SongSaved) -> None:
-        message.stop()
-        if message.key == self._song_key and self.song is not None:
-            self.song = message.song  # its id and times; the editor keeps what was typed since
-        self._set_status(f"Saved to the songbook as {message.song.slug}.md")
-
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
         """A model trained, pulled or added elsewhere appears in the model select."""
@@ -375,113 +191,9 @@ class WriteView(Vertical):
         self._refresh_gutter(full=False)
         self._schedule_save()
 
-    @on(Input.Changed, "#song-title")
-    def _title_changed(self, event: Input.Changed) -> None:
-        clean = songbook.sane_text(event.value)
-        if clean != event.value:  # a lone surrogate pasted in: show what will be kept
-            event.input.value = clean
-            return  # the change this makes comes back here, and schedules the save
-        self._schedule_save()
-
-    @on(Select.Changed, "#song-style")
-    def _meta_changed(self) -> None:
-        self._schedule_save()
-
     @on(Select.Changed, "#song-style")
     def _style_changed(self) -> None:
         self._refresh_sampling()
-
-    def action_new_song(self) -> None:
-        self.flush_pending()
-        self._begin_song()
-        self.song = None
-        self._loading_song = True
-        self.query_one("#song-title", Input).value = ""
-        self.query_one("#editor", TextArea).load_text("")
-        self._refresh_gutter(full=True)
-        self.call_after_refresh(self._done_loading)
-        self.query_one("#editor", TextArea).focus()
-        self._set_status("New song: it is saved once you type.")
-
-    def action_songbook(self) -> None:
-        from smartlap.tui.songbook_dialog import SongbookDialog
-
-        self.flush_pending()  # before the dialog: a restore must not be saved over
-
-        def chosen(slug: str | None) -> None:
-            if slug:
-                self.flush_pending()
-                self.open_song(slug)
-                self._set_status(f"Opened {slug}.md")
-        self.app.push_screen(SongbookDialog(), chosen)
-
-    def action_rename_song(self) -> None:
-        if self.song is None:
-            self.app.notify("Type something first: an empty song is not saved yet.")
-            return
-        current = self.song
-
-        def renamed(title: str | None) -> None:
-            if title:
-                try:
-                    self.flush_pending()
-                    song = songbook.rename_song(current.slug, title)
-                except SmartlapError as error:
-                    self.app.show_error(error)
-                    return
-                self.open_song(song.slug)
-                self._set_status(f"Renamed to {song.title} ({song.slug}.md)")
-        self.app.push_screen(PromptScreen("New title", current.title,
-                                          check=lambda t: None if t.strip() else "Empty title"),
-                             renamed)
-
-    def action_delete_song(self) -> None:
-        if self.song is None:
-            return
-        song = self.song
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._begin_song()
-                try:
-                    songbook.delete_song(song.slug)
-                except SmartlapError as error:
-                    self.app.show_error(error)
-                    return
-                self.song = None
-                self.action_new_song()
-                self.app.notify(f"Deleted {song.title}. The songbook (Ctrl+B, h) can bring "
-                                "it back.")
-        self.app.push_screen(ConfirmScreen(f"Delete the song “{song.title}”?", "Delete"),
-                             confirmed)
-
-    def action_export_song(self, fmt: str = "txt") -> None:
-        if self.song is None:
-            self.app.notify("Nothing to export yet.")
-            return
-        song = self.song
-        default = f"~/{song.slug}.{'cho' if fmt == 'chordpro' else fmt}"
-
-        def export(target: str, force: bool) -> None:
-            try:
-                written = songbook.export_song(song.slug, target, force=force)
-            except AlreadyExistsError:
-                self.app.push_screen(ConfirmScreen(f"{target} exists. Replace it?", "Replace"),
-                                     lambda yes: export(target, True) if yes else None)
-                return
-            except SmartlapError as error:
-                self.app.show_error(error)
-                return
-            except OSError as error:
-                self.app.notify(f"Could not write {target}: {error}", severity="error")
-                return
-            self.app.notify(f"Exported to {written}")
-
-        def exported(target: str | None) -> None:
-            if target:
-                self.flush_pending()
-                export(target, False)
-        self.app.push_screen(PromptScreen("Export to (.txt, .md or .cho)", default), exported)
 
     # -- gutter ---------------------------------------------------------------------------
 
@@ -546,11 +258,9 @@ class WriteView(Vertical):
         self._stop = threading.Event()
         self.generation += 1
         self.last_prompt = prompt
-        self.alternatives = [""] * self.controls.samples
-        self.stats = {}
-        self.shown = 0
+        self.suggestions.start(self.controls.samples)
         self.query_one("#suggestion", TextArea).load_text("")
-        self._clear_copies()
+        self._show_notice("")
         self.generating = True
         self._show_head()
         self._set_status("Loading the model…" if model != self.loaded_name else "Generating…")
@@ -603,9 +313,9 @@ class WriteView(Vertical):
         self._stop.set()
         self._stop = threading.Event()
         self.generation += 1
-        self.alternatives, self.shown, self.stats = [], 0, {}
+        self.suggestions.start(0)
         self.query_one("#suggestion", TextArea).load_text("")
-        self._clear_copies()
+        self._show_notice("")
         self.generating = True
         self._show_head()
         self._set_status("Looking for a next line that rhymes and scans…")
@@ -631,19 +341,13 @@ class WriteView(Vertical):
         message.stop()
         if message.generation != self.generation or not self.generating:
             return
-        self.alternatives = [clean_text(c.text) + "\n" for c in message.candidates]
-        listing = "\n".join(
-            f"{COPIED_MARK if c.copied else ''}{i + 1}. {clean_text(c.text)}  "
-            f"({c.syllables} syl{', copied' if c.copied else ''})"
-            for i, c in enumerate(message.candidates))
-        self.query_one("#suggestion", TextArea).load_text(listing)
         dataset = getattr(getattr(self.loaded, "info", None), "dataset", None)
-        self.copies = {i: (dataset, [(0, _candidate_match(c))])
-                       for i, c in enumerate(message.candidates) if c.copied}
-        self._show_notice(copies_notice(len(self.copies), dataset, "candidate"))
+        listing = self.suggestions.candidates(message.candidates, dataset)
+        self.query_one("#suggestion", TextArea).load_text(listing)
+        self._show_notice(copies_notice(len(self.suggestions.copies), dataset, "candidate"))
         self.generating = False  # done: the end of the search must not say "Done." over this
         self._show_head()
-        notes = "".join(f" Note: {note}." for note in message.notes)
+        notes = note_sentences(message.notes)
         self._set_status(f"{len(message.candidates)} candidates, best first: Ctrl+O inserts "
                          f"the first, Ctrl+T picks the next.{notes}")
 
@@ -698,14 +402,10 @@ class WriteView(Vertical):
         message.stop()
         if message.generation != self.generation or not self.generating:
             return  # stopped or superseded: late tokens are dropped
-        text = clean_text(message.text)
-        index = max(message.sample - 1, 0)
-        while len(self.alternatives) <= index:
-            self.alternatives.append("")
-        self.alternatives[index] += text
-        if index == self.shown:
+        change = self.suggestions.apply(Token(text=message.text, sample=message.sample))
+        if change.append:
             area = self.query_one("#suggestion", TextArea)
-            area.insert(text, area.document.end, maintain_selection_offset=True)
+            area.insert(change.append, area.document.end, maintain_selection_offset=True)
         self._show_head()
 
     @on(GenerationEnded)
@@ -715,24 +415,18 @@ class WriteView(Vertical):
             return
         end = message.end
         if end is not None:
-            self.stats[end.sample] = end
-            index = end.sample - 1
-            if self.generating and end.text is not None and index < len(self.alternatives):
-                final = clean_text(end.text)  # the sample's own text: a cut repeat is gone
-                if final != self.alternatives[index]:
-                    self.alternatives[index] = final
-                    if index == self.shown:
-                        self._render_shown()
+            self._apply(self.suggestions.apply(end))
             self._show_head()
-            if index < len(self.alternatives) and self.alternatives[index].strip():
+            text = self.suggestions.finished_text(end.sample)
+            if text:
                 self._check_copies(message.generation, message.sample, self.loaded,
-                                   self.last_prompt or "", self.alternatives[index])
+                                   self.last_prompt or "", text)
             return
         if self.generating:
             self.generating = False
             self._settle_alternatives()
-            ended = self.stats.get(self.shown + 1)
-            notes = "".join(f" Note: {note}." for note in (ended.notes if ended else []))
+            ended = self.suggestions.ends.get(self.shown + 1)
+            notes = note_sentences(self.suggestions.shown_notes())
             if ended and ended.seconds:
                 rate = ended.tokens / ended.seconds
                 self._set_status(f"{ended.tokens} tokens in {ended.seconds:.1f} s "
@@ -758,22 +452,17 @@ class WriteView(Vertical):
         if message.skipped and message.skipped != self._told_skipped:
             self._told_skipped = message.skipped  # once, not for every alternative
             self.app.notify(message.skipped, title="Originality", severity="warning")
-        if not message.rows:
-            return  # nothing to mark: the suggestion stays as it streamed
-        self.copies[message.sample - 1] = (message.dataset, message.rows)
-        if message.sample - 1 == self.shown:
+        self._apply(self.suggestions.found_copies(message.sample, message.dataset,
+                                                  message.rows))
+
+    def _apply(self, change: Change) -> None:
+        if change.rerender:
             self._render_shown()
 
     def _render_shown(self) -> None:
         """The shown alternative, its copied lines marked, and the notice under it."""
-        text = self.alternatives[self.shown] if self.alternatives else ""
-        dataset, rows = self.copies.get(self.shown, (None, []))
-        self.query_one("#suggestion", TextArea).load_text(mark_copies(text, rows))
-        self._show_notice(copies_notice(len(rows), dataset))
-
-    def _clear_copies(self) -> None:
-        self.copies = {}
-        self._show_notice("")
+        self.query_one("#suggestion", TextArea).load_text(self.suggestions.marked())
+        self._show_notice(self.suggestions.notice())
 
     def _show_notice(self, markup: str) -> None:
         notice = self.query_one("#suggestion-notice", Static)
@@ -793,8 +482,7 @@ class WriteView(Vertical):
     def _failed(self, message: WorkFailed) -> None:
         message.stop()
         if message.action == "save":
-            self._dirty = True
-            self._set_status("Not saved: the text is still here. " + message.message)
+            self._save_failed(message.message)
         if message.action == "generate":
             self.generating = False
             self._set_status("Generation failed; the editor is still yours.")
@@ -804,9 +492,9 @@ class WriteView(Vertical):
         if action == "stop":
             return self.generating
         if action == "accept":
-            return any(text.strip() for text in self.alternatives) or None
+            return bool(self.suggestions.offered) or None
         if action == "next_alternative":
-            return sum(1 for text in self.alternatives if text.strip()) > 1 or None
+            return len(self.suggestions.offered) > 1 or None
         return True
 
     def action_stop(self) -> None:
@@ -821,18 +509,11 @@ class WriteView(Vertical):
         self._show_head()
 
     def _settle_alternatives(self) -> None:
-        """Once nothing streams any more, only alternatives that hold words are offered.
-
-        Samples stream one after another, so the empty ones (not started when Escape came)
-        are the last ones: dropping them keeps every other alternative's number."""
-        while self.alternatives and not self.alternatives[-1].strip():
-            self.alternatives.pop()
-        if self.shown >= len(self.alternatives):
-            self.shown = 0
-            self._render_shown()
+        """Once nothing streams any more, only alternatives that hold words are offered."""
+        self._apply(self.suggestions.settle())
 
     def action_accept(self) -> None:
-        text = self.alternatives[self.shown] if self.alternatives else ""
+        text = self.suggestions.shown_text
         if not text:
             return
         if self.generating:
@@ -843,14 +524,11 @@ class WriteView(Vertical):
         self._set_status("Inserted. Ctrl+G continues from the cursor.")
 
     def action_next_alternative(self) -> None:
-        offered = [i for i, text in enumerate(self.alternatives) if text.strip()]
-        later = [i for i in offered if i > self.shown]
-        following = later[0] if later else (offered[0] if offered else self.shown)
-        if following == self.shown:
+        if not self.suggestions.next_alternative():
             return
-        self.shown = following
         self._render_shown()
-        self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.")
+        notes = note_sentences(self.suggestions.shown_notes())
+        self._set_status(f"Alternative {self.shown + 1} of {len(self.alternatives)}.{notes}")
         self._show_head()
 
     def action_settings(self) -> None:
@@ -874,7 +552,7 @@ class WriteView(Vertical):
         """What the next generation will use: the style's defaults under the knobs set."""
         try:
             self._sampling = effective_settings(self.controls,
-                                                _style(self._current_style() or None))
+                                                style_named(self._current_style() or None))
         except SmartlapError as error:
             self._sampling = effective_settings(self.controls, None)
             self.app.show_error(error)
@@ -882,13 +560,7 @@ class WriteView(Vertical):
 
     def _show_head(self) -> None:
         c = self._sampling
-        count = len(self.alternatives)
-        tabs = ""
-        if count > 1:
-            tabs = " ".join(f"[reverse]{i + 1}[/]" if i == self.shown
-                            else str(i + 1) if text.strip() or self.generating
-                            else f"[dim]{i + 1}[/]"
-                            for i, text in enumerate(self.alternatives)) + "  "
+        tabs = self.suggestions.tabs()
         state = "[green]streaming…[/] " if self.generating else ""
         seed = f" seed {c.seed}" if c.seed is not None else ""
         head = (f"{tabs}{state}[dim]t={c.temperature:g} p={c.top_p:g} "
