@@ -10,8 +10,14 @@ one message that names the range.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from smartlap.errors import UsageError
+
+# setting -> (is the value usable, the range in words, without any front end's spelling)
+Limits = Mapping[str, tuple[Callable[[float], bool], str]]
+_NAMES = {"lr": "learning rate", "top_p": "top-p", "top_k": "top-k"}
 
 SEED_MIN = 0
 SEED_MAX = 2**32 - 1  # numpy's and accelerate's set_seed limit; torch takes it as well
@@ -48,6 +54,34 @@ def check_samples(value: int, flag: str = "--samples") -> int:
         raise UsageError(f"Samples {value!r}: {problem}.",
                          f"Ask for at most {MAX_SAMPLES} ({flag}); run again for more.")
     return value
+
+
+def limit_problem(limits: Limits, whole: Collection[str], key: str, value: Any, *,
+                  integral_floats: bool = False) -> str | None:
+    """Why ``value`` cannot be setting ``key`` of a ``limits`` table (the seed's and the
+    sample count's ranges are built in); None when it can, or when it is None (not set).
+    ``integral_floats``: a whole setting may be given as 20.0 (as TOML or JSON may)."""
+    if value is None:
+        return None
+    if key == "seed":
+        return seed_problem(value)
+    if key == "samples":
+        return samples_problem(value)
+    is_whole = key in whole
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "a whole number" if is_whole else "a number"
+    if is_whole and not isinstance(value, int) and not (integral_floats and value.is_integer()):
+        return "a whole number"
+    ok, words = limits[key]
+    return None if ok(value) else words
+
+
+def out_of_range(key: str, problem: str, command: str) -> UsageError:
+    """'Learning rate must be …', the flag and the command's help in the hint."""
+    name = _NAMES.get(key, key.replace("_", " ")).replace("lora", "LoRA")
+    return UsageError(f"{name[0].upper()}{name[1:]} must be {problem}.",
+                      f"Give --{key.replace('_', '-')} a value in that range; see "
+                      f"'smartlap {command} --help'.")
 
 
 def _whole(text: str) -> int:

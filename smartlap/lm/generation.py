@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from smartlap.errors import ModelError, UsageError
+from smartlap.errors import ModelError
 from smartlap.events import Event, SampleEnd, Token
-from smartlap.limits import check_samples, check_seed, samples_problem, seed_problem
+from smartlap.limits import check_samples, check_seed, limit_problem, out_of_range
 from smartlap.lm.device import is_out_of_memory
 
 if TYPE_CHECKING:
@@ -55,19 +55,8 @@ WHOLE_GENERATION_SETTINGS = frozenset({"top_k", "no_repeat_ngram_size", "max_new
 def generation_problem(key: str, value: Any) -> str | None:
     """Why ``value`` cannot be the sampling setting ``key``, in words without a flag; None
     when it can, or when it is None (not set)."""
-    if value is None:
-        return None
-    if key == "seed":
-        return seed_problem(value)
-    if key == "samples":
-        return samples_problem(value)
-    whole = key in WHOLE_GENERATION_SETTINGS
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "a whole number" if whole else "a number"
-    if whole and isinstance(value, float) and not value.is_integer():
-        return "a whole number"
-    ok, words = GENERATION_LIMITS[key]
-    return None if ok(value) else words
+    return limit_problem(GENERATION_LIMITS, WHOLE_GENERATION_SETTINGS, key, value,
+                         integral_floats=True)
 
 
 @dataclass
@@ -89,10 +78,7 @@ class GenerationSettings:
         for key in GENERATION_LIMITS:
             problem = generation_problem(key, getattr(self, key))
             if problem:
-                name = {"top_p": "top-p", "top_k": "top-k"}.get(key, key.replace("_", " "))
-                raise UsageError(f"{name[0].upper()}{name[1:]} must be {problem}.",
-                                 f"Give --{key.replace('_', '-')} a value in that range; see "
-                                 "'smartlap generate --help'.")
+                raise out_of_range(key, problem, "generate")
         check_samples(self.samples)
         check_seed(self.seed)
         return self

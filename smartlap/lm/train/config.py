@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartlap.errors import UsageError
-from smartlap.limits import check_seed, seed_problem
+from smartlap.limits import check_seed, limit_problem, out_of_range
 
 MODES = ("full", "embeddings", "lora")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -47,24 +47,13 @@ SETTING_LIMITS: dict[str, tuple[Callable[[float], bool], str]] = {
 def setting_problem(key: str, value: Any) -> str | None:
     """Why ``value`` cannot be the run setting ``key`` (``SETTING_LIMITS`` or the seed's
     range), in words without a flag; None when it can, or when it is None (not set)."""
-    if value is None:
-        return None
-    if key == "seed":
-        return seed_problem(value)
-    whole = key in WHOLE_SETTINGS
-    if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
-        return "a whole number" if whole else "a number"
-    ok, words = SETTING_LIMITS[key]
-    return None if ok(value) else words
+    return limit_problem(SETTING_LIMITS, WHOLE_SETTINGS, key, value)
 
 
 def _check_setting(config: Any, key: str) -> None:
     problem = setting_problem(key, getattr(config, key))
     if problem:
-        flag = f"--{key.replace('_', '-')}"
-        name = {"lr": "learning rate"}.get(key, key.replace("_", " ")).replace("lora", "LoRA")
-        raise UsageError(f"{name[0].upper()}{name[1:]} must be {problem}.",
-                         f"Give {flag} a value in that range; see 'smartlap train --help'.")
+        raise out_of_range(key, problem, "train")
 
 
 @dataclass
