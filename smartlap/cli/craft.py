@@ -140,21 +140,11 @@ def _rhymes_by_dictionary(word: str, args: argparse.Namespace) -> Ranked:
 
 def _graded(word: str, vocabulary: Any, args: argparse.Namespace) -> list[tuple[str, int, str]]:
     """The words of ``vocabulary`` that rhyme with ``word`` (perfect, or near with --loose)."""
-    from smartlap.craft.phonetics import normalize_word
-    from smartlap.craft.rhyme import key_quality, rhyme_key, same_word
+    from smartlap.craft.rhyme import rhyming_words
     from smartlap.craft.syllables import word_syllables
 
-    key = rhyme_key(word)
     found: list[tuple[str, int, str]] = []
-    seen: set[str] = set()
-    for candidate in vocabulary:
-        norm = normalize_word(candidate)
-        if not norm or norm in seen or same_word(norm, word):
-            continue
-        seen.add(norm)
-        quality = key_quality(key, rhyme_key(norm))
-        if quality == "none" or (quality != "perfect" and not args.loose):
-            continue
+    for norm, quality in rhyming_words(word, vocabulary, loose=args.loose):
         count = word_syllables(norm)
         if args.syllables is None or count == args.syllables:
             found.append((norm, count, quality))

@@ -99,21 +99,21 @@ def word_counts(texts: Iterable[str]) -> Counter[str]:
     return counts
 
 
-def rhyming_words(word: str, vocabulary: Iterable[str]) -> list[str]:
-    """The words of ``vocabulary`` that rhyme with ``word`` (in vocabulary order)."""
-    target = normalize_word(word)
-    key = rhyme_key(target)
-    if not key:
-        return []
-    found: list[str] = []
+def rhyming_words(word: str, vocabulary: Iterable[str],
+                  loose: bool = False) -> list[tuple[str, str]]:
+    """(word, quality) for the words of ``vocabulary`` that rhyme with ``word``, in
+    vocabulary order: perfect rhymes, and with ``loose`` the near grades too."""
+    key = rhyme_key(word)
+    found: list[tuple[str, str]] = []
     seen: set[str] = set()
     for candidate in vocabulary:
         norm = normalize_word(candidate)
-        if norm in seen or not norm or same_word(norm, target):
+        if not norm or norm in seen or same_word(norm, word):
             continue
         seen.add(norm)
-        if rhyme_key(norm) == key:
-            found.append(norm)
+        quality = key_quality(key, rhyme_key(norm))
+        if quality == "perfect" or (loose and quality != "none"):
+            found.append((norm, quality))
     return found
 
 
