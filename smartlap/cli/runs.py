@@ -143,9 +143,9 @@ def _show_samples(run: Any, run_events: list[events.Event], *, as_json: bool) ->
     """Each epoch's sample, oldest first: the same prompt and seed, so only training changed."""
     from rich.markup import escape
 
-    from smartlap.store.runs import epoch_samples
+    from smartlap.store.run_summary import RunSummary
 
-    samples = epoch_samples(run_events)
+    samples = RunSummary.of(run.id, run_events).epoch_samples()
     if as_json:
         print_json({"run": run.id, "samples": [sample.to_dict() for sample in samples]})
         return 0

@@ -17,11 +17,28 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from smartlap import events
 from smartlap.events import MemorySnapshot
 
 ACTIVE = "running"
+
+
+@dataclass(frozen=True)
+class EpochSample:
+    """The fixed-prompt, fixed-seed sample written after an epoch, beside that epoch's losses."""
+
+    epoch: int
+    prompt: str
+    text: str
+    train_loss: float | None = None
+    val_loss: float | None = None
+    best: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "prompt": self.prompt, "text": self.text,
+                "train_loss": self.train_loss, "val_loss": self.val_loss, "best": self.best}
 
 
 @dataclass
@@ -48,6 +65,7 @@ class RunSummary:
     sample_prompt: str = ""
     sample_epoch: int | None = None
     samples: dict[int, tuple[str, str]] = field(default_factory=dict)  # epoch -> prompt, text
+    best_epochs: set[int] = field(default_factory=set)  # epochs whose epoch_end said best
     message: str = ""
     hint: str | None = None
     pid: int | None = None
@@ -135,6 +153,10 @@ class RunSummary:
         self.train_losses.append(event.train_loss)
         self.val_losses.append(event.val_loss)
         self.epoch = self.last_epoch = event.epoch
+        if event.best:
+            self.best_epochs.add(event.epoch)
+        else:
+            self.best_epochs.discard(event.epoch)
         self.epochs = event.epochs or self.epochs
         self.planned_epochs = event.epochs or self.planned_epochs
         self.memory = event.memory
@@ -143,6 +165,18 @@ class RunSummary:
         if event.val_loss is not None and (self.best_val_loss is None
                                            or event.val_loss < self.best_val_loss):
             self.best_val_loss = event.val_loss
+
+    def epoch_samples(self) -> list[EpochSample]:
+        """One sample per epoch, oldest first, beside that epoch's losses: what the model
+        wrote as training went on (a resumed run's redone epochs have replaced the old)."""
+        def loss(losses: list[Any], epoch: int) -> Any:
+            return losses[epoch - 1] if epoch <= len(losses) else None
+
+        return [EpochSample(epoch=epoch, prompt=prompt, text=text,
+                            train_loss=loss(self.train_losses, epoch),
+                            val_loss=loss(self.val_losses, epoch),
+                            best=epoch in self.best_epochs)
+                for epoch, (prompt, text) in sorted(self.samples.items())]
 
     def progress(self) -> tuple[float, float] | None:
         """(done, total) in epochs, fractional within the current epoch when steps are known."""

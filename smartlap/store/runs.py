@@ -231,42 +231,6 @@ def live_status(run_id: str, summary: RunSummary) -> str:
     return derive_status(summary, process)
 
 
-@dataclass(frozen=True)
-class EpochSample:
-    """The fixed-prompt, fixed-seed sample written after an epoch, beside that epoch's losses."""
-
-    epoch: int
-    prompt: str
-    text: str
-    train_loss: float | None = None
-    val_loss: float | None = None
-    best: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "prompt": self.prompt, "text": self.text,
-                "train_loss": self.train_loss, "val_loss": self.val_loss, "best": self.best}
-
-
-def epoch_samples(run_events: Sequence[events.Event]) -> list[EpochSample]:
-    """One sample per epoch, in epoch order: what the model wrote as training went on.
-
-    A resumed run redoes the epochs after its last saved state; the redone epoch's sample
-    and losses replace the earlier ones.
-    """
-    ends: dict[int, events.EpochEnd] = {}
-    samples: dict[int, EpochSample] = {}
-    for event in run_events:
-        if isinstance(event, events.EpochEnd):
-            ends[event.epoch] = event
-        elif isinstance(event, events.Sample):
-            end = ends.get(event.epoch)
-            samples[event.epoch] = EpochSample(
-                epoch=event.epoch, prompt=event.prompt, text=event.text,
-                train_loss=end.train_loss if end else None,
-                val_loss=end.val_loss if end else None, best=bool(end and end.best))
-    return [samples[epoch] for epoch in sorted(samples)]
-
-
 _RECORD_TYPES: dict[str, tuple[type, ...]] = {
     "id": (str,), "created": (str,), "config": (dict,), "status": (str,)}
 

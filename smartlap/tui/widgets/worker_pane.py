@@ -245,17 +245,17 @@ class WorkerPane(Vertical):
 def sample_text(state: RunSummary, back: int = 0) -> Text:
     """An epoch's sample (the latest, or ``back`` epochs before it): the prompt it continues,
     dim and quoted, then '→' what it wrote; paging shows which one of how many and its loss."""
-    epochs = sorted(state.samples)
-    if back and epochs:
-        epoch = epochs[-1 - back % len(epochs)]
-        prompt_text, written = state.samples[epoch]
-        val = state.val_losses[epoch - 1] if epoch <= len(state.val_losses) else None
-        where = (f"epoch {epoch} sample ({epochs.index(epoch) + 1}/{len(epochs)}"
-                 + (f", val {val:.3f}" if val is not None else "") + "; F7 older), prompt ")
+    samples = state.epoch_samples()
+    if back and samples:
+        index = len(samples) - 1 - back % len(samples)
+        shown = samples[index]
+        prompt_text, written = shown.prompt, shown.text
+        val = f", val {shown.val_loss:.3f}" if shown.val_loss is not None else ""
+        where = f"epoch {shown.epoch} sample ({index + 1}/{len(samples)}{val}; F7 older), prompt "
     else:
-        epoch, prompt_text, written = state.sample_epoch, state.sample_prompt, state.sample
-        more = "; F7 older" if len(epochs) > 1 else ""
-        where = f"epoch {epoch} sample{more}, prompt "
+        prompt_text, written = state.sample_prompt, state.sample
+        more = "; F7 older" if len(samples) > 1 else ""
+        where = f"epoch {state.sample_epoch} sample{more}, prompt "
     prompt = one_line(prompt_text, 100)
     text = Text(where, style="dim")
     text.append(f"“{prompt}”" if prompt else "(none)", style="dim italic")
