@@ -11,7 +11,6 @@ that is killed still leaves every finished step's figures behind.
 from __future__ import annotations
 
 import contextlib
-import gc
 import signal
 import sys
 import time
@@ -63,11 +62,11 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 def _release_memory() -> None:
     """Between steps: free what the last one left, so each step's peak is its own."""
-    gc.collect()
+    from smartlap.lm.device import release_memory
+
+    release_memory()
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
-        torch.cuda.synchronize()
-        torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     accelerate_state = sys.modules.get("accelerate.state")
     if accelerate_state is not None:  # each run picks its own mixed precision

@@ -14,7 +14,6 @@ tokenizers.
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -190,19 +189,6 @@ def validation_loss(loaded: LoadedModel, texts: Sequence[str],
     return nll / count, nll / math.log(2) / chars, count
 
 
-def _release(loaded: LoadedModel | None) -> None:
-    """Free a model's memory before the next one loads (one model on the card at a time)."""
-    del loaded
-    gc.collect()
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except Exception:  # freeing is best effort
-        pass
-
-
 def _record_sample(result: ModelResult, copies: Any, prompt: str, number: int,
                    text: str) -> None:
     result.samples.append(text)
@@ -220,6 +206,7 @@ def compare_one(info: ModelInfo, comparison: Comparison, texts: Sequence[str], *
     """Load one model, score it, generate from it; a failure becomes the result's error."""
     from smartlap.craft.originality import CopyCheck
     from smartlap.events import SampleEnd, Token
+    from smartlap.lm.device import release_memory
     from smartlap.lm.generation import stream_generate
     from smartlap.lm.loading import load_model
 
@@ -259,7 +246,8 @@ def compare_one(info: ModelInfo, comparison: Comparison, texts: Sequence[str], *
         result.error = f"{info.name} ran out of memory."
         result.hint = "Use --device cpu, or compare smaller models."
     finally:
-        _release(loaded)
+        loaded = None  # the last reference: one model on the card at a time
+        release_memory()
     result.seconds = round(result.seconds, 3)
     return result
 

@@ -143,3 +143,18 @@ def is_out_of_memory(error: BaseException) -> bool:
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
     return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def release_memory() -> None:
+    """Give freed tensors' memory back (the caching allocator keeps it otherwise), so the
+    next model or step starts from what is really in use. Drop references first."""
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
