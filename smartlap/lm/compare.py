@@ -151,7 +151,6 @@ def validation_loss(loaded: LoadedModel, texts: Sequence[str],
     validation loss its run recorded on the same split.
     """
     import torch
-    from transformers.utils import logging as hf_logging
 
     from smartlap.lm.train.data import IGNORE_INDEX, pack, token_stream
 
@@ -161,12 +160,7 @@ def validation_loss(loaded: LoadedModel, texts: Sequence[str],
     size = max(8, min(block_size, loaded.context_length))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
         else tokenizer.eos_token_id
-    previous = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # whole songs are longer than a block: packed below
-    try:
-        blocks = pack(token_stream(tokenizer, texts), size, pad_id)
-    finally:
-        hf_logging.set_verbosity(previous)
+    blocks = pack(token_stream(tokenizer, texts), size, pad_id)
     model = loaded.model
     nll, count = 0.0, 0
     with torch.no_grad():

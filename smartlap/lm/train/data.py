@@ -59,7 +59,9 @@ def token_stream(tokenizer, texts: Sequence[str]) -> list[int]:
         raise TrainingError("The model's tokenizer has no end-of-text token.",
                             "Use a GPT-2-family model whose tokenizer defines eos_token.")
     stream: list[int] = []
-    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+    # verbose=False: a song longer than the context is expected here (it is packed into
+    # blocks), so transformers' "sequence length is longer than..." warning would mislead.
+    for ids in tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]:
         stream.extend(ids)
         stream.append(eos)
     return stream
