@@ -19,7 +19,7 @@ class FakeTokenizer:
     eos_token_id = 0
     pad_token_id = None
 
-    def __call__(self, texts, add_special_tokens=False):
+    def __call__(self, texts, add_special_tokens=False, verbose=True):
         return {"input_ids": [[len(w) for w in text.split()] for text in texts]}
 
 
