@@ -433,6 +433,11 @@ def hf_cache_dir() -> Path:
     return Path(home).expanduser() / "hub"
 
 
+def cache_repo_dir(hub_id: str) -> Path:
+    """The HF cache folder of a hub model (``models--ORG--NAME``), where its download lands."""
+    return hf_cache_dir() / ("models--" + hub_id.replace("/", "--"))
+
+
 _CACHE_REPO = re.compile(r"^models--(?P<org>[^/]+?)--(?P<name>[^/]+)$")
 
 

@@ -238,16 +238,17 @@ class ModelsView(LateBuiltView, Vertical):
         bar.display = True
         bar.update(total=entry.download_mb * 1024 * 1024, progress=0)
         self.query_one("#models-status", Static).update(f"Pulling {entry.hub_id}…")
-        cache = _hub_cache_folder(entry.hub_id)
+        from smartlap.store.models import cache_repo_dir
+
+        cache = cache_repo_dir(entry.hub_id)  # where lm.hub.pull downloads it
         if self._pull_timer is not None:
             self._pull_timer.stop()
-        if cache is not None:
-            from smartlap.fsutil import dir_size
+        from smartlap.fsutil import dir_size
 
-            def tick() -> None:
-                if cache.is_dir():
-                    bar.update(progress=dir_size(cache))
-            self._pull_timer = self.set_interval(0.5, tick)
+        def tick() -> None:
+            if cache.is_dir():
+                bar.update(progress=dir_size(cache))
+        self._pull_timer = self.set_interval(0.5, tick)
         self._pull(entry.hub_id)
 
     def _end_pull(self) -> None:
@@ -380,12 +381,3 @@ def _check_folder(text: str) -> str | None:
     if not (path / "config.json").is_file():
         return "no config.json in that folder"
     return None
-
-
-def _hub_cache_folder(hub_id: str) -> Path | None:
-    """Where huggingface_hub puts a repo's blobs (models--org--name), if it can say."""
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return None
-    return Path(constants.HF_HUB_CACHE) / ("models--" + hub_id.replace("/", "--"))
