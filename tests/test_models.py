@@ -325,6 +325,48 @@ def test_generate_cli_json_and_text(tiny_gpt2_dir: Path) -> None:
     assert lonely.stdout.startswith(" 1. ")
 
 
+@pytest.mark.parametrize("json_output", [False, True])
+def test_ctrl_c_while_printing_ends_the_stream_before_generate_returns(
+        tiny_gpt2_dir: Path, monkeypatch: pytest.MonkeyPatch, json_output: bool) -> None:
+    """A Ctrl+C that lands while a token is printed (outside the generator) must close the
+    stream, and so join its decode thread, before generate returns its exit code: a thread
+    left inside torch at interpreter exit aborts the process (exit -6) instead of the clean
+    stop. The deterministic form of the race the real-signal test below hits by chance."""
+    from smartlap.cli import generate as generate_cli
+    from smartlap.cli import main
+    from smartlap.lm.session import GenerationSession
+
+    register_model(tiny_gpt2_dir, "tiny")
+    streams: list = []
+    real_stream = GenerationSession.stream
+    monkeypatch.setattr(GenerationSession, "stream", lambda self, *a, **k: streams.append(
+        real_stream(self, *a, **k)) or streams[-1])
+    printed = 0
+
+    def interrupting(*_args, **_kwargs) -> None:
+        nonlocal printed
+        printed += 1
+        if printed == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate_cli, "print_json_line", interrupting)
+    monkeypatch.setattr(generate_cli.sys.stdout, "write", interrupting)
+    at_exit_code: list[tuple[bool, list[str]]] = []
+    real_code = generate_cli.interrupt_exit_code
+
+    def exit_code(interrupt: BaseException) -> int:  # what is still running as we stop
+        at_exit_code.append((streams[0].gi_frame is None, [
+            t.name for t in threading.enumerate() if t.name.startswith("smartlap-generate")]))
+        return real_code(interrupt)
+
+    monkeypatch.setattr(generate_cli, "interrupt_exit_code", exit_code)
+    argv = ["generate", "-m", "tiny", "--prompt", "Mijn hart", "--samples", "3",
+            "--max-new-tokens", "100", "--seed", "1", "--no-originality"]
+    assert main([*argv, "--json"] if json_output else argv) == 130
+    assert printed >= 5  # the text output then writes its closing newline
+    assert at_exit_code == [(True, [])]  # the stream was closed, its thread joined
+
+
 def test_ctrl_c_stops_generate_cleanly(tiny_gpt2_dir: Path) -> None:
     """A real SIGINT mid-stream: 'stopped.', exit 130, no traceback, the text so far kept."""
     import signal

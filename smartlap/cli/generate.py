@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 from smartlap.cli.console import err_console, out_console, print_json_line
@@ -140,15 +141,18 @@ def _stream_json(session: GenerationSession, prompt, settings, stop, style,
     from smartlap.events import SampleEnd
 
     skipped_told = False
-    for event in session.stream(prompt, settings, stop=stop, style=style):
-        if isinstance(event, SampleEnd) and check:
-            copies = session.copy_check
-            matches = copies.matches(event.text or "", prompt)
-            event.notes.extend(match.describe(copies.dataset) for match in matches)
-            if copies.skipped and not skipped_told:
-                event.notes.append(copies.skipped)
-                skipped_told = True
-        print_json_line(event.to_dict())
+    # closing: a Ctrl+C while printing ends the stream (and joins its decode thread) here,
+    # not at interpreter exit, where a thread still inside torch aborts the process
+    with closing(session.stream(prompt, settings, stop=stop, style=style)) as events:
+        for event in events:
+            if isinstance(event, SampleEnd) and check:
+                copies = session.copy_check
+                matches = copies.matches(event.text or "", prompt)
+                event.notes.extend(match.describe(copies.dataset) for match in matches)
+                if copies.skipped and not skipped_told:
+                    event.notes.append(copies.skipped)
+                    skipped_told = True
+            print_json_line(event.to_dict())
 
 
 def _stream_text(session: GenerationSession, prompt, settings, stop, style,
@@ -162,33 +166,35 @@ def _stream_text(session: GenerationSession, prompt, settings, stop, style,
     started: set[int] = set()
     total_tokens = 0
     total_seconds = 0.0
-    for event in session.stream(prompt, settings, stop=stop, style=style):
-        if event.sample not in started:
-            started.add(event.sample)
-            bar = "=" * HEADER_WIDTH
-            sys.stdout.write(f"{bar} SAMPLE {event.sample} {bar}\n")
-        if isinstance(event, SampleEnd):
-            total_tokens += event.tokens
-            total_seconds += event.seconds
-            sys.stdout.write("\n" if not (event.text or "").endswith("\n") else "")
-            sys.stdout.flush()
-            for note in event.notes:
-                errors.print(f"[yellow]note:[/] {note}", highlight=False)
-            if check:
-                copies = session.copy_check
-                for line in copies_block(copies.matches(event.text or "", prompt), copies.dataset):
-                    errors.print(line, highlight=False, soft_wrap=True)
-                if copies.skipped and len(started) == 1:
-                    errors.print(f"[dim]{copies.skipped}[/]", highlight=False)
-            rate = event.tokens / event.seconds if event.seconds > 0 else 0.0
-            first = (f", first token {event.time_to_first_token:.2f} s"
-                     if event.time_to_first_token is not None else "")
-            errors.print(f"[dim]sample {event.sample}: {event.tokens} tokens in "
-                         f"{event.seconds:.1f} s ({rate:.1f} tokens/s{first}), "
-                         f"ended by {event.reason}[/]")
-        else:
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+    with closing(session.stream(prompt, settings, stop=stop, style=style)) as events:  # as above
+        for event in events:
+            if event.sample not in started:
+                started.add(event.sample)
+                bar = "=" * HEADER_WIDTH
+                sys.stdout.write(f"{bar} SAMPLE {event.sample} {bar}\n")
+            if isinstance(event, SampleEnd):
+                total_tokens += event.tokens
+                total_seconds += event.seconds
+                sys.stdout.write("\n" if not (event.text or "").endswith("\n") else "")
+                sys.stdout.flush()
+                for note in event.notes:
+                    errors.print(f"[yellow]note:[/] {note}", highlight=False)
+                if check:
+                    copies = session.copy_check
+                    matches = copies.matches(event.text or "", prompt)
+                    for line in copies_block(matches, copies.dataset):
+                        errors.print(line, highlight=False, soft_wrap=True)
+                    if copies.skipped and len(started) == 1:
+                        errors.print(f"[dim]{copies.skipped}[/]", highlight=False)
+                rate = event.tokens / event.seconds if event.seconds > 0 else 0.0
+                first = (f", first token {event.time_to_first_token:.2f} s"
+                         if event.time_to_first_token is not None else "")
+                errors.print(f"[dim]sample {event.sample}: {event.tokens} tokens in "
+                             f"{event.seconds:.1f} s ({rate:.1f} tokens/s{first}), "
+                             f"ended by {event.reason}[/]")
+            else:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
     if len(started) > 1 and total_seconds > 0:
         errors.print(f"[dim]{total_tokens} tokens in {total_seconds:.1f} s: "
                      f"{total_tokens / total_seconds:.1f} tokens/s[/]")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -219,17 +220,19 @@ def compare_one(info: ModelInfo, comparison: Comparison, texts: Sequence[str], *
             result.bits_per_char = round(bits, 4) if bits is not None else None
         result.eval_tokens = count
         copies = CopyCheck(info) if comparison.originality else None
-        for event in stream_generate(loaded, comparison.prompt, comparison.settings, stop=stop,
-                                     style=comparison.style):
-            if isinstance(event, Token):
-                if on_token is not None:
-                    on_token(event)
-            elif isinstance(event, SampleEnd):
-                result.tokens += event.tokens
-                result.seconds += event.seconds
-                result.notes.extend(note for note in event.notes if note not in result.notes)
-                _record_sample(result, copies, comparison.prompt, event.sample,
-                               event.text or "")
+        stream = stream_generate(loaded, comparison.prompt, comparison.settings, stop=stop,
+                                 style=comparison.style)
+        with closing(stream):  # a Ctrl+C mid-model joins the decode thread here
+            for event in stream:
+                if isinstance(event, Token):
+                    if on_token is not None:
+                        on_token(event)
+                elif isinstance(event, SampleEnd):
+                    result.tokens += event.tokens
+                    result.seconds += event.seconds
+                    result.notes.extend(note for note in event.notes if note not in result.notes)
+                    _record_sample(result, copies, comparison.prompt, event.sample,
+                                   event.text or "")
     except SmartlapError as error:
         result.error, result.hint = error.message, error.hint
     except Exception as error:  # one model's failure must not end the others
