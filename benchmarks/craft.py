@@ -82,8 +82,9 @@ def _clear_caches() -> None:
 
     syl = importlib.import_module("smartlap.craft.syllables")  # the package shadows the name
     for fn in (phonetics.analyse, phonetics.nuclei_of, rhyme.rhyme_key, syl.word_syllables,
-               pronunciations.stress_table):
-        fn.cache_clear()
+               pronunciations.stress_table, getattr(pronunciations, "part_table", None)):
+        if fn is not None:  # part_table: the compound parts (absent before issue 12's split)
+            fn.cache_clear()
 
 
 def _gutter(lines: list[str]) -> tuple[list[int], list[str]]:

@@ -83,19 +83,21 @@ def test_the_lexicon_stress_wins_over_the_rules(monkeypatch: pytest.MonkeyPatch)
 
 def test_stress_is_read_once_and_the_gutter_never_loads_the_word_list(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The per-keystroke cost stays a dict lookup: one read of the stress table per process,
-    every word cached, and the 80,000-word dictionary only for rhyme lookups."""
+    """The per-keystroke cost stays a dict lookup: one read of the stress table and of the
+    compound parts per process, every word cached, and the 80,000-word dictionary only for
+    rhyme lookups."""
     reads: list[str] = []
     real_rows = pronunciations._rows
     monkeypatch.setattr(pronunciations, "_rows", lambda path: reads.append(path.name)
                         or real_rows(path))
     pronunciations.stress_table.cache_clear()
+    pronunciations.part_table.cache_clear()
     word_entries.cache_clear()
     phonetics.analyse.cache_clear()
     song = [f"ik zing een nieuw lied voor woord{i} en zijn vrienden" for i in range(40)]
     for _ in range(3):
         scheme_marks(song)
-    assert reads == ["stress.tsv.gz"]
+    assert sorted(reads) == ["parts.tsv.gz", "stress.tsv.gz"]
     assert word_entries.cache_info().currsize == 0
     before = phonetics.analyse.cache_info().misses
     scheme_marks(song)
@@ -185,6 +187,17 @@ def test_cli_rhymes_from_the_word_list(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["craft", "rhymes", "alle", "--loose", "--limit", "200"]) == 0
     out = capsys.readouterr().out
     assert "n-deletion" in out and "wallen" in out
+    assert data["rhymes_on"] is None
+
+
+def test_cli_rhymes_say_when_a_compound_rhymes_on_its_last_part(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["craft", "rhymes", "kampvuur", "--json", "--limit", "50"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rhymes_on"] == "vuur"
+    assert {"muur", "vuur", "uur"} <= {r["word"] for r in data["rhymes"]}
+    assert main(["craft", "rhymes", "kampvuur", "--limit", "3"]) == 0
+    assert "kampvuur rhymes on its last part, vuur." in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("bad", ["", "abc123", "x" * 500, "hartлюбовь"])

@@ -307,6 +307,13 @@ async def test_ctrl_k_lists_rhymes_for_the_word_at_the_cursor(smartlap_home: Pat
         await pilot.pause(0.1)
         found = [n for n in app._notifications if n.title == "Rhymes for ervandaan"]
         assert found and "gaan (1)" in found[0].message and "slaan (1)" in found[0].message
+        editor.move_cursor((2, len("en nu")))  # a compound says what part it rhymes on
+        editor.insert(" bij het kampvuur")
+        await pilot.press("ctrl+k")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        found = [n for n in app._notifications if n.title == "Rhymes for kampvuur (on vuur)"]
+        assert found and "muur (1)" in found[0].message
         editor.move_cursor((1, 0))  # an empty line: no word
         await pilot.press("ctrl+k")
         await pilot.pause(0.1)

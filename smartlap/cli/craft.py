@@ -85,7 +85,7 @@ def run_syllables(args: argparse.Namespace) -> int:
 
 def run_rhymes(args: argparse.Namespace) -> int:
     from smartlap.craft import rhyme_key
-    from smartlap.craft.dictionary import check_word
+    from smartlap.craft.dictionary import check_word, rhymes_on
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1.", "Try --limit 20.")
@@ -102,8 +102,9 @@ def run_rhymes(args: argparse.Namespace) -> int:
         ranked, source = _rhymes_by_dictionary(word, args), {"source": "dictionary"}
         label, where = "zipf", "the Dutch word list"
     ranked = ranked[: args.limit]
+    part = rhymes_on(word)
     if args.json:
-        print_json({"word": word, "rhyme_key": rhyme_key(word), **source,
+        print_json({"word": word, "rhyme_key": rhyme_key(word), "rhymes_on": part, **source,
                     "rhymes": [{"word": w, "syllables": n, "quality": q, "score": s}
                                for w, n, q, s in ranked]})
         return 0
@@ -114,6 +115,9 @@ def run_rhymes(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
+    if part:
+        console.print(f"[bold]{word}[/] rhymes on its last part, [bold]{part}[/].",
+                      highlight=False)
     table = Table(title=f"Rhymes for {word} ({where})", title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("word")

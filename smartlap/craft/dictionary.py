@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 
-from smartlap.craft.phonetics import normalize_word
+from smartlap.craft.phonetics import normalize_word, rhyming_part
 from smartlap.craft.pronunciations import Entry, word_entries
 from smartlap.craft.rhyme import n_deleted, rhyme_key, same_word, vowel_skeleton
 from smartlap.errors import InputError
@@ -52,6 +52,14 @@ def check_word(text: str) -> str:
     if not rhyme_key(word):
         raise InputError(f"{text!r} has no vowel to rhyme on.", hint)
     return word
+
+
+def rhymes_on(word: str) -> str | None:
+    """The last part a compound rhymes on (kampvuur -> vuur), None for a plain word: what the
+    CLI and Ctrl+K say, so a list of -uur words under kampvuur explains itself."""
+    plain = normalize_word(word).replace("'", "").replace("-", "")
+    part = rhyming_part(plain) if plain else plain
+    return part if part != plain else None
 
 
 @cache

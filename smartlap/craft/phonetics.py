@@ -2,7 +2,8 @@
 
 Dutch spelling is regular enough to read aloud by rule. This module splits a word into vowel
 nuclei (one per syllable), picks the stressed one and transcribes the sounds from there to the
-end of the word. Rules follow Dutch phonology: open syllables lengthen a/e/o/u/i, ei = ij and
+end of the word (a compound's rhyme starts at its last part's stress instead: kamp|vuur, see
+``compounds``). Rules follow Dutch phonology: open syllables lengthen a/e/o/u/i, ei = ij and
 au = ou, final obstruents devoice (d/t, b/p, v/f, z/s), g and ch merge, unstressed e is schwa,
 be-/ge-/ver-/ont-/er-/her-/te- are unstressed, and loan suffixes (-eren, -ie, -teit, -ij, -uur,
 -ant, ...) take the stress. ``lexicon.tsv`` corrects the words that spelling cannot tell.
@@ -65,7 +66,9 @@ class WordSound:
     syllables: int
     stress: int  # index of the stressed nucleus (0-based); -1 when the word has none
     phonemes: tuple[str, ...]
-    key_start: int  # index into phonemes where the rhyme (stressed vowel onwards) starts
+    # index into phonemes where the rhyme starts: the stressed vowel, or that of a compound's
+    # last part (kamp|vuur)
+    key_start: int
 
     @property
     def rhyme_key(self) -> str:
@@ -891,11 +894,73 @@ def analyse_by_rules(word: str) -> WordSound:
     return _analyse_plain(word, source=False)
 
 
+def rhyme_nucleus(word: str, nuclei: tuple[Nucleus, ...], stress: int,
+                  source: bool = True) -> int:
+    """Index of the nucleus a word rhymes from: its stress, or a compound's last part's.
+
+    kamp|VUUR rhymes on vuur, boeren|ZOON on zoon (see ``compounds``); a word the hand-made
+    lexicon lists keeps the stress it gives."""
+    split = _compound_split(word, nuclei, stress, source)
+    return split[1] if split else stress
+
+
+def rhyming_part(word: str) -> str:
+    """The part of a normalised word that its rhyme falls on: a compound's last part
+    (hartaanval -> val), else the word itself."""
+    nuclei = nuclei_of(word)
+    split = _compound_split(word, nuclei, stress_index(word, nuclei))
+    return rhyming_part(split[0]) if split else word
+
+
+def _compound_split(word: str, nuclei: tuple[Nucleus, ...], stress: int,
+                    source: bool = True) -> tuple[str, int] | None:
+    """(last part, nucleus the word rhymes from) when the word is a compound whose rhyme
+    falls on its last part, else None."""
+    from smartlap.craft.compounds import compound_head
+
+    if stress < 0 or stress >= len(nuclei) - 1 or word in lexicon():
+        return None
+    base = base_letters(word)
+    cuts = [(nuclei[k - 1].end, nuclei[k].start) for k in range(1, len(nuclei))]
+    head = compound_head(base, stress, cuts)
+    if head is None:
+        return None
+    head_nuclei = nuclei_of(head)
+    first = len(nuclei) - len(head_nuclei)
+    if [n.spelling for n in nuclei[first:]] != [n.spelling for n in head_nuclei]:
+        return None  # the parts do not keep their syllables (zee|eend)
+    head_stress = stress_index(head, head_nuclei, source)
+    found = first + rhyme_nucleus(head, head_nuclei, head_stress, source)
+    return None if _in_derivation_suffix(base, nuclei[found].start) else (head, found)
+
+
+_DERIVATION_END = re.compile(
+    r"(?:lijk|lijke|lijker|lijks|heid|heden|baar|bare|zaam|zame|schap|dom|loos|loze|isch|ische"
+    r"|achtig|achtige|ig|ige|iger)$")
+_ING_END = re.compile(r"ing(?:en|s)?$")
+
+
+def _in_derivation_suffix(base: str, letter: int) -> bool:
+    """Whether ``letter`` lies in the word's unstressed derivational ending: a rhyme cannot
+    fall there (wal|gelijk is walg-e-lijk, hou|ding is houd-ing, waarde|ring waardeer-ing)."""
+    from smartlap.craft.pronunciations import part_zipf
+
+    end = _DERIVATION_END.search(base)
+    if end and letter >= end.start():
+        return True
+    end = _ING_END.search(base)
+    if end and letter >= end.start():
+        stem = base[:end.start()]
+        return any(part_zipf(form) for form in (stem, stem + "en", stem + "n"))
+    return False
+
+
 def _analyse_plain(word: str, source: bool = True) -> WordSound:
     entry = lexicon().get(word)
     nuclei = nuclei_of(word)
     base = base_letters(word)
     stress = stress_index(word, nuclei, source)
+    rhyme_at = rhyme_nucleus(word, nuclei, stress, source)
     phonemes: list[str] = []
     key_start = 0
     pos = 0
@@ -903,9 +968,10 @@ def _analyse_plain(word: str, source: bool = True) -> WordSound:
         cluster = base[pos:nuc.start]
         prev_vowel = nuclei[idx - 1].spelling if idx else ""
         phonemes += _consonant_sounds(cluster, nuc.spelling, prev_vowel, False, pos == 0)
-        if idx == stress:
+        if idx == rhyme_at:
             key_start = len(phonemes)
-        phonemes += _vowel_sound(word, base, nuclei, idx, stress)
+        # a compound's last part keeps its own full vowel (havermelk: m-E-l-k, not m-@-l-k)
+        phonemes += _vowel_sound(word, base, nuclei, idx, rhyme_at if idx == rhyme_at else stress)
         pos = nuc.end
     tail = base[pos:]
     if tail == "h" and nuclei:

@@ -289,7 +289,7 @@ class WriteView(SongbookPanel):
     @work(thread=True, exclusive=True, group="rhymes", exit_on_error=False)
     def _lookup_rhymes(self, word: str) -> None:
         """Worker thread: the dictionary loads once (about a second), then answers at once."""
-        from smartlap.craft.dictionary import dictionary_rhymes
+        from smartlap.craft.dictionary import dictionary_rhymes, rhymes_on
         from smartlap.errors import SmartlapError
 
         try:
@@ -301,8 +301,9 @@ class WriteView(SongbookPanel):
         perfect = [f"{r.word} ({r.syllables})" for r in found if r.quality == "perfect"][:12]
         near = [f"{r.word}~" for r in found if r.quality == "n-deletion"][:4]
         text = ", ".join(perfect + near) or "no rhymes in the Dutch word list"
-        self.app.call_from_thread(self.app.notify, text, title=f"Rhymes for {word}",
-                                  timeout=12)
+        part = rhymes_on(word)
+        title = f"Rhymes for {word}" + (f" (on {part})" if part else "")
+        self.app.call_from_thread(self.app.notify, text, title=title, timeout=12)
 
     def action_next_lines(self) -> None:
         """Rhyme- and syllable-aware candidates for the next line, best first."""
