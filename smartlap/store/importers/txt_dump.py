@@ -171,11 +171,6 @@ def scan(path: Path, encoding: str) -> tuple[str, HeaderRule]:
     return "blank", rule
 
 
-def choose_mode(path: Path, encoding: str) -> str:
-    """How the file separates its songs: 'separator', 'header' or 'blank'."""
-    return scan(path, encoding)[0]
-
-
 def read_txt(path: Path, encoding: str, report: ImportReport) -> Opener:
     """Decide how the file splits (one pass), then open its songs as often as asked."""
     lrc = looks_like_lrc(read_sample(path, encoding))
