@@ -28,12 +28,12 @@ _PARTICLE_PARTS = frozenset(
     (*_PARTICLES, "over", "onder", "voor", "na", "terug", "samen", "achter", "tegen", "rond"))
 # Linking sounds between the parts: boer-en-zoon, vissers-vrouw, kind-er-boek.
 _LINKS = ("s", "en", "e", "n", "er", "es")
-# Last "parts" that are suffixes: they carry no stress a rhyme could fall on.
+# Last "parts" that are suffixes: they carry no stress a rhyme could fall on (the endings
+# that are never a part, -heid, -lijk, -baar ..., are phonetics._DERIVATION_END's).
 _SUFFIXES = frozenset({
-    "heid", "heden", "baar", "bare", "zaam", "zame", "dom", "schap", "schappen", "loos",
-    "loze", "lozen", "aard", "aards", "ling", "lingen", "nis", "sel", "achtig", "achtige",
-    "lijk", "lijke", "lijks", "isch", "ische", "ster", "sters", "tig", "end", "ende", "jes",
-    "tjes", "pjes", "kjes", "etjes", "ing", "ingen", "erij", "arij", "aar", "naar",
+    "schappen", "lozen", "aard", "aards", "ling", "lingen", "nis", "sel", "ster", "sters",
+    "tig", "end", "ende", "jes", "tjes", "pjes", "kjes", "etjes", "ing", "ingen", "erij",
+    "arij", "aar", "naar",
 })
 
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from smartlap.craft.hyphenation import hyphen_positions
-from smartlap.craft.pronunciations import lexicon_stress
+from smartlap.craft.pronunciations import lexicon_stress, part_zipf
 
 VOWEL_LETTERS = set("aeiouy")
 _DIAERESIS = {"ä": "a", "ë": "e", "ï": "i", "ö": "o", "ü": "u"}
@@ -318,7 +318,13 @@ _STRESSED_SHORT_FINALS = re.compile(
 _SHORT_COMPOUND_HEADS = {"kant", "krant", "want", "plant", "tent", "bent", "kent", "rent", "went",
                          "mist", "kist", "wist", "gist", "twist", "vist", "rist"}
 _INFLECTION = re.compile(r"(?:e|en|es|s|t|er|ere|st|ste|ën|n)$")
-_UNSTRESSED_DERIVATION = re.compile(r"(?:lijk|lijke|lijker|lijks|heid|heden|ig|ige|iger|igheid)$")
+_UNSTRESSED_ENDINGS = ("lijk", "lijke", "lijker", "lijks", "heid", "heden", "ig", "ige", "iger",
+                       "igheid")
+_UNSTRESSED_DERIVATION = re.compile(rf"(?:{'|'.join(_UNSTRESSED_ENDINGS)})$")
+# ... and the other derivational endings no rhyme falls on (a compound's split stops there)
+_DERIVATION_ENDINGS = (*_UNSTRESSED_ENDINGS, "baar", "bare", "zaam", "zame", "schap", "dom",
+                       "loos", "loze", "isch", "ische", "achtig", "achtige")
+_DERIVATION_END = re.compile(rf"(?:{'|'.join(_DERIVATION_ENDINGS)})$")
 
 _NATIVE_ER_CLUSTERS = (
     "nd", "tt", "nn", "ng", "pp", "kk", "dd", "mm", "ff", "bb", "gg", "ld", "rd", "nk", "cht",
@@ -934,17 +940,12 @@ def _compound_split(word: str, nuclei: tuple[Nucleus, ...], stress: int,
     return None if _in_derivation_suffix(base, nuclei[found].start) else (head, found)
 
 
-_DERIVATION_END = re.compile(
-    r"(?:lijk|lijke|lijker|lijks|heid|heden|baar|bare|zaam|zame|schap|dom|loos|loze|isch|ische"
-    r"|achtig|achtige|ig|ige|iger)$")
 _ING_END = re.compile(r"ing(?:en|s)?$")
 
 
 def _in_derivation_suffix(base: str, letter: int) -> bool:
     """Whether ``letter`` lies in the word's unstressed derivational ending: a rhyme cannot
     fall there (wal|gelijk is walg-e-lijk, hou|ding is houd-ing, waarde|ring waardeer-ing)."""
-    from smartlap.craft.pronunciations import part_zipf
-
     end = _DERIVATION_END.search(base)
     if end and letter >= end.start():
         return True
