@@ -54,6 +54,10 @@ NOT_COMPOUNDS = [  # word, what a false split would rhyme it with
     ("twintig", "tig"),
     ("volgend", "end"),
     ("meisjes", "jes"),
+    ("connie", "knie"),          # pet names: con-nie, not con|nie
+    ("freddie", "die"),
+    ("belegering", "ring"),      # belegeer-ing, whatever the parts table knows
+    ("vergadering", "ring"),
 ]
 
 

@@ -59,6 +59,14 @@ def _single_e_head(head: str) -> bool:
         len(nuclei) > 1 or bool(_SCHWA_SYLLABLE.match(head)))  # -ken, -der, -les
 
 
+def _pet_name(first: str, head: str) -> bool:
+    """con|nie, fred|die, mam|mie, sur|rey: a short vowel, a doubled consonant across the cut
+    and a final -ie/-y spell one word (pet names above all), not a compound."""
+    return (len(first) >= 2 and first[-1] == head[0] and first[-2] in "aeiouy"
+            and (len(first) < 3 or first[-3] not in "aeiouy") and len(head) <= 4
+            and head.endswith(("ie", "y")))
+
+
 def compound_head(word: str, first_after_stress: int, cut_points: list[tuple[int, int]]
                   ) -> str | None:
     """The last part of ``word`` when it is a compound of two common words, else None.
@@ -78,7 +86,7 @@ def compound_head(word: str, first_after_stress: int, cut_points: list[tuple[int
             first_zipf = _first_part_zipf(first)
             if not first_zipf or word_zipf > min(first_zipf, part_zipf(head)) + COMMONER_MARGIN:
                 continue
-            if _single_e_head(head):
+            if _single_e_head(head) or _pet_name(first, head):
                 continue
             return head
     return None

@@ -941,12 +941,16 @@ def _compound_split(word: str, nuclei: tuple[Nucleus, ...], stress: int,
 
 
 _ING_END = re.compile(r"ing(?:en|s)?$")
+_ERING_END = re.compile(r"ering(?:en|s)?$")  # vergader-ing, belegeer-ing: always -ing
 
 
 def _in_derivation_suffix(base: str, letter: int) -> bool:
     """Whether ``letter`` lies in the word's unstressed derivational ending: a rhyme cannot
     fall there (wal|gelijk is walg-e-lijk, hou|ding is houd-ing, waarde|ring waardeer-ing)."""
     end = _DERIVATION_END.search(base)
+    if end and letter >= end.start():
+        return True
+    end = _ERING_END.search(base)
     if end and letter >= end.start():
         return True
     end = _ING_END.search(base)
