@@ -153,7 +153,7 @@ def validation_loss(loaded: LoadedModel, texts: Sequence[str],
     """
     import torch
 
-    from smartlap.lm.train.data import IGNORE_INDEX, pack, token_stream
+    from smartlap.lm.train.data import IGNORE_INDEX, pack, summed_block_loss, token_stream
 
     if not texts:
         return None, None, 0
@@ -163,21 +163,16 @@ def validation_loss(loaded: LoadedModel, texts: Sequence[str],
         else tokenizer.eos_token_id
     blocks = pack(token_stream(tokenizer, texts), size, pad_id)
     model = loaded.model
-    nll, count = 0.0, 0
+
+    def mean_loss(batch: dict[str, Any]) -> Any:  # from the logits: every loaded model gives them
+        logits = model(input_ids=batch["input_ids"],
+                       attention_mask=batch["attention_mask"]).logits
+        return torch.nn.functional.cross_entropy(
+            logits[:, :-1].flatten(0, 1).float(), batch["labels"][:, 1:].flatten(),
+            ignore_index=IGNORE_INDEX)
+
     with torch.no_grad():
-        for start in range(0, len(blocks), 8):
-            batch = {"input_ids": blocks.input_ids[start:start + 8],
-                     "attention_mask": blocks.attention_mask[start:start + 8],
-                     "labels": blocks.labels[start:start + 8]}
-            batch = {key: value.to(loaded.device) for key, value in batch.items()}
-            logits = model(input_ids=batch["input_ids"],
-                           attention_mask=batch["attention_mask"]).logits
-            loss = torch.nn.functional.cross_entropy(
-                logits[:, :-1].flatten(0, 1).float(), batch["labels"][:, 1:].flatten(),
-                ignore_index=IGNORE_INDEX)
-            tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
-            nll += float(loss) * tokens
-            count += tokens
+        nll, count = summed_block_loss(blocks, range(len(blocks)), 8, loaded.device, mean_loss)
     if not count:
         return None, None, 0
     chars = sum(len(text) + 1 for text in texts)  # +1: the end of each song is predicted too

@@ -8,8 +8,9 @@ so pad tokens (which are EOS for GPT-2) never teach the model to stop early.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.utils.data import Dataset, Sampler
@@ -78,6 +79,24 @@ class Blocks:
 
     def __len__(self) -> int:
         return self.input_ids.shape[0]
+
+
+def summed_block_loss(blocks: Blocks, indices: Sequence[int], batch_size: int, device: Any,
+                      mean_loss: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+                      ) -> tuple[float, int]:
+    """(sum of each batch's mean loss x its scored tokens, scored tokens) over the blocks at
+    ``indices``: the token-weighted validation loss a run records and ``compare`` reports,
+    one loop for both; ``mean_loss`` is how the caller scores a batch (its model, autocast)."""
+    total, count = 0.0, 0
+    for start in range(0, len(indices), batch_size):
+        chunk = list(indices[start:start + batch_size])
+        batch = {"input_ids": blocks.input_ids[chunk], "labels": blocks.labels[chunk],
+                 "attention_mask": blocks.attention_mask[chunk]}
+        batch = {key: value.to(device) for key, value in batch.items()}
+        tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+        total += float(mean_loss(batch)) * tokens
+        count += tokens
+    return total, count
 
 
 def pack(stream: Sequence[int], block_size: int, pad_id: int) -> Blocks:

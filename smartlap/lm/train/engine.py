@@ -42,6 +42,7 @@ from smartlap.lm.train.data import (
     EpochShuffle,
     build_blocks,
     load_splits,
+    summed_block_loss,
 )
 from smartlap.lm.train.lean_layers import make_lean
 from smartlap.lm.train.loss import HiddenStates, supports_head_loss
@@ -500,18 +501,14 @@ class _Trainer:
         accelerator, blocks = self.accelerator, self.val_blocks
         model = self.model
         model.eval()
-        loss_sum, count = 0.0, 0
-        indices = list(range(accelerator.process_index, len(blocks), accelerator.num_processes))
-        for start in range(0, len(indices), self.config.batch_size):
-            chunk = indices[start:start + self.config.batch_size]
-            batch = {"input_ids": blocks.input_ids[chunk], "labels": blocks.labels[chunk],
-                     "attention_mask": blocks.attention_mask[chunk]}
-            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+        indices = range(accelerator.process_index, len(blocks), accelerator.num_processes)
+
+        def mean_loss(batch: dict[str, Any]) -> Any:
             with accelerator.autocast():
-                loss = self._loss(batch)
-            tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
-            loss_sum += float(loss) * tokens
-            count += tokens
+                return self._loss(batch)
+
+        loss_sum, count = summed_block_loss(blocks, indices, self.config.batch_size,
+                                            accelerator.device, mean_loss)
         model.train()
         loss_sum, count = self._reduce_sums(loss_sum, count)
         return loss_sum / count if count else None
