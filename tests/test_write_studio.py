@@ -155,6 +155,34 @@ async def test_a_long_line_wraps_and_the_gutter_follows_it(smartlap_home: Path) 
         assert gutter.line_at_row(rows + 1) == 2
 
 
+async def test_syllables_follow_each_keystroke_and_rhyme_letters_a_pause(
+        smartlap_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from smartlap.tui.widgets import editor_pane
+
+    monkeypatch.setattr(editor_pane, "LETTERS_DEBOUNCE_SECONDS", 1.0)  # a pause to see
+    songbook.new_song("Vuur", "We zaten bij het kampvuur\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        facts = app.query_one(WriteView).facts
+        editor = app.query_one("#editor", TextArea)
+        editor.move_cursor(editor.document.end)
+        editor.insert("\ntegen de muur")
+
+        async def until(done) -> None:
+            for _ in range(300):
+                if done():
+                    return
+                await asyncio.sleep(0.01)
+
+        await until(lambda: len(facts.counts) == 2)
+        assert facts.counts[1] == 4 and facts.letters[:2] == ["", ""]  # counted, not yet lettered
+        await until(lambda: facts.letters[:2] == ["A", "A"])
+        assert facts.letters[:2] == ["A", "A"]  # kampvuur rhymes on its last part
+
+
 def view_counts(app) -> list[int | None]:
     return app.query_one(WriteView).facts.counts
 

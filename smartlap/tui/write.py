@@ -1,7 +1,9 @@
 """The Write screen: the view that composes song editor, gutter and suggestion pane.
 
 It is split by job: the song file (open/new/rename/history/autosave, the title) is
-``songbook_panel.SongbookPanel``, which this view extends; what the suggestion pane holds is
+``songbook_panel.SongbookPanel``, which this view extends; the editor with its gutter kept in
+step (syllables, debounced rhyme letters, scroll and wrap) is ``widgets.editor_pane``; what
+the suggestion pane holds is
 the pure fold ``suggestions.Suggestions``; generation goes through
 ``generation_backend.GenerationBackend`` to ``smartlap.lm.session.GenerationSession``, the
 front door ``smartlap generate`` uses too (the F9 knobs are overrides on its settings).
@@ -26,7 +28,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from smartlap.errors import SmartlapError
@@ -51,11 +52,10 @@ from smartlap.tui.messages import (
 from smartlap.tui.songbook_panel import UNTITLED, SongbookPanel
 from smartlap.tui.suggestions import Change, Suggestions, copies_notice, note_sentences
 from smartlap.tui.view import set_choices
-from smartlap.tui.widgets.gutter import Gutter, LineFacts
-from smartlap.tui.widgets.song_editor import SongEditor
+from smartlap.tui.widgets.editor_pane import EditorPane
+from smartlap.tui.widgets.gutter import LineFacts
 
 BATCH_SECONDS = 0.04
-GUTTER_DEBOUNCE_SECONDS = 0.15
 
 
 def _model_names() -> list[str]:
@@ -114,7 +114,6 @@ class WriteView(SongbookPanel):
         self._told_skipped: str | None = None
         self._told_demo = False
         self._head: str | None = None
-        self._gutter_timer: Timer | None = None
 
     @property
     def alternatives(self) -> list[str]:
@@ -139,10 +138,7 @@ class WriteView(SongbookPanel):
             yield Select([(m, m) for m in models], prompt="model", id="song-model",
                          compact=True, value=models[0] if models else Select.NULL)
         with Horizontal(id="write-main"):
-            with Horizontal(id="editor-box"):
-                yield Gutter(self.facts, id="gutter")
-                yield SongEditor(id="editor", soft_wrap=True, tab_behavior="focus",
-                               show_line_numbers=False)
+            yield EditorPane(self.facts, id="editor-box")
             with Vertical(id="suggestion-box"):
                 yield Static(id="suggestion-head")
                 yield TextArea(id="suggestion", read_only=True, soft_wrap=True)
@@ -152,9 +148,6 @@ class WriteView(SongbookPanel):
         yield Static(id="write-status")
 
     def on_mount(self) -> None:
-        editor = self.query_one("#editor", TextArea)
-        self.watch(editor, "scroll_y", self._sync_gutter, init=False)
-        self.watch(editor, "virtual_size", self._sync_wrapped_rows, init=False)
         songs = songbook.list_songs()
         if songs:
             self.open_song(songs[0].slug)
@@ -198,35 +191,7 @@ class WriteView(SongbookPanel):
     # -- gutter ---------------------------------------------------------------------------
 
     def _refresh_gutter(self, full: bool) -> None:
-        lines = self.query_one("#editor", TextArea).text.split("\n")
-        self.facts.count_lines(lines)
-        if len(self.facts.letters) != len(lines):
-            self.facts.letters = (self.facts.letters + [""] * len(lines))[:len(lines)]
-        if full:
-            self.facts.letter_lines(lines)
-        else:
-            if self._gutter_timer is not None:
-                self._gutter_timer.stop()
-            self._gutter_timer = self.set_timer(GUTTER_DEBOUNCE_SECONDS, self._update_letters)
-        self._sync_wrapped_rows()
-        self.query_one(Gutter).refresh()
-
-    def _update_letters(self) -> None:
-        self.facts.letter_lines(self.query_one("#editor", TextArea).text.split("\n"))
-        self.query_one(Gutter).refresh()
-
-    def _sync_gutter(self, scroll_y: float) -> None:
-        self.query_one(Gutter).scroll_to_row(int(scroll_y))
-
-    def _sync_wrapped_rows(self, *_: object) -> None:
-        """The gutter follows the editor's soft wrap: one row of facts a song line."""
-        editor = self.query_one("#editor", TextArea)
-        wrapped = editor.wrapped_document
-        heights = [len(wrapped.get_offsets(line)) + 1 for line in range(editor.document.line_count)]
-        self.query_one(Gutter).set_line_heights(heights)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._sync_wrapped_rows)
+        self.query_one(EditorPane).refresh_gutter(full)
 
     # -- generation -----------------------------------------------------------------------
 
