@@ -50,23 +50,41 @@ def test_a_comparison_needs_two_models_each_found_before_any_loads(
     assert "names the same model" in capsys.readouterr().err
 
 
-def test_validation_loss_matches_transformers_own_loss(tiny_gpt2_dir: Path) -> None:
+@pytest.mark.parametrize("lean", [False, True])
+def test_validation_loss_matches_transformers_own_loss(tiny_gpt2_dir: Path, lean: bool) -> None:
     import torch
 
     from smartlap.lm.compare import validation_loss
     from smartlap.lm.loading import load_model
 
-    loaded = load_model(tiny_gpt2_dir, device="cpu")
+    loaded = load_model(tiny_gpt2_dir, device="cpu", lean=lean)
+    reference = load_model(tiny_gpt2_dir, device="cpu")  # transformers' own model and loss
+    assert type(loaded.model).__name__ == ("LeanModel" if lean else "GPT2LMHeadModel")
     text = "In de kroeg op de hoek brandt nog licht"
     loss, bits, tokens = validation_loss(loaded, [text])
-    ids = torch.tensor([[*loaded.tokenizer.encode(text), loaded.tokenizer.eos_token_id]])
+    ids = torch.tensor([[*reference.tokenizer.encode(text), reference.tokenizer.eos_token_id]])
     with torch.no_grad():
-        expected = float(loaded.model(input_ids=ids, labels=ids).loss)
+        expected = float(reference.model(input_ids=ids, labels=ids).loss)
     assert tokens == ids.shape[1] - 1
     assert loss == pytest.approx(expected, rel=1e-5)
     assert bits == pytest.approx(expected * tokens / 0.6931471805599453 / (len(text) + 1),
                                  rel=1e-5)
     assert validation_loss(loaded, []) == (None, None, 0)
+
+
+def test_the_lean_model_scores_packed_batches_as_transformers_does(tiny_gpt2_dir: Path) -> None:
+    """Several blocks per batch, the last one padded: the lean decoder (rows one by one,
+    no attention mask) gives compare the same figures as the transformers model."""
+    from smartlap.lm.compare import validation_loss
+    from smartlap.lm.loading import load_model
+
+    songs = [PARROT_LYRICS, "De schepen varen uit naar zee\nde meeuwen vliegen met ze mee",
+             "Ik ging ervandaan, het licht bleef aan"]
+    lean = validation_loss(load_model(tiny_gpt2_dir, device="cpu", lean=True), songs, 16)
+    full = validation_loss(load_model(tiny_gpt2_dir, device="cpu"), songs, 16)
+    assert lean[2] == full[2] > 3 * 16  # the same tokens scored, over several blocks
+    assert lean[0] == pytest.approx(full[0], rel=1e-5)
+    assert lean[1] == pytest.approx(full[1], rel=1e-5)
 
 
 @pytest.mark.slow

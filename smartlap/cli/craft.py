@@ -169,7 +169,7 @@ def _rhymes_by_model(word: str, args: argparse.Namespace) -> Ranked:
     from smartlap.lm.constrained import vocabulary_words, word_logprobs
     from smartlap.lm.loading import load_model
 
-    loaded = load_model(args.model, device=args.device)
+    loaded = load_model(args.model, device=args.device, lean=True)  # it only scores words
     found = _graded(word, vocabulary_words(loaded), args)
     scores = word_logprobs(loaded, [w for w, _, _ in found])
     ranked = [(w, n, q, scores[w]) for w, n, q in found]

@@ -296,9 +296,10 @@ class FastDecoder:
 class LeanModel:
     """GPT-2 or GPT-Neo weights read from the files for the lean decoder, no transformers.
 
-    It offers the little of a transformers model that generation and line scoring use: a
-    ``config``, ``training``, ``get_input_embeddings().num_embeddings`` and a call on
-    ``input_ids`` (batch of one) whose ``.logits`` cover every position.
+    It offers the little of a transformers model that generation, line scoring and
+    ``compare``'s validation loss use: a ``config``, ``training``,
+    ``get_input_embeddings().num_embeddings`` and a call on ``input_ids`` whose ``.logits``
+    cover every position of every row.
     """
 
     training = False
@@ -317,9 +318,15 @@ class LeanModel:
                                weight=self.weights.wte)
 
     def __call__(self, input_ids: Any, **_: Any) -> Any:
-        ids = input_ids[0]
-        decoder = FastDecoder(self.weights, int(ids.shape[0]), self.device)
-        return SimpleNamespace(logits=decoder._forward(ids, every=True).unsqueeze(0))
+        """Logits for each row, one row at a time. The attention mask is not needed: smartlap
+        pads only after a row's real tokens, and causal attention never looks ahead."""
+        import torch
+
+        rows = []
+        for ids in input_ids:
+            decoder = FastDecoder(self.weights, int(ids.shape[0]), self.device)
+            rows.append(decoder._forward(ids, every=True))
+        return SimpleNamespace(logits=torch.stack(rows))
 
 
 def fast_decoder_for(model: Any, max_length: int) -> FastDecoder | None:

@@ -55,7 +55,8 @@ def _token_text(value: Any) -> str | None:
 
 class FastTokenizer:
     """tokenizer.json through ``tokenizers`` alone: the part of transformers' tokenizer that
-    generation uses (encode, decode, the special tokens, ``len``), with the same results.
+    generation and scoring use (the call, encode, decode, the special tokens, ``len``), with
+    the same results.
 
     As transformers does on loading, the named special tokens are registered as special
     added tokens, so decoding with ``skip_special_tokens`` drops exactly them.
@@ -93,6 +94,15 @@ class FastTokenizer:
         tokens = dict.fromkeys([*self._special.values(), *self._extra])
         ids = (self.backend.token_to_id(token) for token in tokens)
         return [i for i in ids if i is not None]
+
+    def __call__(self, text: str | list[str], add_special_tokens: bool = True,
+                 **_: Any) -> dict[str, Any]:
+        """``{"input_ids": ...}`` for one text or a list of them, as transformers' call gives
+        (its other options, such as ``verbose``, change nothing here)."""
+        if isinstance(text, str):
+            return {"input_ids": self.encode(text, add_special_tokens)}
+        return {"input_ids": [list(e.ids) for e in self.backend.encode_batch(
+            list(text), add_special_tokens=add_special_tokens)]}
 
     def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
         return list(self.backend.encode(text, add_special_tokens=add_special_tokens).ids)
