@@ -57,13 +57,18 @@ def _markdown(text: str) -> tuple[str, str]:
     return "\n".join(lines), title
 
 
+class SongFileTooLong(InputError):
+    """A file in a folder of songs is bigger than one song can be (its size in the message)."""
+
+
 def read_song_file(path: Path, report: ImportReport | None = None) -> list[tuple[str, str, str]]:
     """(lyrics, title, artist) of each song in one lyric file (one, except in a ChordPro
-    file with ``{new_song}``); raises InputError if it is not text."""
+    file with ``{new_song}``); raises InputError if it is not text, SongFileTooLong if it
+    is bigger than one song can be."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError(f"{path.name} is {human_bytes(size)}, larger than one song can be "
-                         f"({human_bytes(MAX_FILE_BYTES)})")
+        raise SongFileTooLong(f"{human_bytes(size)}, more than one song holds "
+                              f"({human_bytes(MAX_FILE_BYTES)}); import it on its own")
     encoding = detect_encoding(path)
     if encoding == MIXED and report is not None:
         report.warn(mixed_warning(path))
@@ -104,13 +109,11 @@ def _stream_files(folder: Path, files: list[Path],
                   report: ImportReport) -> Iterator[RawSong | Skipped]:
     for path in files:
         where = str(path.relative_to(folder))
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            yield Skipped(where, "too long", f"{human_bytes(size)}, more than one song holds "
-                          f"({human_bytes(MAX_FILE_BYTES)}); import it on its own")
-            continue
         try:
             songs = read_song_file(path, report)
+        except SongFileTooLong as error:
+            yield Skipped(where, "too long", error.message)
+            continue
         except SmartlapError as error:
             reason = "empty" if "is empty" in error.message else "not text"
             yield Skipped(where, reason, error.message.replace(str(path), path.name))
