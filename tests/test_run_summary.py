@@ -103,6 +103,22 @@ def test_a_log_fold_reads_only_new_lines_and_replays_a_replaced_log(tmp_path: Pa
     assert again.train_losses == [9.2, 8.2] and again.best_val_loss == 8.0
 
 
+def test_a_log_folds_poll_hands_each_new_event_to_a_view_once(tmp_path: Path) -> None:
+    """The worker pane and `runs tail` render every event and read the summary from one
+    fold: each poll returns only what is new, and a replaced log starts a fresh summary."""
+    path = tmp_path / "events.jsonl"
+    fold = LogFold("r1", path)
+    assert fold.poll() == []
+    path.write_text(_started().to_json() + "\n" + _end(1, 3.0, True).to_json() + "\n")
+    assert [e.kind for e in fold.poll()] == ["run_started", "epoch_end"]
+    assert fold.poll() == [] and fold.summary.last_epoch == 1
+    before = fold.summary
+    path.unlink()
+    path.write_text(_started().to_json() + "\n")  # another log under the same name
+    assert [e.kind for e in fold.poll()] == ["run_started"]
+    assert fold.summary is not before and fold.summary.last_epoch is None
+
+
 def test_the_listing_keeps_up_with_a_growing_log() -> None:
     run_id = runs.create_run({"model": "m", "dataset": "demo", "epochs": 3}).name
     runs.append_event(run_id, _started())

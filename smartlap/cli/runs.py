@@ -1,7 +1,7 @@
 """`smartlap runs`: list, show, follow and cancel training runs.
 
-``tail`` follows ``runs/<id>/events.jsonl`` with ``events.EventTail`` (a progress bar for the
-current epoch, one table row per finished epoch) until the run ends or its process dies,
+``tail`` follows ``runs/<id>/events.jsonl`` with ``run_summary.LogFold`` (a progress bar for
+the current epoch, one table row per finished epoch) until the run ends or its process dies,
 folding only the new lines of each poll into the run's ``RunSummary``;
 ``--json`` prints the raw event lines instead. ``EventView`` is shared with ``smartlap
 train``, so a run looks the same whether it is watched live or followed later.
@@ -257,30 +257,29 @@ def sample_markup(event: events.Sample) -> str:
 def run_tail(args: argparse.Namespace) -> int:
     """Follow a run: each poll reads only the new lines and folds them into the run's
     summary; whether it still runs comes from that summary and run.json's process record."""
-    from smartlap.store.run_summary import RunSummary
+    from smartlap.store.run_summary import LogFold
     from smartlap.store.runs import get_run, live_status
 
     run = get_run(args.run)
     _warn_unreadable(run)
-    tail = events.EventTail(run.events_path)
-    summary = RunSummary(run.id)
+    fold = LogFold(run.id, run.events_path)
     ended = None
     with (EventView() if not args.json else _NoView()) as view:
 
         def show(new: list[events.Event]) -> None:
-            summary.apply_all(new)
             for event in new:
                 print_json_line(event.to_dict()) if args.json else view.show(event)
 
         while True:
-            new = tail.poll()
+            new = fold.poll()
             show(new)
             ended = next((e.kind for e in reversed(new)
                           if e.kind in events.TERMINAL_RUN_EVENTS), ended)
-            if args.no_follow or (ended and live_status(run.id, summary) != "running"):
+            if args.no_follow or (ended and live_status(run.id, fold.summary) != "running"):
                 break
-            if ended is None and live_status(run.id, summary) not in {"running", "starting"}:
-                show(tail.poll())  # anything written just before the process ended
+            if ended is None and live_status(run.id, fold.summary) not in {"running",
+                                                                             "starting"}:
+                show(fold.poll())  # anything written just before the process ended
                 break
             time.sleep(POLL_SECONDS)
     final = get_run(run.id)

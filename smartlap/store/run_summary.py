@@ -214,19 +214,27 @@ class LogFold:
         return self.tail.unreadable
 
     def update(self) -> RunSummary:
+        """The summary with the log's new lines folded in."""
+        self.poll()
+        return self.summary
+
+    def poll(self) -> list[events.Event]:
+        """Fold the log's new lines into ``summary`` and return them, for a view that also
+        shows each event (after the log was replaced: all of them, into a fresh summary)."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
             if self.tail.offset:
                 self._reset()
-            return self.summary
+            return []
         if self.tail.offset and (stat.st_ino != self._inode or stat.st_size < self.tail.offset
                                  or self._before_offset() != self._seen):
             self._reset()
         self._inode = stat.st_ino
-        self.summary.apply_all(self.tail.poll())
+        new = self.tail.poll()
+        self.summary.apply_all(new)
         self._seen = self._before_offset()
-        return self.summary
+        return new
 
     def _before_offset(self) -> bytes:
         start = max(self.tail.offset - self._CHECK, 0)

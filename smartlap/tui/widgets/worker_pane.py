@@ -1,7 +1,8 @@
 """The worker pane: follows every training run by tailing ``runs/<id>/events.jsonl``.
 
-Each run's new lines are folded into its ``store.run_summary.RunSummary`` (only the new
-ones, each poll) and posted, with the summary, as ``RunEventsArrived`` for the Train screen.
+Each run's ``store.run_summary.LogFold`` folds the log's new lines into its ``RunSummary``
+(only the new ones, each poll; all again, into a fresh summary, if the log was replaced) and
+they are posted, with the summary, as ``RunEventsArrived`` for the Train screen.
 
 It never talks to a training process directly, only to its log, so it re-attaches to runs
 started earlier, from the CLI, or before the studio restarted. Polling is a small read per
@@ -26,7 +27,7 @@ from smartlap import events
 from smartlap.fsutil import is_temporary, read_json
 from smartlap.store import processes
 from smartlap.store.processes import ProcessRecord
-from smartlap.store.run_summary import RunSummary
+from smartlap.store.run_summary import LogFold, RunSummary
 from smartlap.tui.messages import RunEventsArrived
 from smartlap.tui.widgets.loss_chart import LossChart
 from smartlap.tui.widgets.memory_meter import MemoryMeter
@@ -48,7 +49,7 @@ class WorkerPane(Vertical):
         self.runs_dir = Path(runs_dir)
         self.poll_interval = poll_interval
         self.runs: dict[str, RunSummary] = {}
-        self._tails: dict[str, events.EventTail] = {}
+        self._folds: dict[str, LogFold] = {}
         self._opened = time.time()
         self._last_pid_check = 0.0
         self._pinned = False
@@ -83,11 +84,11 @@ class WorkerPane(Vertical):
         if not self.runs_dir.is_dir():
             return
         for path in self.runs_dir.iterdir():
-            if path.name in self._tails or path.name.startswith(".") or is_temporary(path):
+            if path.name in self._folds or path.name.startswith(".") or is_temporary(path):
                 continue
             if path.is_dir():
-                self._tails[path.name] = events.EventTail(path / "events.jsonl")
-                state = self.runs[path.name] = RunSummary(run_id=path.name)
+                fold = self._folds[path.name] = LogFold(path.name, path / "events.jsonl")
+                state = self.runs[path.name] = fold.summary
                 with contextlib.suppress(OSError):
                     state.updated = path.stat().st_mtime
 
@@ -95,12 +96,11 @@ class WorkerPane(Vertical):
         """Read new lines of every run's log; refresh the view when the shown run changed."""
         self._discover()
         changed: set[str] = set()
-        for run_id, tail in self._tails.items():
-            new = tail.poll()
+        for run_id, fold in self._folds.items():
+            new = fold.poll()
             if not new:
                 continue
-            state = self.runs[run_id]
-            state.apply_all(new)
+            state = self.runs[run_id] = fold.summary  # a fresh one if the log was replaced
             changed.add(run_id)
             self.post_message(RunEventsArrived(run_id, new, state))
             self._notify_endings(run_id, new)
@@ -134,7 +134,7 @@ class WorkerPane(Vertical):
             record = self._process(run_id, state)
             if record is not None and not processes.is_running(record):
                 # One more read: the process may have written its last line as it exited.
-                state.apply_all(self._tails[run_id].poll())
+                self._folds[run_id].poll()
                 if state.active:
                     state.status = "interrupted"
                     state.message = "the training process ended without a final event"
