@@ -91,10 +91,11 @@ def measure(model: str, pairs: list[tuple[str, str]], path: str, seed: int,
     from smartlap.craft import syllables
     from smartlap.lm.constrained import next_line_candidates
     from smartlap.lm.generation import GenerationSettings
-    from smartlap.lm.loading import load_model
-    from smartlap.tui.write import GenerationBackend
+    from smartlap.lm.session import GenerationSession
+    from smartlap.tui.generation_backend import GenerationBackend
 
-    loaded = load_model(model, device="cpu")
+    session = GenerationSession.open(model, device="cpu")  # loaded as both paths load it
+    loaded = session.loaded
     backend = GenerationBackend()
     rhymed = fitted = both = shown = 0
     seconds: list[float] = []
@@ -102,7 +103,7 @@ def measure(model: str, pairs: list[tuple[str, str]], path: str, seed: int,
     for number, (context, partner) in enumerate(pairs):
         started = time.perf_counter()
         if path == "studio":
-            found = backend.next_lines(loaded, context, "smartlap")
+            found = backend.next_lines(session, context, "smartlap")
         else:
             found = next_line_candidates(
                 loaded, context, rhyme_with=partner, syllables=syllables(partner),

@@ -318,10 +318,10 @@ def test_generate_cli_json_and_text(tiny_gpt2_dir: Path) -> None:
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert {"text", "logprob", "rhyme", "syllables", "fit"} <= set(rows[0])
     assert all(r["rhyme"] == 1.0 for r in rows)  # a random model: the steering rhymes them
-    lonely = _cli("generate", "-m", "tiny", "--prompt", "ik at een plorf", "--rhyme-with",
-                  "plorf", "--candidates", "2", "--seed", "1")
+    lonely = _cli("generate", "-m", "tiny", "--prompt", "ik at een knorpf", "--rhyme-with",
+                  "knorpf", "--candidates", "2", "--seed", "1")
     assert lonely.returncode == 0, lonely.stderr
-    assert "note:" in lonely.stderr and "'plorf'" in lonely.stderr
+    assert "note:" in lonely.stderr and "'knorpf'" in lonely.stderr
     assert lonely.stdout.startswith(" 1. ")
 
 

@@ -379,7 +379,7 @@ async def test_ctrl_l_candidates_rhyme_with_the_partner_and_fit_its_syllables(
 
 @pytest.mark.slow
 async def test_ctrl_l_says_when_no_word_rhymes_with_the_partner(tiny_model: str) -> None:
-    songbook.new_song("Plorf", "[Couplet 1]\nik at een plorf\n", style="smartlap")
+    songbook.new_song("Knorpf", "[Couplet 1]\nik at een knorpf\n", style="smartlap")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(WriteView)
@@ -391,7 +391,7 @@ async def test_ctrl_l_says_when_no_word_rhymes_with_the_partner(tiny_model: str)
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
         status = str(app.query_one("#write-status").render())
-        assert view.alternatives and "Note: no word" in status and "'plorf'" in status
+        assert view.alternatives and "Note: no word" in status and "'knorpf'" in status
 
 
 class DemoBackend(GenerationBackend):

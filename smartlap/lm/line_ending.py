@@ -10,7 +10,9 @@ ends, a punctuation mark allowed. Free words that would jump past the count are 
 Newlines, brackets and end-of-text cannot cut a line short.
 
 The rhyme words come from a rhyme dictionary (``craft.rhyme.RhymeIndex``) of the model's
-dataset, the demo corpus, the smartlap lexicon and the song so far, most used first; the
+dataset, the demo corpus, the smartlap lexicon and the song so far, most used first; when
+those give fewer than ``FEW_RHYME_WORDS``, the common words of the whole Dutch word list
+that rhyme (``craft.dictionary``, Zipf >= ``DICTIONARY_MIN_ZIPF``) join them; the
 tokenizer's whole-word tokens only when none of those rhyme (they include pieces of words).
 With no rhyming word at all (a rare ending, a tokenizer that cannot spell them), lines are
 steered to the syllable count only and a note says so.
@@ -44,6 +46,8 @@ BOOST_NEAR = 1.5  # ... when it lands one syllable off
 SPLIT_COST = 1.0  # nats per extra token of a rhyme word (see TokenTrie)
 USE_GAIN = 0.3  # nats per log-use of a rhyme word in the lyrics
 MAX_RHYME_WORDS = 64  # the most used rhyme words a line may end with
+FEW_RHYME_WORDS = 8  # fewer rhymes than this in the lyrics: ask the whole word list too
+DICTIONARY_MIN_ZIPF = 3.0  # ... for its words at least this common (not names, typos)
 LOOKAHEAD = 96  # free word starts checked per step for overshooting the count
 DEFAULT_RANGE = (6, 10)  # when a rhyme is asked without any syllable target
 _PARTIAL = re.compile(r"[\w'’-]+$")
@@ -280,18 +284,34 @@ def plan_ending(loaded: LoadedModel, rhyme_with: str | None,
     own = RhymeIndex(Counter(word for line in sung for word in tokens(line)).items())
     words = list(dict.fromkeys(books.lyrics.rhymes_for(rhyme_with, MAX_RHYME_WORDS)
                                + own.rhymes_for(rhyme_with)))
+    goal = last_word(rhyme_with) or rhyme_with.strip()
+    if len(words) < FEW_RHYME_WORDS:
+        words = list(dict.fromkeys(words + _dictionary_rhymes(goal)))[:MAX_RHYME_WORDS]
     uses = {**own.counts, **books.lyrics.counts}
     trie = TokenTrie(loaded.tokenizer, words, uses, books.names) if words else None
     if not trie:
         trie = TokenTrie(loaded.tokenizer, books.tokenizer.rhymes_for(rhyme_with,
                                                                       MAX_RHYME_WORDS))
     notes: list[str] = []
-    goal = last_word(rhyme_with) or rhyme_with.strip()
     if not trie:
-        where = "the model's dataset, the demo corpus, the lexicon or its tokenizer"
+        where = ("the model's dataset, the demo corpus, the lexicon, the Dutch word list or "
+                 "its tokenizer")
         notes.append(f"no word in {where} rhymes with {goal!r}: the candidates are steered "
                      "to the syllable count only, not to a rhyme")
     return LineEnding(trie or None, low, high, books.known | own.words, notes)
+
+
+def _dictionary_rhymes(word: str) -> list[str]:
+    """Common Dutch words that rhyme with ``word``, commonest first (none for a word the
+    dictionary cannot look up). The word list loads once, on the first rare ending."""
+    from smartlap.craft.dictionary import dictionary_rhymes
+    from smartlap.errors import SmartlapError
+
+    try:
+        found = dictionary_rhymes(word)
+    except SmartlapError:
+        return []
+    return [r.word for r in found if r.zipf >= DICTIONARY_MIN_ZIPF][:MAX_RHYME_WORDS]
 
 
 # --- one prompt, many continuations ------------------------------------------------------------
