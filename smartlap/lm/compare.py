@@ -204,8 +204,9 @@ def compare_one(info: ModelInfo, comparison: Comparison, texts: Sequence[str], *
                          trained_on=info.dataset)
     loaded = None
     try:
-        loaded = load_model(info.name, device=comparison.device,  # lean: it only scores
-                            precision=comparison.precision,    # and generates
+        # lean, as generate loads: a comparison only scores and generates
+        loaded = load_model(info.name, device=comparison.device,
+                            precision=comparison.precision,
                             trust_remote_code=comparison.trust_remote_code,
                             allow_pickle=comparison.allow_pickle, lean=True)
         loss, bits, count = validation_loss(loaded, texts)
