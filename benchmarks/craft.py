@@ -15,8 +15,10 @@ Originality: index build for the lines of N songs and the check of one generated
 --external N (optional, needs the espeakng-loader wheel: pip install espeakng-loader): the
 measurement of issue 12 against espeak-ng's Dutch rules, a pronunciation source smartlap does
 not use. Perfect-rhyme recall and false-positive rate on all pairs of the 1,500 commonest
-words of the demo lyrics, syllable accuracy on every lyric token and on N random types of the
-shipped word list, with no exclusions where the stress disagrees; and the rules alone on the
+words of the demo lyrics (smartlap's keys as the product uses them: a compound's from its
+last part, see docs/craft.md "Where a compound rhymes"), syllable accuracy on every lyric
+token and on N random types of the shipped word list, with no exclusions where the stress
+disagrees; and the rules alone on the
 10% of the shipped lexicon held out by hash (stress accuracy, rhyme pairs against the keys
 the lexicon stress gives).
 """
