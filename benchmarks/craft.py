@@ -18,9 +18,8 @@ not use. Perfect-rhyme recall and false-positive rate on all pairs of the 1,500 
 words of the demo lyrics (smartlap's keys as the product uses them: a compound's from its
 last part, see docs/craft.md "Where a compound rhymes"), syllable accuracy on every lyric
 token and on N random types of the shipped word list, with no exclusions where the stress
-disagrees; and the rules alone on the
-10% of the shipped lexicon held out by hash (stress accuracy, rhyme pairs against the keys
-the lexicon stress gives).
+disagrees; and the rules alone on the 10% of the shipped lexicon held out by hash (stress
+accuracy, rhyme pairs against the keys the lexicon stress gives).
 """
 
 from __future__ import annotations
