@@ -33,12 +33,17 @@ LOANS = [
     ("roman", "man", "roos"), ("premier", "twee", "pret"), ("dansant", "kant", "dans"),
     ("trace", "vrees", "race"), ("mail", "veel", "mijl"),
 ]
+FRENCH = [  # silent letters, -ier sung -jee, oi sung wa
+    ("croupier", "thee", "plezier"), ("metier", "twee", "hier"), ("boutique", "muziek", "boot"),
+    ("trottoir", "daar", "rooi"), ("souvenir", "plezier", "zoeven"),
+    ("rendez-vous", "toe", "rente"), ("biljart", "zwart", "bil"),
+]
 PREFIXED = [
     ("onbekend", "verwend", "ons"), ("onverwacht", "nacht", "ons"), ("gewend", "went", "geven"),
 ]
 
 
-@pytest.mark.parametrize(("word", "rhyme", "other"), ADVERBIAL + LOANS + PREFIXED)
+@pytest.mark.parametrize(("word", "rhyme", "other"), ADVERBIAL + LOANS + FRENCH + PREFIXED)
 def test_issue_words_rhyme_on_their_stressed_last_part(word: str, rhyme: str, other: str) -> None:
     assert rhymes(word, rhyme), (word, analyse(word).rhyme_key, analyse(rhyme).rhyme_key)
     assert not rhymes(word, other)
