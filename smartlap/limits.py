@@ -91,19 +91,19 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def seed_type(text: str) -> int:
-    """argparse ``type=`` for ``--seed``: a bad value is an argparse error (one line, exit 2)."""
+def _whole_within(text: str, problem_of: Callable[[int], str | None]) -> int:
     value = _whole(text)
-    problem = seed_problem(value)
+    problem = problem_of(value)
     if problem:
         raise argparse.ArgumentTypeError(f"{problem}, not {text}")
     return value
+
+
+def seed_type(text: str) -> int:
+    """argparse ``type=`` for ``--seed``: a bad value is an argparse error (one line, exit 2)."""
+    return _whole_within(text, seed_problem)
 
 
 def samples_type(text: str) -> int:
     """argparse ``type=`` for ``--samples``."""
-    value = _whole(text)
-    problem = samples_problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(f"{problem}, not {text}")
-    return value
+    return _whole_within(text, samples_problem)

@@ -97,6 +97,21 @@ def _native_model_type(model_type: object) -> bool:
     return model_type in CONFIG_MAPPING
 
 
+def _unloadable(path: Path, exc: BaseException) -> ModelError:
+    """The one error for weights that would not load, lean or through transformers: out of
+    memory, or the first line of the reason."""
+    if is_out_of_memory(exc):
+        return ModelError(f"Not enough memory to load {path.name}.",
+                          "Close other programs, or use a smaller model.")
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ModelError(f"The weights of {path.name} cannot be loaded: {reason}", _RECOVERY_HINT)
+
+
+def _does_not_fit(name: str, device: Any) -> ModelError:
+    return ModelError(f"{name} does not fit in {device} memory.",
+                      "Use --device cpu, or a smaller model.")
+
+
 def _mismatch(path: Path, missing: list[str]) -> ModelError:
     """The weights hold other tensors than the config describes (missing, or other shapes)."""
     if not missing:
@@ -149,14 +164,9 @@ def _load_weights(path: Path, precision: str, trust_remote_code: bool,
                 path, dtype=torch_dtype(precision), trust_remote_code=trust_remote_code,
                 use_safetensors=None if allow_pickle else True, output_loading_info=True)
     except Exception as exc:
-        if is_out_of_memory(exc):
-            raise ModelError(f"Not enough memory to load {path.name}.",
-                             "Close other programs, or use a smaller model.") from None
-        if "mismatched_sizes" in str(exc):
+        if "mismatched_sizes" in str(exc) and not is_out_of_memory(exc):
             raise _mismatch(path, []) from None
-        raise ModelError(f"The weights of {path.name} cannot be loaded: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                         _RECOVERY_HINT) from None
+        raise _unloadable(path, exc) from None
     finally:
         hf_logging.set_verbosity(previous)
         if bars:
@@ -190,12 +200,7 @@ def _load_lean(path: Path, config: dict[str, Any], device: str, precision: str) 
     except ModelError:
         raise
     except Exception as exc:
-        if is_out_of_memory(exc):
-            raise ModelError(f"Not enough memory to load {path.name}.",
-                             "Close other programs, or use a smaller model.") from None
-        raise ModelError(f"The weights of {path.name} cannot be loaded: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                         _RECOVERY_HINT) from None
+        raise _unloadable(path, exc) from None
     return model
 
 
@@ -254,8 +259,7 @@ def load_model(name_or_path: str | Path | None = None, device: str | None = None
         model.to(placement.device)
     except Exception as exc:
         if is_out_of_memory(exc):
-            raise ModelError(f"{info.name} does not fit in {placement.device} memory.",
-                             "Use --device cpu, or a smaller model.") from None
+            raise _does_not_fit(info.name, placement.device) from None
         raise
     model.eval()
     model.generation_config.pad_token_id = tokenizer.pad_token_id
@@ -293,8 +297,7 @@ def _load_adapter(info: ModelInfo, path: Path, device: str | None, precision: st
             model = model.merge_and_unload()
     except Exception as exc:
         if is_out_of_memory(exc):
-            raise ModelError(f"{info.name} does not fit in {loaded.device} memory.",
-                             "Use --device cpu, or a smaller model.") from None
+            raise _does_not_fit(info.name, loaded.device) from None
         raise ModelError(f"The adapter {info.name} does not fit its base {base.name}: "
                          f"{str(exc).splitlines()[0][:200]}",
                          "Check base_model_name_or_path in its adapter_config.json.") from None
