@@ -225,6 +225,27 @@ def test_closing_the_stream_early_stops_the_worker(tiny_gpt2_dir: Path) -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("smartlap-generate")]
 
 
+def test_a_stream_nobody_closed_has_its_worker_stopped_at_exit(tiny_gpt2_dir: Path) -> None:
+    """The interpreter-exit guard: an abandoned, still-open stream's decode thread is halted
+    and joined (a thread left inside torch at exit aborts the process with exit -6)."""
+    import time
+
+    from smartlap.lm import generation
+
+    # each step takes a while, so the worker is surely still decoding when exit comes
+    loaded, _ = _scripted(tiny_gpt2_dir, "abc ", loop=True, on_step=lambda _: time.sleep(0.05))
+    settings = GenerationSettings(temperature=0, repetition_penalty=1.0, max_new_tokens=500)
+    stream = stream_generate(loaded, "x", settings)
+    next(stream)  # the worker runs; the stream stays open
+    workers = list(generation._LIVE_DECODES)
+    assert workers and all(w.is_alive() for w in workers)
+    generation._stop_decodes_at_exit()
+    assert not any(w.is_alive() for w in workers)
+    assert loaded.model.steps < 500
+    stream.close()
+    assert not generation._LIVE_DECODES
+
+
 def test_multibyte_characters_are_never_split(tiny_gpt2_dir: Path) -> None:
     text = "Één café, één ruïne — zij zweeg.\n"
     loaded, _ = _scripted(tiny_gpt2_dir, text)

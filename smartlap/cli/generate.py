@@ -141,8 +141,8 @@ def _stream_json(session: GenerationSession, prompt, settings, stop, style,
     from smartlap.events import SampleEnd
 
     skipped_told = False
-    # closing: a Ctrl+C while printing ends the stream (and joins its decode thread) here,
-    # not at interpreter exit, where a thread still inside torch aborts the process
+    # closing: a Ctrl+C while printing ends the stream (and joins its decode thread) here and
+    # now; generation's exit guard is only the backstop
     with closing(session.stream(prompt, settings, stop=stop, style=style)) as events:
         for event in events:
             if isinstance(event, SampleEnd) and check:

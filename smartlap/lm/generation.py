@@ -16,6 +16,7 @@ text.
 
 from __future__ import annotations
 
+import atexit
 import queue
 import re
 import threading
@@ -434,6 +435,22 @@ def stream_generate(loaded: LoadedModel, prompt: str = "",
                                LineGuard(max_repeats, refrein))
 
 
+# Decode threads still running, each with its halt event. A thread left inside torch when the
+# interpreter exits aborts the process ("terminate called without an active exception",
+# exit -6), so an abandoned stream's thread is stopped and joined at exit, whoever forgot
+# to close it.
+_LIVE_DECODES: dict[threading.Thread, threading.Event] = {}
+
+
+@atexit.register
+def _stop_decodes_at_exit() -> None:
+    live = list(_LIVE_DECODES.items())
+    for _, halt in live:
+        halt.set()
+    for worker, _ in live:
+        worker.join(timeout=10)
+
+
 def _join_through_interrupts(worker: threading.Thread, stop: threading.Event) -> None:
     """Wait for the decode thread even through Ctrl+C or SIGTERM, then re-raise them.
 
@@ -458,6 +475,7 @@ def _one_sample(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, number: int
     started = time.perf_counter()
     worker = threading.Thread(target=_decode_loop, args=(loaded, plan, sampler, out, halt, stop),
                               name=f"smartlap-generate-{number}", daemon=True)
+    _LIVE_DECODES[worker] = halt
     worker.start()
     decoder = IncrementalDecoder(loaded.tokenizer)
     pieces: list[str] = []
@@ -497,6 +515,7 @@ def _one_sample(loaded: LoadedModel, plan: _Plan, sampler: _Sampler, number: int
     finally:
         halt.set()
         _join_through_interrupts(worker, stop)
+        _LIVE_DECODES.pop(worker, None)
     notes = list(plan.notes)
     if guard.cut is not None:
         reason = "repetition"
