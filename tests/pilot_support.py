@@ -18,6 +18,29 @@ async def type_text(pilot, text: str) -> None:
         await pilot.press("enter" if char == "\n" else "space" if char == " " else char)
 
 
+async def write_song(pilot, title: str, lyrics: str) -> None:
+    """Type a title into the Write screen's title field, then lyrics into the editor."""
+    await pilot.click("#song-title")
+    await type_text(pilot, title)
+    await pilot.click("#editor")
+    await type_text(pilot, lyrics)
+
+
+async def press_resume(app, pilot):
+    """On the Train screen, ask to resume the selected run; the dialog's answer field."""
+    from textual.widgets import DataTable, Input
+
+    from smartlap.tui.dialogs import PromptScreen
+
+    await views_ready(pilot)
+    await pilot.press("f4")
+    app.query_one("#runs-table", DataTable).focus()
+    await pilot.press("u")
+    await pilot.pause()
+    assert isinstance(app.screen, PromptScreen)
+    return app.screen.query_one("#answer", Input)
+
+
 def screen_text(app) -> str:
     """What the terminal shows now, as plain text lines (the top screen, dialogs included)."""
     strips = app.screen._compositor.render_strips()

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from pilot_support import type_text, views_ready
+from pilot_support import type_text, views_ready, write_song
 from test_faults_process import _import, _model, _run_with
 from textual.widgets import DataTable, Input, Static, TextArea
 
@@ -160,10 +160,7 @@ async def test_a_lone_surrogate_in_the_title_is_cleaned_as_it_comes_in() -> None
 async def test_a_reserved_name_is_a_title_like_any_other() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.click("#song-title")
-        await type_text(pilot, "Nul")
-        await pilot.click("#editor")
-        await type_text(pilot, "nul komma nul")
+        await write_song(pilot, "Nul", "nul komma nul")
         await _saved(app, pilot)
         assert "nul-song.md" in str(app.query_one("#write-status", Static).render())
     assert songbook.open_song("nul-song").title == "Nul"
@@ -172,10 +169,7 @@ async def test_a_reserved_name_is_a_title_like_any_other() -> None:
 async def test_a_save_that_fails_says_so_and_keeps_the_text(monkeypatch) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.click("#song-title")
-        await type_text(pilot, "Haven")
-        await pilot.click("#editor")
-        await type_text(pilot, "een")
+        await write_song(pilot, "Haven", "een")
         await _saved(app, pilot)
 
         def broken(song, **kwargs):

@@ -42,6 +42,10 @@ def _start_studio(home: Path, marker: Path) -> str:
     return session
 
 
+def _send(session: str, keys: str) -> None:
+    subprocess.run(["tmux", "send-keys", "-t", session, keys], check=True)
+
+
 def _exit_code(marker: Path, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     while not marker.exists() and time.monotonic() < deadline:
@@ -59,13 +63,13 @@ def test_studio_opens_switches_screens_and_quits_in_tmux(smartlap_home: Path,
     try:
         screen = _wait_for(session, "No training runs yet")
         assert "Write" in screen and "Generate" in screen  # the Footer shows the Write keys
-        subprocess.run(["tmux", "send-keys", "-t", session, "In de kroeg"], check=True)
+        _send(session, "In de kroeg")
         _wait_for(session, "In de kroeg")
-        subprocess.run(["tmux", "send-keys", "-t", session, "F4"], check=True)
+        _send(session, "F4")
         _wait_for(session, "Learning rate")
-        subprocess.run(["tmux", "send-keys", "-t", session, "F2"], check=True)
+        _send(session, "F2")
         _wait_for(session, "dataset(s)")
-        subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
+        _send(session, "C-q")
         assert _exit_code(marker) == "0"
         assert (smartlap_home / "songbook" / "naamloos.md").exists()  # saved on quit
     finally:
@@ -83,8 +87,7 @@ def test_sigterm_quits_the_studio_like_ctrl_q_and_keeps_the_song(smartlap_home: 
     session = _start_studio(smartlap_home, marker)
     try:
         _wait_for(session, "No training runs yet")
-        subprocess.run(["tmux", "send-keys", "-t", session, "Een woord voor het einde"],
-                       check=True)
+        _send(session, "Een woord voor het einde")
         _wait_for(session, "Een woord voor het einde")
         shell = subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_pid}"],
                                capture_output=True, text=True, check=True).stdout.strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pilot_support import type_text, views_ready
+from pilot_support import views_ready, write_song
 from textual.widgets import Input, OptionList, TextArea
 
 from smartlap.store import songbook
@@ -21,23 +21,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _write_song(app, pilot, title: str, lyrics: str) -> None:
-    await pilot.click("#song-title")
-    await type_text(pilot, title)
-    await pilot.click("#editor")
-    await type_text(pilot, lyrics)
-
-
 async def test_ctrl_n_after_a_save_starts_a_new_file(smartlap_home: Path) -> None:
     """The reported loss: Lied A saved, Ctrl+N, Lied B typed -> lied-a.md held B."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _write_song(app, pilot, "Lied A", "eerste lied")
+        await write_song(pilot, "Lied A", "eerste lied")
         await pilot.pause(1.2)
         await app.workers.wait_for_complete()
         await pilot.press("ctrl+n")
         await pilot.pause()
-        await _write_song(app, pilot, "Lied B", "tweede lied")
+        await write_song(pilot, "Lied B", "tweede lied")
         await pilot.pause(1.2)
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -49,11 +42,11 @@ async def test_ctrl_n_within_the_autosave_pause_keeps_both_songs(smartlap_home: 
     """Ctrl+N before the autosave fired (and before its save came back) loses nothing."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _write_song(app, pilot, "Lied A", "eerste")
+        await write_song(pilot, "Lied A", "eerste")
         await pilot.press("ctrl+n")
-        await _write_song(app, pilot, "Lied B", "tweede")
+        await write_song(pilot, "Lied B", "tweede")
         await pilot.press("ctrl+n")
-        await _write_song(app, pilot, "Lied C", "derde")
+        await write_song(pilot, "Lied C", "derde")
         await pilot.pause(1.2)
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -68,7 +61,7 @@ async def test_retitling_a_song_never_writes_into_another_songs_file(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
-        await _write_song(app, pilot, "Lied B", "van B")
+        await write_song(pilot, "Lied B", "van B")
         await pilot.pause(1.2)
         await app.workers.wait_for_complete()
         title = app.query_one("#song-title", Input)

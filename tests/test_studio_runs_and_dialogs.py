@@ -11,16 +11,15 @@ import os
 from pathlib import Path
 
 import pytest
-from pilot_support import screen_text, type_text, views_ready
+from pilot_support import press_resume, screen_text, type_text, views_ready
 from textual.geometry import Region
-from textual.widgets import DataTable, Input, Label, Select
+from textual.widgets import Input, Label, Select
 
 from smartlap import events
 from smartlap.store import runs
 from smartlap.store.run_summary import RunSummary
 from smartlap.tui.app import make_app
 from smartlap.tui.datasets import ImportDialog
-from smartlap.tui.dialogs import PromptScreen
 from smartlap.tui.models import STACK_BELOW, ModelsView
 from smartlap.tui.widgets.worker_pane import WorkerPane
 from smartlap.units import format_duration, format_memory
@@ -147,12 +146,7 @@ async def test_the_resume_question_wraps_instead_of_being_cut(
     (runs.run_path(run_id) / runs.STATE_DIR).mkdir()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await views_ready(pilot)
-        await pilot.press("f4")
-        app.query_one("#runs-table", DataTable).focus()
-        await pilot.press("u")
-        await pilot.pause()
-        assert isinstance(app.screen, PromptScreen)
+        await press_resume(app, pilot)
         question = app.screen.query_one(".dialog-question", Label)
         assert question.size.height >= 2  # wrapped
         shown = " ".join("".join(segment.text for segment in strip).strip()

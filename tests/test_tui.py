@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pilot_support import type_text, views_ready
+from pilot_support import press_resume, type_text, views_ready, write_song
 from textual.widgets import DataTable, Input, TextArea
 
 from smartlap import events
@@ -19,7 +19,7 @@ from smartlap.fsutil import append_jsonl, atomic_write_json
 from smartlap.store import songbook
 from smartlap.store.run_summary import RunSummary
 from smartlap.tui.app import make_app
-from smartlap.tui.dialogs import MarkdownScreen, PromptScreen
+from smartlap.tui.dialogs import MarkdownScreen
 from smartlap.tui.messages import GenerationEnded, TokensArrived
 from smartlap.tui.widgets.loss_chart import draw
 from smartlap.tui.widgets.memory_meter import meter
@@ -260,10 +260,7 @@ async def test_a_model_that_fails_to_load_leaves_write_usable(smartlap_home: Pat
 async def test_song_is_autosaved_and_reopened(smartlap_home: Path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.click("#song-title")
-        await type_text(pilot, "Moeder")
-        await pilot.click("#editor")
-        await type_text(pilot, "mijn hart\nis leeg")
+        await write_song(pilot, "Moeder", "mijn hart\nis leeg")
         await pilot.pause(1.2)
         await app.workers.wait_for_complete()
     songs = songbook.list_songs()
@@ -374,23 +371,13 @@ def _run_with_state(monkeypatch: pytest.MonkeyPatch, planned: int, trained: int,
     return run_id, launched
 
 
-async def _press_resume(app, pilot) -> Input:
-    await views_ready(pilot)
-    await pilot.press("f4")
-    app.query_one("#runs-table", DataTable).focus()
-    await pilot.press("u")
-    await pilot.pause()
-    assert isinstance(app.screen, PromptScreen)
-    return app.screen.query_one("#answer", Input)
-
-
 async def test_resume_key_trains_a_finished_run_further_for_the_chosen_epochs(
         smartlap_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_id, launched = _run_with_state(monkeypatch, 2, 2, events.RunFinished(
         model="out", best_epoch=2, best_val_loss=3.0))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        answer = await _press_resume(app, pilot)
+        answer = await press_resume(app, pilot)
         assert answer.value == "4"  # twice the two epochs it trained
         answer.value = "2"
         await pilot.press("enter")
@@ -408,7 +395,7 @@ async def test_resume_key_continues_a_cancelled_run_as_planned(
         epoch=2, resumable=True))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        answer = await _press_resume(app, pilot)
+        answer = await press_resume(app, pilot)
         assert answer.value == "4"  # the run's own plan
         await pilot.press("enter")
         await pilot.pause()
